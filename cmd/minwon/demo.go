@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/minwon/minwon/internal/agency"
+	"github.com/minwon/minwon/internal/api"
+	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/population"
+	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/web"
+)
+
+type demoFlags struct {
+	addr   string
+	data   string
+	people int
+	seed   int64
+}
+
+func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
+	var f demoFlags
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if withAddr {
+		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "portal and API listen address")
+	}
+	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
+	fs.IntVar(&f.people, "people", 10000, "number of synthetic people to seed on first start")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the synthetic population: same seed, same population")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	if f.people < 1 || f.people > 5_000_000 {
+		return f, fmt.Errorf("%s: --people must be between 1 and 5000000", name)
+	}
+	return f, nil
+}
+
+func runSeed(args []string) error {
+	f, err := parseDemoFlags("seed", args, false)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(f.data, "minwon.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := demo.Prepare(ctx, db, f.data, population.Config{People: f.people, Seed: f.seed}, os.Stdout)
+	if err != nil {
+		return err
+	}
+	if !p.Fresh {
+		fmt.Printf("%s was already seeded; nothing to do\n", f.data)
+	}
+	fmt.Printf("accounts: %s\n", p.AccountsPath)
+	return nil
+}
+
+func runDemo(args []string) error {
+	f, err := parseDemoFlags("demo", args, true)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := store.OpenSQLite(ctx, filepath.Join(f.data, "minwon.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	prep, err := demo.Prepare(ctx, db, f.data, population.Config{People: f.people, Seed: f.seed}, os.Stdout)
+	if err != nil {
+		return err
+	}
+
+	// The simulated agencies: each its own server, port and signing key.
+	schema := linkage.DefaultSchema()
+	var endpoints []linkage.Endpoint
+	type agencyInfo struct{ name, url string }
+	var agencies []agencyInfo
+	for _, name := range schema.Agencies() {
+		signer, err := agency.LoadOrCreateKey(name, filepath.Join(f.data, "keys", "agency-"+name+".key"))
+		if err != nil {
+			return err
+		}
+		srv, err := agency.New(name, prep.World, signer)
+		if err != nil {
+			return err
+		}
+		url, shutdown, err := agency.Listen("127.0.0.1:0", srv)
+		if err != nil {
+			return err
+		}
+		defer shutdown(context.Background())
+		id, pub := srv.PublicKey()
+		endpoints = append(endpoints, linkage.Endpoint{Agency: name, BaseURL: url, Keys: map[string]ed25519.PublicKey{id: pub}})
+		agencies = append(agencies, agencyInfo{name, url})
+	}
+	links, err := linkage.NewClient(schema, endpoints, linkage.Options{})
+	if err != nil {
+		return err
+	}
+	catalog, err := form.Builtin(schema)
+	if err != nil {
+		return err
+	}
+	pages, err := web.New(catalog)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", (&api.Server{Catalog: catalog, Agencies: links}).Handler())
+	mux.Handle("/", pages.Handler())
+
+	l, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("demo: listen on %s: %w", f.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	base := "http://" + l.Addr().String()
+	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
+	fmt.Printf("  portal:            %s/\n", base)
+	fmt.Printf("  API services:      %s/api/v1/services\n", base)
+	fmt.Printf("  API status:        %s/api/v1/status\n", base)
+	for _, a := range agencies {
+		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)
+	}
+	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
+	fmt.Println("Press Ctrl-C to stop.")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nstopping...")
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("demo: portal: %w", err)
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}

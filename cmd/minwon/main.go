@@ -1,0 +1,46 @@
+// Command minwon issues official civil documents. It only wires minwon's
+// packages together; the behaviour lives under internal/.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `minwon issues official civil documents.
+
+Usage:
+  minwon demo [--addr 127.0.0.1:8080] [--data DIR] [--people N] [--seed S]
+        run everything in one process on embedded SQLite with a synthetic population
+  minwon seed [--data DIR] [--people N] [--seed S]
+        seed a data directory and print how long each phase took, then exit
+  minwon serve --config FILE
+        production start (PostgreSQL); not available yet
+  minwon help
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "demo":
+		err = runDemo(os.Args[2:])
+	case "seed":
+		err = runSeed(os.Args[2:])
+	case "serve":
+		err = fmt.Errorf("serve: production start (PostgreSQL store, configured agencies) is not built yet; use 'minwon demo'")
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "minwon: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
+		os.Exit(1)
+	}
+}

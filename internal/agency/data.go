@@ -1,0 +1,310 @@
+package agency
+
+import (
+	"encoding/json"
+
+	"github.com/minwon/minwon/internal/population"
+)
+
+const dateLayout = "2006-01-02"
+
+// data indexes the world by subject for the agencies' lookups.
+type data struct {
+	world      *population.World
+	people     map[string]int32
+	corps      map[string]int32
+	corpsOfPer map[int32][]corpRole // person index → corporations they act for
+}
+
+type corpRole struct {
+	corp int32
+	role string
+}
+
+func indexWorld(w *population.World) *data {
+	d := &data{
+		world:      w,
+		people:     make(map[string]int32, len(w.People)),
+		corps:      make(map[string]int32, len(w.Corporations)),
+		corpsOfPer: make(map[int32][]corpRole),
+	}
+	for i := range w.People {
+		d.people[w.People[i].Subject] = int32(i)
+	}
+	for i := range w.Corporations {
+		c := &w.Corporations[i]
+		d.corps[c.Subject] = int32(i)
+		d.corpsOfPer[int32(c.Representative)] = append(d.corpsOfPer[int32(c.Representative)], corpRole{int32(i), "representative"})
+		for _, e := range c.Employees {
+			d.corpsOfPer[int32(e)] = append(d.corpsOfPer[int32(e)], corpRole{int32(i), "employee"})
+		}
+	}
+	return d
+}
+
+// answer returns the requested fields of subject's record in agency.dataset,
+// or false if the agency has no such subject. The fields were checked
+// against the schema by the caller.
+func (d *data) answer(agency, dataset, subject string, fields []string) (map[string]json.RawMessage, bool) {
+	var value func(string) any
+	switch agency + "." + dataset {
+	case "registry.person":
+		i, ok := d.people[subject]
+		if !ok {
+			return nil, false
+		}
+		value = func(f string) any { return d.registryPerson(int(i), f) }
+	case "education.student":
+		i, ok := d.people[subject]
+		if !ok {
+			return nil, false
+		}
+		value = func(f string) any { return d.educationStudent(int(i), f) }
+	case "tax.taxpayer":
+		i, ok := d.people[subject]
+		if !ok {
+			return nil, false
+		}
+		value = func(f string) any { return d.taxpayer(int(i), f) }
+	case "tax.corporation":
+		i, ok := d.corps[subject]
+		if !ok {
+			return nil, false
+		}
+		value = func(f string) any { return d.corporation(int(i), f) }
+	default:
+		return nil, false
+	}
+	out := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		b, err := json.Marshal(value(f))
+		if err != nil {
+			return nil, false
+		}
+		out[f] = b
+	}
+	return out, true
+}
+
+func relation(r population.Relation) string {
+	switch r {
+	case population.Head:
+		return "head"
+	case population.Spouse:
+		return "spouse"
+	case population.Child:
+		return "child"
+	case population.Parent:
+		return "parent"
+	}
+	return "other"
+}
+
+func sex(s population.Sex) string {
+	if s == population.Female {
+		return "F"
+	}
+	return "M"
+}
+
+type householdMember struct {
+	Subject   string `json:"subject"`
+	Name      string `json:"name"`
+	Relation  string `json:"relation"`
+	BirthDate string `json:"birth_date"`
+	RRN       string `json:"rrn"`
+}
+
+type addressEntry struct {
+	Address string `json:"address"`
+	MovedIn string `json:"moved_in"`
+}
+
+func (d *data) registryPerson(i int, field string) any {
+	p := &d.world.People[i]
+	h := &d.world.Households[p.Household]
+	switch field {
+	case "name":
+		return p.Name
+	case "birth_date":
+		return p.BirthDate.Format(dateLayout)
+	case "sex":
+		return sex(p.Sex)
+	case "rrn":
+		return p.RRN
+	case "address":
+		return p.Address
+	case "address_history":
+		out := make([]addressEntry, len(p.AddressHistory))
+		for k, a := range p.AddressHistory {
+			out[k] = addressEntry{Address: a.Address, MovedIn: a.MovedIn.Format(dateLayout)}
+		}
+		return out
+	case "household_id":
+		return h.ID
+	case "relation":
+		return relation(p.Relation)
+	case "head_name":
+		return d.world.People[h.Head].Name
+	case "household":
+		out := make([]householdMember, len(h.Members))
+		for k, m := range h.Members {
+			mp := &d.world.People[m]
+			out[k] = householdMember{Subject: mp.Subject, Name: mp.Name, Relation: relation(mp.Relation), BirthDate: mp.BirthDate.Format(dateLayout), RRN: mp.RRN}
+		}
+		return out
+	}
+	return nil
+}
+
+type schoolRecord struct {
+	School        string `json:"school"`
+	SchoolCode    string `json:"school_code"`
+	Kind          string `json:"kind"`
+	StudentNumber string `json:"student_number"`
+	Admitted      string `json:"admitted"`
+	Graduated     string `json:"graduated"` // "" while enrolled
+}
+
+type grade struct {
+	School  string `json:"school"`
+	Year    int    `json:"year"`
+	Term    int    `json:"term"`
+	Course  string `json:"course"`
+	Score   int    `json:"score"`
+	Rank    int    `json:"rank"`
+	Credits int    `json:"credits"`
+}
+
+func schoolKind(k population.SchoolKind) string {
+	switch k {
+	case population.Elementary:
+		return "elementary"
+	case population.Middle:
+		return "middle"
+	case population.High:
+		return "high"
+	case population.University:
+		return "university"
+	}
+	return "other"
+}
+
+func (d *data) educationStudent(i int, field string) any {
+	p := &d.world.People[i]
+	switch field {
+	case "name":
+		return p.Name
+	case "birth_date":
+		return p.BirthDate.Format(dateLayout)
+	case "rrn":
+		return p.RRN
+	case "school_records":
+		out := make([]schoolRecord, 0, len(p.Schools))
+		for _, r := range p.Schools {
+			s := &d.world.Schools[r.School]
+			sr := schoolRecord{School: s.Name, SchoolCode: s.Code, Kind: schoolKind(s.Kind), StudentNumber: r.StudentNumber, Admitted: r.Admitted.Format(dateLayout)}
+			if !r.Graduated.IsZero() {
+				sr.Graduated = r.Graduated.Format(dateLayout)
+			}
+			out = append(out, sr)
+		}
+		return out
+	case "grades":
+		out := []grade{}
+		for k, r := range p.Schools {
+			name := d.world.Schools[r.School].Name
+			for _, g := range d.world.Grades(i, k) {
+				out = append(out, grade{School: name, Year: g.Year, Term: g.Term, Course: g.Course, Score: g.Score, Rank: g.Rank, Credits: g.Credits})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+type taxYear struct {
+	Year     int   `json:"year"`
+	Assessed int64 `json:"assessed"`
+	Paid     int64 `json:"paid"`
+}
+
+type role struct {
+	Subject string `json:"subject"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+}
+
+func taxYears(t population.TaxRecord) []taxYear {
+	out := make([]taxYear, len(t.Years))
+	for k, y := range t.Years {
+		out[k] = taxYear{Year: y.Year, Assessed: y.Assessed, Paid: y.Paid}
+	}
+	return out
+}
+
+func (d *data) taxpayer(i int, field string) any {
+	p := &d.world.People[i]
+	switch field {
+	case "name":
+		return p.Name
+	case "birth_date":
+		return p.BirthDate.Format(dateLayout)
+	case "rrn":
+		return p.RRN
+	case "address":
+		return p.Address
+	case "tax_payments":
+		return taxYears(p.Tax)
+	case "arrears":
+		return p.Tax.Arrears
+	case "corporations":
+		out := []role{}
+		for _, cr := range d.corpsOfPer[int32(i)] {
+			c := &d.world.Corporations[cr.corp]
+			out = append(out, role{Subject: c.Subject, Name: c.Name, Role: cr.role})
+		}
+		return out
+	}
+	return nil
+}
+
+func (d *data) corporation(i int, field string) any {
+	c := &d.world.Corporations[i]
+	rep := &d.world.People[c.Representative]
+	switch field {
+	case "company_name":
+		return c.Name
+	case "business_number":
+		return c.BusinessNumber
+	case "corporate_number":
+		return c.CorporateNumber
+	case "representative_name":
+		return rep.Name
+	case "representative_rrn":
+		return rep.RRN
+	case "representative_subject":
+		return rep.Subject
+	case "employees":
+		out := make([]role, 0, 1+len(c.Employees))
+		out = append(out, role{Subject: rep.Subject, Name: rep.Name, Role: "representative"})
+		for _, e := range c.Employees {
+			ep := &d.world.People[e]
+			out = append(out, role{Subject: ep.Subject, Name: ep.Name, Role: "employee"})
+		}
+		return out
+	case "address":
+		return c.Address
+	case "opened":
+		return c.Opened.Format(dateLayout)
+	case "business_type":
+		return c.BusinessType
+	case "business_item":
+		return c.BusinessItem
+	case "tax_payments":
+		return taxYears(c.Tax)
+	case "arrears":
+		return c.Tax.Arrears
+	}
+	return nil
+}

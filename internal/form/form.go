@@ -1,0 +1,314 @@
+// Package form owns minwon's service catalog: every service is data — a
+// typed, versioned template listing the agency fields it prints, the data
+// class of each, the classes the service allows, and who may request it.
+// Adding a certificate is adding a file under services/.
+//
+// Templates are checked against the linkage schema when they load, so a
+// template that prints a field under the wrong class (a representative's RRN
+// labelled as a business number) or a class its service does not allow never
+// becomes active. Package form never holds personal data.
+package form
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/minwon/minwon/internal/linkage"
+)
+
+// Kind is what a service does for the citizen.
+type Kind string
+
+const (
+	Certificate Kind = "certificate" // issues a document
+	Application Kind = "application" // asks for a benefit; completes later
+	Report      Kind = "report"      // changes an agency's records
+	Lookup      Kind = "lookup"      // shows data without issuing a document
+)
+
+// Requester is a relation that entitles someone to request a service for a
+// subject.
+type Requester string
+
+const (
+	Self                    Requester = "self"
+	HouseholdMember         Requester = "household_member"
+	ParentOfMinor           Requester = "parent_of_minor"
+	CorporateRepresentative Requester = "corporate_representative"
+	CorporateEmployee       Requester = "corporate_employee"
+	CounterOfficial         Requester = "counter_official"
+)
+
+// SubjectKind says whether a service's subject is a person or a corporation.
+type SubjectKind string
+
+const (
+	PersonSubject      SubjectKind = "person"
+	CorporationSubject SubjectKind = "corporation"
+)
+
+// Field is one printed field: where its value comes from and its class.
+type Field struct {
+	Key     string        `json:"key"`
+	Label   string        `json:"label"`
+	LabelKo string        `json:"label_ko"`
+	Source  string        `json:"source"` // agency.dataset.field
+	Class   linkage.Class `json:"class"`
+}
+
+// Input is one field the citizen fills in for an application or report.
+type Input struct {
+	Key      string `json:"key"`
+	Label    string `json:"label"`
+	LabelKo  string `json:"label_ko"`
+	Type     string `json:"type"` // text, digits or date
+	Required bool   `json:"required"`
+	MaxLen   int    `json:"max_len,omitempty"`
+}
+
+// Service is one entry of the catalog.
+type Service struct {
+	ID             string          `json:"id"`
+	Version        int             `json:"version"`
+	Kind           Kind            `json:"kind"`
+	Title          string          `json:"title"`
+	TitleKo        string          `json:"title_ko"`
+	Agency         string          `json:"agency"`
+	SubjectKind    SubjectKind     `json:"subject_kind"`
+	Requesters     []Requester     `json:"requesters"`
+	AllowedClasses []linkage.Class `json:"allowed_classes"`
+	Fields         []Field         `json:"fields"`
+	Payload        []Input         `json:"payload,omitempty"`
+
+	// Digest is the SHA-256 of the template file: the identity of the
+	// approved version that pre-issuance verification compares against.
+	Digest string `json:"-"`
+}
+
+// Need is what a service asks one agency dataset for.
+type Need struct {
+	Agency  string
+	Dataset string
+	Fields  []string
+}
+
+// Needs groups the service's fields by agency dataset, in template order:
+// exactly the fields linkage will ask for and nothing more.
+func (s *Service) Needs() []Need {
+	var out []Need
+	for _, f := range s.Fields {
+		agency, dataset, field, _ := splitSource(f.Source)
+		i := slices.IndexFunc(out, func(n Need) bool { return n.Agency == agency && n.Dataset == dataset })
+		if i < 0 {
+			out = append(out, Need{Agency: agency, Dataset: dataset})
+			i = len(out) - 1
+		}
+		if !slices.Contains(out[i].Fields, field) {
+			out[i].Fields = append(out[i].Fields, field)
+		}
+	}
+	return out
+}
+
+// Allows reports whether the service may be requested by that relation.
+func (s *Service) Allows(r Requester) bool { return slices.Contains(s.Requesters, r) }
+
+// AllowsClass reports whether the service may print data of class c.
+func (s *Service) AllowsClass(c linkage.Class) bool { return slices.Contains(s.AllowedClasses, c) }
+
+// Catalog is the set of loaded, checked services.
+type Catalog struct {
+	byID map[string]*Service
+	list []*Service // sorted by kind then id
+}
+
+//go:embed services/*.json
+var builtin embed.FS
+
+// Builtin loads the services shipped with minwon.
+func Builtin(schema *linkage.Schema) (*Catalog, error) {
+	return Load(builtin, "services", schema)
+}
+
+// Load reads every *.json under dir of fsys and checks each service against
+// schema. One bad file fails the whole load: a catalog is approved as a whole.
+func Load(fsys fs.FS, dir string, schema *linkage.Schema) (*Catalog, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("form: read %s: %w", dir, err)
+	}
+	c := &Catalog{byID: map[string]*Service{}}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("form: %w", err)
+		}
+		s, err := Parse(data, schema)
+		if err != nil {
+			return nil, fmt.Errorf("form: %s: %w", e.Name(), err)
+		}
+		if _, dup := c.byID[s.ID]; dup {
+			return nil, fmt.Errorf("form: %s: service %q defined twice", e.Name(), s.ID)
+		}
+		c.byID[s.ID] = s
+		c.list = append(c.list, s)
+	}
+	if len(c.list) == 0 {
+		return nil, fmt.Errorf("form: no services under %s", dir)
+	}
+	order := map[Kind]int{Certificate: 0, Application: 1, Report: 2, Lookup: 3}
+	sort.Slice(c.list, func(i, j int) bool {
+		a, b := c.list[i], c.list[j]
+		if order[a.Kind] != order[b.Kind] {
+			return order[a.Kind] < order[b.Kind]
+		}
+		return a.ID < b.ID
+	})
+	return c, nil
+}
+
+// Service returns the service with that id, or nil.
+func (c *Catalog) Service(id string) *Service { return c.byID[id] }
+
+// Services lists the catalog, certificates first.
+func (c *Catalog) Services() []*Service { return c.list }
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// ErrInvalid marks a template that fails the load-time checks.
+var ErrInvalid = errors.New("invalid service template")
+
+// Parse decodes one service template and checks it against schema.
+func Parse(data []byte, schema *linkage.Schema) (*Service, error) {
+	var s Service
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: trailing data", ErrInvalid)
+	}
+	if err := s.check(schema); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, s.ID, err)
+	}
+	sum := sha256.Sum256(data)
+	s.Digest = hex.EncodeToString(sum[:])
+	return &s, nil
+}
+
+func (s *Service) check(schema *linkage.Schema) error {
+	if !idPattern.MatchString(s.ID) {
+		return fmt.Errorf("id %q must be lower-case words joined by hyphens", s.ID)
+	}
+	if s.Version < 1 {
+		return errors.New("version must be 1 or more")
+	}
+	switch s.Kind {
+	case Certificate, Application, Report, Lookup:
+	default:
+		return fmt.Errorf("unknown kind %q", s.Kind)
+	}
+	if s.Title == "" || s.TitleKo == "" {
+		return errors.New("title and title_ko are required")
+	}
+	if !slices.Contains(schema.Agencies(), s.Agency) {
+		return fmt.Errorf("unknown agency %q", s.Agency)
+	}
+	if len(s.Requesters) == 0 {
+		return errors.New("no requesters: nobody could request it")
+	}
+	for _, r := range s.Requesters {
+		if err := checkRequester(r, s.SubjectKind); err != nil {
+			return err
+		}
+	}
+	if len(s.Fields) == 0 {
+		return errors.New("no fields")
+	}
+	keys := map[string]bool{}
+	for _, f := range s.Fields {
+		if f.Key == "" || f.Label == "" || f.LabelKo == "" {
+			return fmt.Errorf("field %q needs key, label and label_ko", f.Key)
+		}
+		if keys[f.Key] {
+			return fmt.Errorf("field key %q used twice", f.Key)
+		}
+		keys[f.Key] = true
+		agency, dataset, name, ok := splitSource(f.Source)
+		if !ok {
+			return fmt.Errorf("field %q: source %q must be agency.dataset.field", f.Key, f.Source)
+		}
+		ds := schema.Dataset(agency, dataset)
+		if ds == nil {
+			return fmt.Errorf("field %q: no dataset %s.%s", f.Key, agency, dataset)
+		}
+		sf, ok := ds.Field(name)
+		if !ok {
+			return fmt.Errorf("field %q: dataset %s.%s has no field %q", f.Key, agency, dataset, name)
+		}
+		if sf.Class != f.Class {
+			return fmt.Errorf("field %q: declared class %q but %s is of class %q", f.Key, f.Class, f.Source, sf.Class)
+		}
+		if !s.AllowsClass(f.Class) {
+			return fmt.Errorf("field %q: class %q is not allowed for this service", f.Key, f.Class)
+		}
+		if wantCorp := s.SubjectKind == CorporationSubject; wantCorp != (dataset == "corporation") {
+			return fmt.Errorf("field %q: %s records do not belong to a %s subject", f.Key, f.Source, s.SubjectKind)
+		}
+	}
+	for _, in := range s.Payload {
+		if in.Key == "" || in.Label == "" || in.LabelKo == "" {
+			return fmt.Errorf("payload field %q needs key, label and label_ko", in.Key)
+		}
+		switch in.Type {
+		case "text", "digits", "date":
+		default:
+			return fmt.Errorf("payload field %q: unknown type %q", in.Key, in.Type)
+		}
+	}
+	if len(s.Payload) > 0 && s.Kind != Application && s.Kind != Report {
+		return fmt.Errorf("a %s takes no payload", s.Kind)
+	}
+	return nil
+}
+
+func checkRequester(r Requester, kind SubjectKind) error {
+	switch kind {
+	case PersonSubject:
+		switch r {
+		case Self, HouseholdMember, ParentOfMinor, CounterOfficial:
+			return nil
+		}
+	case CorporationSubject:
+		switch r {
+		case CorporateRepresentative, CorporateEmployee, CounterOfficial:
+			return nil
+		}
+	default:
+		return fmt.Errorf("subject_kind must be person or corporation, not %q", kind)
+	}
+	return fmt.Errorf("requester %q does not apply to a %s subject", r, kind)
+}
+
+func splitSource(src string) (agency, dataset, field string, ok bool) {
+	parts := strings.Split(src, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}

@@ -1,0 +1,242 @@
+// Package store owns minwon's own database: accounts and, as minwon grows,
+// sessions, issued documents and the transparency log. The SQL lives here,
+// next to the code that runs it, with migrations as numbered files embedded
+// in the binary.
+//
+// The default backend is embedded SQLite (pure Go, no cgo); the SQL is kept
+// to what PostgreSQL also runs, with "?" placeholders rebound per dialect.
+// Package store never holds agency source records and never logs values.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DB is minwon's database.
+type DB struct {
+	sql     *sql.DB
+	dialect dialect
+	now     func() time.Time
+}
+
+type dialect int
+
+const (
+	sqlite dialect = iota + 1
+)
+
+// OpenSQLite opens (creating if needed) the SQLite database at path and
+// brings its schema up to date.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	// WAL lets readers run beside the one writer; synchronous(FULL) makes a
+	// commit durable before it returns; _txlock=immediate takes the write
+	// lock at BEGIN, so concurrent writers queue on busy_timeout instead of
+	// failing on a lock upgrade.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(8)
+	db := &DB{sql: sdb, dialect: sqlite, now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// rebind turns "?" placeholders into the dialect's form.
+func (db *DB) rebind(q string) string {
+	if db.dialect == sqlite {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("store: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return fmt.Errorf("store: migration %s must start with its number", base)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("store: read %s: %w", base, err)
+		}
+		if err := db.apply(ctx, version, base, string(body)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) apply(ctx context.Context, version int, name, body string) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin migration %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+		return fmt.Errorf("store: check migration %s: %w", name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, stmt := range splitStatements(body) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, db.now().Unix()); err != nil {
+		return fmt.Errorf("store: record migration %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit migration %s: %w", name, err)
+	}
+	return nil
+}
+
+// splitStatements splits a migration on ";" at line ends, dropping "--"
+// comment lines. Migrations keep one statement per ";"-terminated block.
+func splitStatements(body string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(body, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "--") || trimmed == "" {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(trimmed, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Meta returns a value from the meta table.
+func (db *DB) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.sql.QueryRowContext(ctx, db.rebind(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// Account is a login. It holds no personal data: name, birth date and RRN
+// stay with the agencies and are fetched through linkage when needed.
+type Account struct {
+	Login        string
+	PasswordHash string
+	Subject      string
+	Kind         string // "person" or "corporate"
+}
+
+// Seed stores the accounts of a freshly generated population and the meta
+// entries that record it, in one transaction: a crash leaves either the whole
+// seed or none of it.
+func (db *DB) Seed(ctx context.Context, meta map[string]string, accounts []Account) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin seed: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, db.rebind(`INSERT INTO accounts (login, password_hash, subject, kind, created_at) VALUES (?, ?, ?, ?, ?)`))
+	if err != nil {
+		return fmt.Errorf("store: prepare seed: %w", err)
+	}
+	defer stmt.Close()
+	now := db.now().Unix()
+	for _, a := range accounts {
+		if _, err := stmt.ExecContext(ctx, a.Login, a.PasswordHash, a.Subject, a.Kind, now); err != nil {
+			return fmt.Errorf("store: insert account %s: %w", a.Login, err)
+		}
+	}
+	for k, v := range meta {
+		if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO meta (key, value) VALUES (?, ?)`), k, v); err != nil {
+			return fmt.Errorf("store: insert meta %s: %w", k, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit seed: %w", err)
+	}
+	return nil
+}
+
+// Account returns the account with that login.
+func (db *DB) Account(ctx context.Context, login string) (Account, error) {
+	a := Account{Login: login}
+	err := db.sql.QueryRowContext(ctx, db.rebind(`SELECT password_hash, subject, kind FROM accounts WHERE login = ?`), login).Scan(&a.PasswordHash, &a.Subject, &a.Kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, ErrNotFound
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("store: account: %w", err)
+	}
+	return a, nil
+}
+
+// CountAccounts returns how many accounts exist.
+func (db *DB) CountAccounts(ctx context.Context) (int, error) {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count accounts: %w", err)
+	}
+	return n, nil
+}
