@@ -115,6 +115,13 @@ type householdMember struct {
 	RRN       string `json:"rrn"`
 }
 
+type member struct {
+	Subject   string `json:"subject"`
+	Name      string `json:"name"`
+	Relation  string `json:"relation"`
+	BirthDate string `json:"birth_date"`
+}
+
 type addressEntry struct {
 	Address string `json:"address"`
 	MovedIn string `json:"moved_in"`
@@ -146,6 +153,15 @@ func (d *data) registryPerson(i int, field string) any {
 		return relation(p.Relation)
 	case "head_name":
 		return d.world.People[h.Head].Name
+	case "members":
+		// The household without identifiers: enough to decide who may act
+		// for whom, nothing more.
+		out := make([]member, len(h.Members))
+		for k, m := range h.Members {
+			mp := &d.world.People[m]
+			out[k] = member{Subject: mp.Subject, Name: mp.Name, Relation: relation(mp.Relation), BirthDate: mp.BirthDate.Format(dateLayout)}
+		}
+		return out
 	case "household":
 		out := make([]householdMember, len(h.Members))
 		for k, m := range h.Members {

@@ -5,10 +5,20 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
 	"net/http"
+	"strings"
+	"time"
 
+	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
 )
 
@@ -17,21 +27,63 @@ type agencyHealth interface {
 	Status() []linkage.AgencyStatus
 }
 
+type sessions interface {
+	Login(ctx context.Context, login, password string) (string, time.Time, auth.Principal, error)
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
+	Logout(ctx context.Context, token string) error
+}
+
+type profiles interface {
+	Profile(ctx context.Context, p auth.Principal) (*access.Profile, error)
+}
+
+type issuer interface {
+	Issue(ctx context.Context, r issuance.Request) (*issuance.Issued, error)
+	Get(ctx context.Context, p auth.Principal, number string) (*issuance.Issued, error)
+	Files(ctx context.Context, p auth.Principal, number string) (pdf, data []byte, err error)
+	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
+}
+
 // Server holds the API's collaborators.
 type Server struct {
 	Catalog  *form.Catalog
 	Agencies agencyHealth
+	Sessions sessions
+	Profiles profiles
+	Issuer   issuer
+	Log      *slog.Logger
+	// SecureCookies marks the session cookie Secure (set when served over TLS).
+	SecureCookies bool
 }
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "minwon_session"
 
 // Handler returns the API routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/services", s.services)
 	mux.HandleFunc("GET /api/v1/status", s.status)
+	mux.HandleFunc("POST /api/v1/login", s.login)
+	mux.HandleFunc("POST /api/v1/logout", s.logout)
+	mux.HandleFunc("GET /api/v1/me", s.authed(s.me))
+	mux.HandleFunc("POST /api/v1/issuances", s.authed(s.issue))
+	mux.HandleFunc("GET /api/v1/issuances", s.authed(s.list))
+	mux.HandleFunc("GET /api/v1/issuances/{number}", s.authed(s.get))
+	mux.HandleFunc("GET /api/v1/issuances/{number}/document.pdf", s.authed(s.pdf))
+	mux.HandleFunc("GET /api/v1/issuances/{number}/data.json", s.authed(s.data))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})
-	return mux
+	return noStore(mux)
+}
+
+// noStore keeps personal data out of shared and browser caches.
+func noStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
 }
 
 type serviceJSON struct {
@@ -78,6 +130,229 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// decode reads a JSON body of at most 64 KiB into v, refusing other
+// content types (which also stops cross-site form posts riding a cookie).
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+		return false
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_json", "the body is not the expected JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Login == "" || in.Password == "" || len(in.Login) > 128 || len(in.Password) > 1024 {
+		writeError(w, http.StatusBadRequest, "bad_request", "login and password are required")
+		return
+	}
+	token, expires, _, err := s.Sessions.Login(r.Context(), in.Login, in.Password)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_at": expires.UTC().Format(time.RFC3339)})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if tok := token(r); tok != "" {
+		if err := s.Sessions.Logout(r.Context(), tok); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "logged_out"})
+}
+
+// token returns the session token from the Authorization header or cookie.
+func token(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := token(r)
+		if tok == "" {
+			writeError(w, http.StatusUnauthorized, "unauthenticated", "log in first (POST /api/v1/login) and send the token as Authorization: Bearer TOKEN")
+			return
+		}
+		p, err := s.Sessions.Authenticate(r.Context(), tok)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	prof, err := s.Profiles.Profile(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, prof)
+}
+
+type issuedJSON struct {
+	Number   string `json:"number"`
+	Service  string `json:"service"`
+	Subject  string `json:"subject"`
+	IssuedAt string `json:"issued_at"`
+	LogIndex *int64 `json:"log_index"`
+	SHA256   string `json:"sha256"`
+	Document string `json:"document"`
+	Data     string `json:"data"`
+	Verify   string `json:"verify"`
+}
+
+func toJSON(is *issuance.Issued) issuedJSON {
+	base := "/api/v1/issuances/" + string(is.Number)
+	return issuedJSON{
+		Number: string(is.Number), Service: is.Service, Subject: is.Subject,
+		IssuedAt: is.IssuedAt.UTC().Format(time.RFC3339Nano), SHA256: is.SHA256,
+		Document: base + "/document.pdf", Data: base + "/data.json", Verify: "/verify/" + string(is.Number),
+	}
+}
+
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var in struct {
+		Service string `json:"service"`
+		Subject string `json:"subject"`
+		Options struct {
+			ShowRRNBack bool `json:"show_rrn_back"`
+		} `json:"options"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
+		Principal: p, Service: in.Service, Subject: in.Subject,
+		ShowRRNBack: in.Options.ShowRRNBack, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toJSON(is))
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	list, err := s.Issuer.List(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]issuedJSON, len(list))
+	for i, is := range list {
+		out[i] = toJSON(is)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	is, err := s.Issuer.Get(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(is))
+}
+
+func (s *Server) pdf(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	pdf, _, err := s.Issuer.Files(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="minwon-`+r.PathValue("number")+`.pdf"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(pdf)
+}
+
+func (s *Server) data(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	_, data, err := s.Issuer.Files(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(data)
+}
+
+// fail maps a domain error to its one status and code.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var refused *issuance.RefusedError
+	var unavailable *linkage.UnavailableError
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		writeError(w, http.StatusUnauthorized, "invalid_credentials", "wrong login or password")
+	case errors.Is(err, auth.ErrRateLimited):
+		w.Header().Set("Retry-After", "900")
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many failed logins for this account; try again in 15 minutes")
+	case errors.Is(err, auth.ErrNoSession):
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "your session has expired or ended; log in again")
+	case errors.As(err, &refused):
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{
+			"code": "pre_issuance_refused", "rule": string(refused.Rule),
+			"message": "The document was not issued because a safety check failed: " + refused.Message + ". Nothing was issued and the failure was reported.",
+		}})
+	case errors.As(err, &unavailable):
+		w.Header().Set("Retry-After", linkage.RetryAfterSeconds(unavailable.RetryAfter))
+		writeError(w, http.StatusServiceUnavailable, "agency_unavailable", "the "+unavailable.Agency+" agency is not answering; try again in "+linkage.RetryAfterSeconds(unavailable.RetryAfter)+" seconds")
+	case errors.Is(err, access.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", "you may not request this service for that subject")
+	case errors.Is(err, issuance.ErrUnknownService):
+		writeError(w, http.StatusNotFound, "unknown_service", "no such service; see GET /api/v1/services")
+	case errors.Is(err, issuance.ErrNotCertificate):
+		writeError(w, http.StatusBadRequest, "not_a_certificate", "this service does not issue a document")
+	case errors.Is(err, issuance.ErrConflict):
+		writeError(w, http.StatusConflict, "idempotency_conflict", "this Idempotency-Key was already used for a different request")
+	case errors.Is(err, issuance.ErrBadRequest):
+		writeError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), issuance.ErrBadRequest.Error()+": "))
+	case errors.Is(err, issuance.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no such issuance")
+	case errors.Is(err, linkage.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no_record", "the agency has no record for this subject")
+	default:
+		// Errors carry no personal data by construction; log for operators.
+		if s.Log != nil {
+			s.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		writeError(w, http.StatusInternalServerError, "internal", "something went wrong on our side; nothing was issued")
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

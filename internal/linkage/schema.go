@@ -21,7 +21,7 @@ const (
 	ClassAddress         Class = "address"          // a road-name address
 	ClassAddressHistory  Class = "address_history"  // [{address, moved_in}]
 	ClassHousehold       Class = "household"        // [{subject, name, relation, birth_date, rrn}]
-	ClassRelation        Class = "relation"         // relation to the household head
+	ClassRelation        Class = "relation"         // relation to the household head; members: [{subject, name, relation, birth_date}]
 	ClassSchoolRecord    Class = "school_record"    // [{school, school_code, kind, student_number, admitted, graduated}]
 	ClassGrade           Class = "grade"            // [{school, year, term, course, score, rank, credits}]
 	ClassTaxPayments     Class = "tax_payments"     // [{year, assessed, paid}]
@@ -87,6 +87,7 @@ func DefaultSchema() *Schema {
 			{"relation", ClassRelation},
 			{"head_name", ClassName},
 			{"household", ClassHousehold},
+			{"members", ClassRelation},
 		}},
 		{Agency: Education, Name: "student", Fields: []Field{
 			{"name", ClassName},

@@ -1,0 +1,205 @@
+// Package access decides who may act for whom: a citizen for themself, for
+// a member of their household, for their minor child; a corporate
+// representative or authorised employee for their corporation. The
+// relations come from the agencies' own records, fetched through linkage,
+// never from what the caller claims.
+//
+// Package access never returns another person's data to a caller who is not
+// related to them; a refusal does not reveal whether the subject exists.
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/linkage"
+)
+
+// ErrForbidden: the caller may not request this service for this subject.
+var ErrForbidden = errors.New("not allowed to request this for that subject")
+
+// fetcher is the part of linkage access needs.
+type fetcher interface {
+	Fetch(ctx context.Context, agency, dataset, subject string, fields []string) (*linkage.Record, error)
+}
+
+// Resolver looks up relations and authorises requests.
+type Resolver struct {
+	links fetcher
+	now   func() time.Time
+}
+
+// NewResolver returns a resolver that asks the agencies through links.
+func NewResolver(links fetcher) *Resolver { return &Resolver{links: links, now: time.Now} }
+
+// Relation is one subject the caller may act for besides themself.
+type Relation struct {
+	Subject  string `json:"subject"`
+	Name     string `json:"name"`
+	Relation string `json:"relation"` // household_member, child or corporation
+	Minor    bool   `json:"minor,omitempty"`
+}
+
+// Profile is the caller as the agencies know them.
+type Profile struct {
+	Subject   string     `json:"subject"`
+	Name      string     `json:"name"`
+	Relations []Relation `json:"relations"`
+}
+
+type member struct {
+	Subject   string `json:"subject"`
+	Name      string `json:"name"`
+	Relation  string `json:"relation"`
+	BirthDate string `json:"birth_date"`
+}
+
+type corpRole struct {
+	Subject string `json:"subject"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+}
+
+// AdultAge is the age of majority under the Civil Act (민법 제4조).
+const AdultAge = 19
+
+// Profile returns the caller's name and everyone they may act for.
+func (r *Resolver) Profile(ctx context.Context, p auth.Principal) (*Profile, error) {
+	if p.Kind == "corporate" {
+		rec, err := r.links.Fetch(ctx, linkage.Tax, "corporation", p.Subject, []string{"company_name"})
+		if err != nil {
+			return nil, fmt.Errorf("look up corporation: %w", err)
+		}
+		name, err := rec.String("company_name")
+		if err != nil {
+			return nil, err
+		}
+		return &Profile{Subject: p.Subject, Name: name, Relations: []Relation{}}, nil
+	}
+	rec, err := r.links.Fetch(ctx, linkage.Registry, "person", p.Subject, []string{"name", "relation", "members"})
+	if err != nil {
+		return nil, fmt.Errorf("look up household: %w", err)
+	}
+	var name, myRelation string
+	var members []member
+	if err := errors.Join(rec.Decode("name", &name), rec.Decode("relation", &myRelation), rec.Decode("members", &members)); err != nil {
+		return nil, err
+	}
+	prof := &Profile{Subject: p.Subject, Name: name, Relations: []Relation{}}
+	for _, m := range members {
+		if m.Subject == p.Subject {
+			continue
+		}
+		rel := Relation{Subject: m.Subject, Name: m.Name, Relation: "household_member"}
+		if isParentChild(myRelation, m.Relation) {
+			rel.Relation = "child"
+			rel.Minor = r.isMinor(m.BirthDate)
+		}
+		prof.Relations = append(prof.Relations, rel)
+	}
+	corps, err := r.corporations(ctx, p.Subject)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range corps {
+		prof.Relations = append(prof.Relations, Relation{Subject: c.Subject, Name: c.Name, Relation: "corporation"})
+	}
+	return prof, nil
+}
+
+func (r *Resolver) corporations(ctx context.Context, subject string) ([]corpRole, error) {
+	rec, err := r.links.Fetch(ctx, linkage.Tax, "taxpayer", subject, []string{"corporations"})
+	if errors.Is(err, linkage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up corporations: %w", err)
+	}
+	var corps []corpRole
+	if err := rec.Decode("corporations", &corps); err != nil {
+		return nil, err
+	}
+	return corps, nil
+}
+
+// isParentChild: the household head and spouse are the parents of the
+// head's children as the registry records them.
+func isParentChild(requester, subject string) bool {
+	return (requester == "head" || requester == "spouse") && subject == "child"
+}
+
+func (r *Resolver) isMinor(birthDate string) bool {
+	b, err := time.Parse("2006-01-02", birthDate)
+	if err != nil {
+		return false // unknown age: never grant a minor's parent rights on it
+	}
+	return b.AddDate(AdultAge, 0, 0).After(r.now())
+}
+
+// Authorize returns the relation under which p may request svc for subject,
+// or ErrForbidden. Subject "" means the caller themself.
+func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Service, subject string) (form.Requester, error) {
+	if subject == "" {
+		subject = p.Subject
+	}
+	if p.Kind == "corporate" {
+		// A corporate account is its representative acting for the
+		// corporation, and for nothing else.
+		if subject == p.Subject && svc.SubjectKind == form.CorporationSubject && svc.Allows(form.CorporateRepresentative) {
+			return form.CorporateRepresentative, nil
+		}
+		return "", ErrForbidden
+	}
+	if svc.SubjectKind == form.CorporationSubject {
+		corps, err := r.corporations(ctx, p.Subject)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range corps {
+			if c.Subject != subject {
+				continue
+			}
+			switch {
+			case c.Role == "representative" && svc.Allows(form.CorporateRepresentative):
+				return form.CorporateRepresentative, nil
+			case c.Role == "employee" && svc.Allows(form.CorporateEmployee):
+				return form.CorporateEmployee, nil
+			}
+		}
+		return "", ErrForbidden
+	}
+	if subject == p.Subject {
+		if svc.Allows(form.Self) {
+			return form.Self, nil
+		}
+		return "", ErrForbidden
+	}
+	if !svc.Allows(form.HouseholdMember) && !svc.Allows(form.ParentOfMinor) {
+		return "", ErrForbidden
+	}
+	rec, err := r.links.Fetch(ctx, linkage.Registry, "person", p.Subject, []string{"relation", "members"})
+	if err != nil {
+		return "", fmt.Errorf("look up household: %w", err)
+	}
+	var myRelation string
+	var members []member
+	if err := errors.Join(rec.Decode("relation", &myRelation), rec.Decode("members", &members)); err != nil {
+		return "", err
+	}
+	for _, m := range members {
+		if m.Subject != subject {
+			continue
+		}
+		if svc.Allows(form.HouseholdMember) {
+			return form.HouseholdMember, nil
+		}
+		if svc.Allows(form.ParentOfMinor) && isParentChild(myRelation, m.Relation) && r.isMinor(m.BirthDate) {
+			return form.ParentOfMinor, nil
+		}
+	}
+	return "", ErrForbidden
+}

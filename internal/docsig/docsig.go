@@ -1,0 +1,155 @@
+// Package docsig owns the signature formats of issued documents: the
+// signature trailer appended to a PDF and the signed envelope of data.json.
+// Both are Ed25519 with a key id, over domain-separated bytes, so a signature
+// of one kind can never pass for the other.
+//
+// Package docsig checks signatures only; whether a document is logged or
+// revoked is for the transparency log to say.
+package docsig
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// Signer signs documents.
+type Signer struct {
+	KeyID string
+	Key   ed25519.PrivateKey
+}
+
+// KeyID names a document-signing public key by its hash.
+func KeyID(pub ed25519.PublicKey) string {
+	h := sha256.Sum256(pub)
+	return "doc-" + hex.EncodeToString(h[:6])
+}
+
+// Keys finds public keys by id. A key that is unknown or revoked is absent.
+type Keys interface {
+	PublicKey(keyID string) (ed25519.PublicKey, bool)
+}
+
+// KeyMap is a fixed set of keys.
+type KeyMap map[string]ed25519.PublicKey
+
+// PublicKey implements Keys.
+func (m KeyMap) PublicKey(id string) (ed25519.PublicKey, bool) { k, ok := m[id]; return k, ok }
+
+const (
+	pdfContext  = "minwon document v1\n"
+	dataContext = "minwon data v1\n"
+	trailerTag  = "%minwon-signature v1 "
+)
+
+// ErrInvalid is returned for a document whose signature is missing,
+// malformed, by an unknown key, or does not verify.
+var ErrInvalid = errors.New("document signature is not valid")
+
+func pdfMessage(number string, body []byte) []byte {
+	msg := make([]byte, 0, len(pdfContext)+len(number)+1+len(body))
+	msg = append(msg, pdfContext...)
+	msg = append(msg, number...)
+	msg = append(msg, '\n')
+	return append(msg, body...)
+}
+
+// SignPDF appends a signature trailer over the issuance number and the PDF
+// bytes. The trailer is a PDF comment followed by %%EOF, so viewers still
+// open the file.
+func (s Signer) SignPDF(number string, pdf []byte) []byte {
+	if len(pdf) > 0 && pdf[len(pdf)-1] != '\n' {
+		pdf = append(pdf, '\n')
+	}
+	sig := ed25519.Sign(s.Key, pdfMessage(number, pdf))
+	out := make([]byte, 0, len(pdf)+200)
+	out = append(out, pdf...)
+	out = fmt.Appendf(out, "%skey=%s number=%s sig=%s\n%%%%EOF\n", trailerTag, s.KeyID, number, base64.StdEncoding.EncodeToString(sig))
+	return out
+}
+
+var trailerRE = regexp.MustCompile(`^%minwon-signature v1 key=([A-Za-z0-9-]{1,64}) number=([0-9]{16}) sig=([A-Za-z0-9+/=]{86,88})\n%%EOF\n$`)
+
+// PDFSignature is what a verified PDF trailer says.
+type PDFSignature struct {
+	KeyID  string
+	Number string
+}
+
+// VerifyPDF checks the signature trailer of a signed PDF against keys.
+func VerifyPDF(signed []byte, keys Keys) (PDFSignature, error) {
+	i := bytes.LastIndex(signed, []byte("\n"+trailerTag))
+	if i < 0 {
+		return PDFSignature{}, fmt.Errorf("%w: no minwon signature in the file", ErrInvalid)
+	}
+	body, trailer := signed[:i+1], signed[i+1:]
+	m := trailerRE.FindSubmatch(trailer)
+	if m == nil {
+		return PDFSignature{}, fmt.Errorf("%w: malformed signature trailer", ErrInvalid)
+	}
+	keyID, number := string(m[1]), string(m[2])
+	sig, err := base64.StdEncoding.DecodeString(string(m[3]))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return PDFSignature{}, fmt.Errorf("%w: malformed signature", ErrInvalid)
+	}
+	pub, ok := keys.PublicKey(keyID)
+	if !ok {
+		return PDFSignature{}, fmt.Errorf("%w: signed by key %s, which is unknown or revoked", ErrInvalid, keyID)
+	}
+	if !ed25519.Verify(pub, pdfMessage(number, body), sig) {
+		return PDFSignature{}, fmt.Errorf("%w: signature does not match the file's contents", ErrInvalid)
+	}
+	return PDFSignature{KeyID: keyID, Number: number}, nil
+}
+
+// Envelope is data.json: the document's fields as JSON and a signature over
+// their exact bytes.
+type Envelope struct {
+	Document  json.RawMessage `json:"document"`
+	KeyID     string          `json:"key_id"`
+	Signature string          `json:"signature"`
+}
+
+// SignData returns the data.json bytes for doc (any JSON-encodable value).
+func (s Signer) SignData(doc any) ([]byte, error) {
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("docsig: encode document: %w", err)
+	}
+	msg := append([]byte(dataContext), raw...)
+	env := Envelope{Document: raw, KeyID: s.KeyID, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(s.Key, msg))}
+	return json.MarshalIndent(env, "", "  ")
+}
+
+// VerifyData checks a data.json envelope and returns the signed document
+// bytes.
+func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) {
+	var env Envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, "", fmt.Errorf("%w: not a data.json envelope: %v", ErrInvalid, err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(env.Signature)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, "", fmt.Errorf("%w: malformed signature", ErrInvalid)
+	}
+	pub, ok := keys.PublicKey(env.KeyID)
+	if !ok {
+		return nil, "", fmt.Errorf("%w: signed by key %s, which is unknown or revoked", ErrInvalid, env.KeyID)
+	}
+	// Indentation inside the envelope changes the raw bytes; compact them
+	// back to what was signed.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, env.Document); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if !ed25519.Verify(pub, append([]byte(dataContext), compact.Bytes()...), sig) {
+		return nil, "", fmt.Errorf("%w: signature does not match the data", ErrInvalid)
+	}
+	return compact.Bytes(), env.KeyID, nil
+}

@@ -1,0 +1,381 @@
+// Package issuance owns the pipeline that turns a request into an issued
+// document: authorise → fetch through linkage only the fields the approved
+// template declares → assemble → pre-issuance verification → render → sign →
+// record → answer. A document that fails any step is not issued; a refusal
+// is recorded as an alert.
+//
+// Package issuance never hands out an issuance number before its document is
+// durably stored, never renders an agency answer about another subject, and
+// never logs personal data.
+package issuance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/render"
+	"github.com/minwon/minwon/internal/store"
+)
+
+// Domain errors; the API maps each to one code.
+var (
+	ErrUnknownService = errors.New("no such service")
+	ErrNotCertificate = errors.New("this service does not issue a document")
+	ErrBadRequest     = errors.New("bad issuance request")
+	ErrConflict       = errors.New("idempotency key already used for another request")
+	ErrNotFound       = errors.New("no such issuance")
+)
+
+// Request asks for one document.
+type Request struct {
+	Principal      auth.Principal
+	Service        string
+	Subject        string // "" = the requester
+	ShowRRNBack    bool
+	IdempotencyKey string
+}
+
+// Issued is a stored document as the requester sees it.
+type Issued struct {
+	Number   Number
+	Service  string
+	Subject  string
+	IssuedAt time.Time
+	SHA256   string
+	KeyID    string
+}
+
+// fetcher is the part of linkage the pipeline needs.
+type fetcher interface {
+	Fetch(ctx context.Context, agency, dataset, subject string, fields []string) (*linkage.Record, error)
+}
+
+// authorizer decides whether a principal may request a service for a subject.
+type authorizer interface {
+	Authorize(ctx context.Context, p auth.Principal, svc *form.Service, subject string) (form.Requester, error)
+}
+
+// issuanceStore is what the pipeline needs from the database.
+type issuanceStore interface {
+	InsertIssuance(ctx context.Context, is store.Issuance) error
+	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (store.Issuance, error)
+	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (store.Issuance, error)
+	IssuancesOf(ctx context.Context, login string, limit int) ([]store.Issuance, error)
+	RecordAlert(ctx context.Context, a store.Alert) error
+}
+
+// Approvals says which template digest is approved and active per service.
+type Approvals interface {
+	ApprovedDigest(serviceID string) (string, bool)
+}
+
+// Pipeline issues documents. Its fields are its collaborators; it keeps no
+// per-request state.
+type Pipeline struct {
+	Catalog   *form.Catalog
+	Approvals Approvals
+	Links     fetcher
+	Access    authorizer
+	Renderer  *render.Renderer
+	Signer    docsig.Signer
+	Store     issuanceStore
+	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
+	Now       func() time.Time
+}
+
+// CatalogApprovals approves exactly the templates loaded in a catalog.
+type CatalogApprovals struct{ Catalog *form.Catalog }
+
+// ApprovedDigest implements Approvals.
+func (a CatalogApprovals) ApprovedDigest(id string) (string, bool) {
+	s := a.Catalog.Service(id)
+	if s == nil {
+		return "", false
+	}
+	return s.Digest, true
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// requestHash identifies what was asked, to tell a retry from a reuse of
+// the idempotency key for another request.
+func requestHash(r Request, subject string) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%t", r.Service, subject, r.ShowRRNBack)))
+	return hex.EncodeToString(h[:])
+}
+
+// Issue runs the pipeline. Errors are ErrUnknownService, ErrNotCertificate,
+// ErrBadRequest, ErrConflict, access.ErrForbidden, *RefusedError, or a
+// linkage error (ErrUnavailable, ErrNotFound).
+func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
+	if err := checkIdempotencyKey(r.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	svc := p.Catalog.Service(r.Service)
+	if svc == nil {
+		return nil, ErrUnknownService
+	}
+	if svc.Kind != form.Certificate {
+		return nil, ErrNotCertificate
+	}
+	subject := r.Subject
+	if subject == "" {
+		subject = r.Principal.Subject
+	}
+	rh := requestHash(r, subject)
+	if prev, err := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); err == nil {
+		return sameRequest(prev, rh)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+
+	relation, err := p.Access.Authorize(ctx, r.Principal, svc, subject)
+	if err != nil {
+		return nil, err
+	}
+	if r.ShowRRNBack && (subject != r.Principal.Subject || !svc.AllowsClass(linkage.ClassRRN)) {
+		return nil, fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
+	}
+	approved, ok := p.Approvals.ApprovedDigest(svc.ID)
+	if !ok {
+		return nil, p.refused(ctx, r, svc, refuse(RuleTemplate, "%s has no approved template", svc.ID))
+	}
+
+	records, err := p.fetch(ctx, svc, subject)
+	if err != nil {
+		if errors.Is(err, linkage.ErrMismatch) {
+			return nil, p.refused(ctx, r, svc, refuse(RuleSubject, "an agency answered with another request's data; the answer was discarded"))
+		}
+		return nil, err
+	}
+	byDataset := make(map[string]*linkage.Record, len(records))
+	for _, rec := range records {
+		byDataset[rec.Agency+"."+rec.Dataset] = rec
+	}
+	fields, err := assemble(svc, byDataset, subject, r.ShowRRNBack)
+	if err != nil {
+		return nil, p.refused(ctx, r, svc, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err))
+	}
+
+	now := p.now().UTC().Truncate(time.Millisecond)
+	for attempt := 0; ; attempt++ {
+		number := NewNumber()
+		doc := &Document{
+			Number:         string(number),
+			Service:        svc.ID,
+			ServiceVersion: svc.Version,
+			TemplateDigest: svc.Digest,
+			Title:          svc.Title,
+			TitleKo:        svc.TitleKo,
+			Subject:        subject,
+			IssuedAt:       now,
+			Verify:         p.VerifyURL + "/" + string(number),
+			Fields:         fields,
+		}
+		out, err := p.Renderer.Render(toRender(doc))
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", svc.ID, err)
+		}
+		if err := verify(&check{
+			service: svc, approvedDigest: approved, subject: subject, requester: r.Principal.Subject,
+			relation: relation, showRRNBack: r.ShowRRNBack, records: records, doc: doc, rendered: out.Text,
+		}); err != nil {
+			var re *RefusedError
+			if errors.As(err, &re) {
+				return nil, p.refused(ctx, r, svc, re)
+			}
+			return nil, err
+		}
+		pdf := p.Signer.SignPDF(string(number), out.PDF)
+		sum := sha256.Sum256(pdf)
+		data, err := p.Signer.SignData(dataDocument{Document: doc, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: p.Signer.KeyID})
+		if err != nil {
+			return nil, err
+		}
+		is := store.Issuance{
+			Number: string(number), RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
+			Subject: subject, Service: svc.ID, TemplateVersion: svc.Version, TemplateDigest: svc.Digest,
+			IssuedAt: now, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: p.Signer.KeyID,
+			PDF: pdf, DataJSON: data, IdempotencyKey: r.IdempotencyKey, RequestHash: rh,
+		}
+		err = p.Store.InsertIssuance(ctx, is)
+		if errors.Is(err, store.ErrDuplicate) {
+			// Either a concurrent retry with the same key won the race, or
+			// the random number was taken: tell which.
+			if prev, perr := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); perr == nil {
+				return sameRequest(prev, rh)
+			}
+			if attempt < 3 {
+				continue
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return issued(is), nil
+	}
+}
+
+// dataDocument is the signed body of data.json.
+type dataDocument struct {
+	*Document
+	PDFSHA256 string `json:"pdf_sha256"`
+	KeyID     string `json:"key_id"`
+}
+
+func sameRequest(prev store.Issuance, rh string) (*Issued, error) {
+	if prev.RequestHash != rh {
+		return nil, ErrConflict
+	}
+	return issued(prev), nil
+}
+
+func issued(is store.Issuance) *Issued {
+	return &Issued{Number: Number(is.Number), Service: is.Service, Subject: is.Subject, IssuedAt: is.IssuedAt, SHA256: is.PDFSHA256, KeyID: is.KeyID}
+}
+
+func checkIdempotencyKey(k string) error {
+	if k == "" || len(k) > 128 {
+		return fmt.Errorf("%w: an Idempotency-Key header of 1 to 128 characters is required", ErrBadRequest)
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return fmt.Errorf("%w: the Idempotency-Key must be printable ASCII without spaces", ErrBadRequest)
+		}
+	}
+	return nil
+}
+
+// fetch asks each agency dataset the service needs, in parallel, for
+// exactly the template's fields.
+func (p *Pipeline) fetch(ctx context.Context, svc *form.Service, subject string) ([]*linkage.Record, error) {
+	needs := svc.Needs()
+	records := make([]*linkage.Record, len(needs))
+	errs := make([]error, len(needs))
+	if len(needs) == 1 {
+		records[0], errs[0] = p.Links.Fetch(ctx, needs[0].Agency, needs[0].Dataset, subject, needs[0].Fields)
+	} else {
+		var wg sync.WaitGroup
+		for i, n := range needs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				records[i], errs[i] = p.Links.Fetch(ctx, n.Agency, n.Dataset, subject, n.Fields)
+			}()
+		}
+		wg.Wait()
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return records, nil
+}
+
+// refused records the refusal as an alert and returns it.
+func (p *Pipeline) refused(ctx context.Context, r Request, svc *form.Service, re *RefusedError) error {
+	// The alert must be written even if the client has gone away.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := p.Store.RecordAlert(actx, store.Alert{At: p.now(), Kind: "pre_issuance_refusal:" + string(re.Rule), Service: svc.ID, RequesterLogin: r.Principal.Login, Detail: re.Message}); err != nil {
+		return errors.Join(re, err)
+	}
+	return re
+}
+
+// Get returns an issuance the caller requested or is the subject of.
+func (p *Pipeline) Get(ctx context.Context, pr auth.Principal, number string) (*Issued, error) {
+	n, err := ParseNumber(number)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, false)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return issued(is), nil
+}
+
+// Files returns the signed PDF and data.json of an issuance the caller may see.
+func (p *Pipeline) Files(ctx context.Context, pr auth.Principal, number string) (pdf, data []byte, err error) {
+	n, err := ParseNumber(number)
+	if err != nil {
+		return nil, nil, ErrNotFound
+	}
+	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, true)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return is.PDF, is.DataJSON, nil
+}
+
+// List returns the caller's issued documents, newest first.
+func (p *Pipeline) List(ctx context.Context, pr auth.Principal) ([]*Issued, error) {
+	list, err := p.Store.IssuancesOf(ctx, pr.Login, 500)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Issued, len(list))
+	for i, is := range list {
+		out[i] = issued(is)
+	}
+	return out, nil
+}
+
+// toRender lays a document out for the PDF renderer.
+func toRender(d *Document) *render.Document {
+	rd := &render.Document{
+		Title:     d.TitleKo,
+		Subtitle:  d.Title,
+		Number:    Number(d.Number).Format(),
+		IssuedAt:  d.IssuedAt,
+		Issuer:    "minwon 민원서류 발급 시스템",
+		VerifyURL: d.Verify,
+		Notes: []string{
+			"이 문서는 전자적으로 발급되었으며 발급번호 또는 QR 코드로 진위를 확인할 수 있습니다.",
+			"This document was issued electronically; check it by its issuance number or the QR code.",
+		},
+	}
+	main := render.Section{Heading: "기본 사항 (Particulars)"}
+	for _, f := range d.Fields {
+		if f.Table == nil {
+			main.Rows = append(main.Rows, render.Row{Label: f.LabelKo + " " + f.Label, Value: f.Text})
+		}
+	}
+	rd.Sections = append(rd.Sections, main)
+	for _, f := range d.Fields {
+		if f.Table != nil {
+			rows := f.Table.Rows
+			if len(rows) == 0 {
+				empty := make([]string, len(f.Table.Columns))
+				empty[0] = "해당 없음 (none)"
+				rows = [][]string{empty}
+			}
+			rd.Sections = append(rd.Sections, render.Section{
+				Heading: f.LabelKo + " (" + f.Label + ")",
+				Table:   &render.Table{Columns: f.Table.Columns, Rows: rows},
+			})
+		}
+	}
+	return rd
+}

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrDuplicate is returned when an insert collides with a unique key: the
+// same idempotency key for the same requester, or (vanishingly rarely) an
+// issuance number already taken.
+var ErrDuplicate = errors.New("duplicate")
+
+// Issuance is one issued document as stored.
+type Issuance struct {
+	Number           string
+	RequesterLogin   string
+	RequesterSubject string
+	Subject          string
+	Service          string
+	TemplateVersion  int
+	TemplateDigest   string
+	IssuedAt         time.Time
+	PDFSHA256        string
+	KeyID            string
+	PDF              []byte
+	DataJSON         []byte
+	IdempotencyKey   string
+	RequestHash      string
+}
+
+const issuanceCols = `number, requester_login, requester_subject, subject, service, template_version, template_digest, issued_at, pdf_sha256, key_id, idempotency_key, request_hash`
+
+// InsertIssuance stores an issued document. The number is only ever handed
+// to a client after this commits.
+func (db *DB) InsertIssuance(ctx context.Context, is Issuance) error {
+	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO issuances (`+issuanceCols+`, pdf, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		is.Number, is.RequesterLogin, is.RequesterSubject, is.Subject, is.Service, is.TemplateVersion, is.TemplateDigest,
+		is.IssuedAt.UnixMilli(), is.PDFSHA256, is.KeyID, is.IdempotencyKey, is.RequestHash, is.PDF, is.DataJSON)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return ErrDuplicate
+		}
+		return fmt.Errorf("store: insert issuance: %w", err)
+	}
+	return nil
+}
+
+func isUniqueViolation(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "duplicate key value")
+}
+
+func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (Issuance, error) {
+	var is Issuance
+	var at int64
+	dest := []any{&is.Number, &is.RequesterLogin, &is.RequesterSubject, &is.Subject, &is.Service, &is.TemplateVersion, &is.TemplateDigest, &at, &is.PDFSHA256, &is.KeyID, &is.IdempotencyKey, &is.RequestHash}
+	if withBlobs {
+		dest = append(dest, &is.PDF, &is.DataJSON)
+	}
+	if err := row.Scan(dest...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Issuance{}, ErrNotFound
+		}
+		return Issuance{}, fmt.Errorf("store: issuance: %w", err)
+	}
+	is.IssuedAt = time.UnixMilli(at).UTC()
+	return is, nil
+}
+
+// IssuanceByIdempotencyKey returns the issuance a requester made with key.
+func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (Issuance, error) {
+	row := db.sql.QueryRowContext(ctx, db.rebind(`SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? AND idempotency_key = ?`), login, key)
+	return scanIssuance(row, false)
+}
+
+// IssuanceVisibleTo returns the issuance with that number if the caller
+// requested it or is its subject; otherwise ErrNotFound, exactly as for a
+// number that does not exist.
+func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (Issuance, error) {
+	cols := issuanceCols
+	if withBlobs {
+		cols += ", pdf, data_json"
+	}
+	row := db.sql.QueryRowContext(ctx, db.rebind(`SELECT `+cols+` FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`), number, login, subject)
+	return scanIssuance(row, withBlobs)
+}
+
+// IssuancesOf lists what a requester issued, newest first, at most limit.
+func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]Issuance, error) {
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? ORDER BY issued_at DESC, number DESC LIMIT ?`), login, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list issuances: %w", err)
+	}
+	defer rows.Close()
+	var out []Issuance
+	for rows.Next() {
+		is, err := scanIssuance(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, is)
+	}
+	return out, rows.Err()
+}
+
+// Alert is a recorded refusal or anomaly. Detail names the rule, never the
+// personal data.
+type Alert struct {
+	At             time.Time
+	Kind           string
+	Service        string
+	RequesterLogin string
+	Detail         string
+}
+
+// RecordAlert stores an alert.
+func (db *DB) RecordAlert(ctx context.Context, a Alert) error {
+	var id [12]byte
+	rand.Read(id[:])
+	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO alerts (id, at, kind, service, requester_login, detail) VALUES (?, ?, ?, ?, ?, ?)`),
+		hex.EncodeToString(id[:]), a.At.UnixMilli(), a.Kind, a.Service, a.RequesterLogin, a.Detail)
+	if err != nil {
+		return fmt.Errorf("store: record alert: %w", err)
+	}
+	return nil
+}
+
+// Alerts returns the newest alerts, at most limit.
+func (db *DB) Alerts(ctx context.Context, limit int) ([]Alert, error) {
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT at, kind, service, requester_login, detail FROM alerts ORDER BY at DESC LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var at int64
+		if err := rows.Scan(&at, &a.Kind, &a.Service, &a.RequesterLogin, &a.Detail); err != nil {
+			return nil, fmt.Errorf("store: alerts: %w", err)
+		}
+		a.At = time.UnixMilli(at).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Session is a stored login session, found by the hash of its token.
+type Session struct {
+	TokenHash string
+	Login     string
+	Subject   string
+	Kind      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CreateSession stores a new session.
+func (db *DB) CreateSession(ctx context.Context, s Session) error {
+	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO sessions (token_hash, login, created_at, expires_at) VALUES (?, ?, ?, ?)`),
+		s.TokenHash, s.Login, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: create session: %w", err)
+	}
+	return nil
+}
+
+// ActiveSession returns the session with that token hash if it has not
+// ended or expired at now.
+func (db *DB) ActiveSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+	s := Session{TokenHash: tokenHash}
+	var created, expires int64
+	err := db.sql.QueryRowContext(ctx, db.rebind(`
+		SELECT s.login, a.subject, a.kind, s.created_at, s.expires_at
+		FROM sessions s JOIN accounts a ON a.login = s.login
+		WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ?`),
+		tokenHash, now.UnixMilli()).Scan(&s.Login, &s.Subject, &s.Kind, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("store: session: %w", err)
+	}
+	s.CreatedAt, s.ExpiresAt = time.UnixMilli(created), time.UnixMilli(expires)
+	return s, nil
+}
+
+// EndSession marks a session ended; it is a no-op for an unknown or
+// already ended session.
+func (db *DB) EndSession(ctx context.Context, tokenHash string, now time.Time) error {
+	_, err := db.sql.ExecContext(ctx, db.rebind(`UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL`), now.UnixMilli(), tokenHash)
+	if err != nil {
+		return fmt.Errorf("store: end session: %w", err)
+	}
+	return nil
+}
+
+// SetPasswordHash replaces an account's password hash (used to upgrade a
+// hash to stronger parameters at login).
+func (db *DB) SetPasswordHash(ctx context.Context, login, hash string) error {
+	_, err := db.sql.ExecContext(ctx, db.rebind(`UPDATE accounts SET password_hash = ? WHERE login = ?`), hash, login)
+	if err != nil {
+		return fmt.Errorf("store: set password hash: %w", err)
+	}
+	return nil
+}
