@@ -15,13 +15,12 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/agency"
-	"github.com/minwon/minwon/internal/api"
+	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/demo"
-	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/web"
 )
 
 type demoFlags struct {
@@ -115,37 +114,30 @@ func runDemo(args []string) error {
 		endpoints = append(endpoints, linkage.Endpoint{Agency: name, BaseURL: url, Keys: map[string]ed25519.PublicKey{id: pub}})
 		agencies = append(agencies, agencyInfo{name, url})
 	}
-	links, err := linkage.NewClient(schema, endpoints, linkage.Options{})
-	if err != nil {
-		return err
-	}
-	catalog, err := form.Builtin(schema)
-	if err != nil {
-		return err
-	}
-	pages, err := web.New(catalog)
-	if err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", (&api.Server{Catalog: catalog, Agencies: links}).Handler())
-	mux.Handle("/", pages.Handler())
-
 	l, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("demo: listen on %s: %w", f.addr, err)
 	}
+	base := "http://" + l.Addr().String()
+	signer, err := docsig.LoadOrCreateSigner(filepath.Join(f.data, "keys", "document-signing.key"))
+	if err != nil {
+		return err
+	}
+	a, err := app.New(app.Config{DB: db, Agencies: endpoints, DocumentSigner: signer, PublicURL: base})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	base := "http://" + l.Addr().String()
 	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
 	fmt.Printf("  portal:            %s/\n", base)
 	fmt.Printf("  API services:      %s/api/v1/services\n", base)
+	fmt.Printf("  API login:         POST %s/api/v1/login {\"login\",\"password\"}\n", base)
 	fmt.Printf("  API status:        %s/api/v1/status\n", base)
 	for _, a := range agencies {
 		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)

@@ -10,11 +10,8 @@
 package agency
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	crand "crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,12 +20,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 )
@@ -322,55 +318,12 @@ func Listen(addr string, h http.Handler) (baseURL string, shutdown func(context.
 	return "http://" + l.Addr().String(), srv.Shutdown, nil
 }
 
-// LoadOrCreateKey reads the agency's Ed25519 signing key from path (hex of
-// the 32-byte seed), creating it with mode 0600 if it does not exist.
+// LoadOrCreateKey reads the agency's Ed25519 signing key from path,
+// creating it if it does not exist.
 func LoadOrCreateKey(name, path string) (linkage.Signer, error) {
-	raw, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		seed, err := hex.DecodeString(strings.TrimSpace(string(raw)))
-		if err != nil || len(seed) != ed25519.SeedSize {
-			return linkage.Signer{}, fmt.Errorf("agency: key file %s is not a hex Ed25519 seed", path)
-		}
-		key := ed25519.NewKeyFromSeed(seed)
-		return linkage.Signer{KeyID: linkage.KeyID(name, key.Public().(ed25519.PublicKey)), Key: key}, nil
-	case errors.Is(err, os.ErrNotExist):
-		_, key, err := ed25519.GenerateKey(crand.Reader)
-		if err != nil {
-			return linkage.Signer{}, fmt.Errorf("agency: generate key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return linkage.Signer{}, fmt.Errorf("agency: %w", err)
-		}
-		if err := writeFileAtomic(path, []byte(hex.EncodeToString(key.Seed())+"\n"), 0o600); err != nil {
-			return linkage.Signer{}, fmt.Errorf("agency: save key: %w", err)
-		}
-		return linkage.Signer{KeyID: linkage.KeyID(name, key.Public().(ed25519.PublicKey)), Key: key}, nil
-	default:
-		return linkage.Signer{}, fmt.Errorf("agency: read key: %w", err)
-	}
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	key, err := keyfile.LoadOrCreate(path)
 	if err != nil {
-		return err
+		return linkage.Signer{}, fmt.Errorf("agency %s: %w", name, err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return linkage.Signer{KeyID: linkage.KeyID(name, key.Public().(ed25519.PublicKey)), Key: key}, nil
 }

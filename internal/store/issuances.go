@@ -36,19 +36,9 @@ type Issuance struct {
 
 const issuanceCols = `number, requester_login, requester_subject, subject, service, template_version, template_digest, issued_at, pdf_sha256, key_id, idempotency_key, request_hash`
 
-// InsertIssuance stores an issued document. The number is only ever handed
-// to a client after this commits.
+// InsertIssuance stores an issued document in its own transaction.
 func (db *DB) InsertIssuance(ctx context.Context, is Issuance) error {
-	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO issuances (`+issuanceCols+`, pdf, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		is.Number, is.RequesterLogin, is.RequesterSubject, is.Subject, is.Service, is.TemplateVersion, is.TemplateDigest,
-		is.IssuedAt.UnixMilli(), is.PDFSHA256, is.KeyID, is.IdempotencyKey, is.RequestHash, is.PDF, is.DataJSON)
-	if err != nil {
-		if isUniqueViolation(err) {
-			return ErrDuplicate
-		}
-		return fmt.Errorf("store: insert issuance: %w", err)
-	}
-	return nil
+	return insertIssuance(ctx, db, db.sql, is)
 }
 
 func isUniqueViolation(err error) bool {

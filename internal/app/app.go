@@ -1,0 +1,95 @@
+// Package app assembles minwon's parts — store, linkage, catalog, sessions,
+// access rules, issuance pipeline, API and pages — into one HTTP handler.
+// cmd/minwon and the end-to-end tests build minwon the same way through it.
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/api"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/render"
+	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/web"
+)
+
+// Config is what the app needs from its environment.
+type Config struct {
+	DB             *store.DB
+	Agencies       []linkage.Endpoint
+	LinkageOptions linkage.Options
+	DocumentSigner docsig.Signer
+	PublicURL      string // e.g. http://127.0.0.1:8080, used in verification URLs
+	SessionTTL     time.Duration
+	Log            *slog.Logger
+}
+
+// App is a built minwon.
+type App struct {
+	Catalog  *form.Catalog
+	Links    *linkage.Client
+	Pipeline *issuance.Pipeline
+	Sessions *auth.Sessions
+	Handler  http.Handler
+}
+
+// New builds the app.
+func New(cfg Config) (*App, error) {
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 30 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	schema := linkage.DefaultSchema()
+	links, err := linkage.NewClient(schema, cfg.Agencies, cfg.LinkageOptions)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := form.Builtin(schema)
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := render.New()
+	if err != nil {
+		return nil, fmt.Errorf("app: fonts: %w", err)
+	}
+	sessions, err := auth.NewSessions(cfg.DB, cfg.SessionTTL)
+	if err != nil {
+		return nil, err
+	}
+	resolver := access.NewResolver(links)
+	pipeline := &issuance.Pipeline{
+		Catalog:   catalog,
+		Approvals: issuance.CatalogApprovals{Catalog: catalog},
+		Links:     links,
+		Access:    resolver,
+		Renderer:  renderer,
+		Signer:    cfg.DocumentSigner,
+		Store:     cfg.DB,
+		VerifyURL: cfg.PublicURL + "/verify",
+	}
+	pages, err := web.New(catalog)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", (&api.Server{
+		Catalog:  catalog,
+		Agencies: links,
+		Sessions: sessions,
+		Profiles: resolver,
+		Issuer:   pipeline,
+		Log:      cfg.Log,
+	}).Handler())
+	mux.Handle("/", pages.Handler())
+	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Handler: mux}, nil
+}

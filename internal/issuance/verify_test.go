@@ -1,0 +1,234 @@
+package issuance
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/linkage"
+)
+
+// rrnFor builds a checksum-valid RRN from its first 12 digits.
+func rrnFor(front12 string) string {
+	return front12 + string(ident.RRNCheckDigit(front12))
+}
+
+func brnFor(front9 string) string {
+	return front9 + string(ident.BusinessNumberCheckDigit(front9))
+}
+
+var (
+	aliceRRN = rrnFor("900101123456")
+	bobRRN   = rrnFor("850505234567")
+	corpBRN  = brnFor("123810000")
+)
+
+func personService() *form.Service {
+	return &form.Service{
+		ID: "resident-registration-abstract", Version: 1, Kind: form.Certificate, SubjectKind: form.PersonSubject,
+		Requesters:     []form.Requester{form.Self, form.ParentOfMinor},
+		AllowedClasses: []linkage.Class{linkage.ClassName, linkage.ClassRRN},
+		Fields: []form.Field{
+			{Key: "name", Source: "registry.person.name", Class: linkage.ClassName},
+			{Key: "rrn", Source: "registry.person.rrn", Class: linkage.ClassRRN},
+		},
+		Digest: "approved-digest",
+	}
+}
+
+func corporateService() *form.Service {
+	return &form.Service{
+		ID: "corporate-tax-payment-certificate", Version: 1, Kind: form.Certificate, SubjectKind: form.CorporationSubject,
+		Requesters:     []form.Requester{form.CorporateRepresentative},
+		AllowedClasses: []linkage.Class{linkage.ClassCompanyName, linkage.ClassBusinessNumber, linkage.ClassCorporateNumber},
+		Fields: []form.Field{
+			{Key: "company_name", Source: "tax.corporation.company_name", Class: linkage.ClassCompanyName},
+			{Key: "business_number", Source: "tax.corporation.business_number", Class: linkage.ClassBusinessNumber},
+			{Key: "corporate_number", Source: "tax.corporation.corporate_number", Class: linkage.ClassCorporateNumber},
+		},
+		Digest: "approved-digest",
+	}
+}
+
+// validPerson is a check that passes: Alice's own abstract, RRN masked.
+func validPerson() *check {
+	svc := personService()
+	return &check{
+		service: svc, approvedDigest: "approved-digest", subject: "PALICE", requester: "PALICE", relation: form.Self,
+		records: []*linkage.Record{{Agency: "registry", Dataset: "person", Subject: "PALICE"}},
+		doc: &Document{
+			Number: "1234567890123452", Service: svc.ID, ServiceVersion: 1, TemplateDigest: "approved-digest", Subject: "PALICE", IssuedAt: time.Now(),
+			Fields: []Field{
+				{Key: "name", Class: linkage.ClassName, Text: "김민준"},
+				{Key: "rrn", Class: linkage.ClassRRN, Text: ident.MaskRRN(aliceRRN)},
+			},
+		},
+		rendered: []string{"주민등록표 초본", "김민준", ident.MaskRRN(aliceRRN), "1234-5678-9012-3452"},
+	}
+}
+
+func validCorporate() *check {
+	svc := corporateService()
+	corpNo := "110111" + "123456"
+	corpNo += string(ident.CorporateNumberCheckDigit(corpNo))
+	return &check{
+		service: svc, approvedDigest: "approved-digest", subject: "CACME", requester: "CACME", relation: form.CorporateRepresentative,
+		records: []*linkage.Record{{Agency: "tax", Dataset: "corporation", Subject: "CACME"}},
+		doc: &Document{
+			Service: svc.ID, ServiceVersion: 1, TemplateDigest: "approved-digest", Subject: "CACME",
+			Fields: []Field{
+				{Key: "company_name", Class: linkage.ClassCompanyName, Text: "주식회사 한빛"},
+				{Key: "business_number", Class: linkage.ClassBusinessNumber, Text: ident.FormatBusinessNumber(corpBRN)},
+				{Key: "corporate_number", Class: linkage.ClassCorporateNumber, Text: ident.FormatCorporateNumber(corpNo)},
+			},
+		},
+		rendered: []string{"주식회사 한빛", ident.FormatBusinessNumber(corpBRN), ident.FormatCorporateNumber(corpNo)},
+	}
+}
+
+func TestVerifyRules(t *testing.T) {
+	tests := []struct {
+		name   string
+		base   func() *check
+		mutate func(c *check)
+		want   Rule // "" = passes
+	}{
+		{"valid person document", validPerson, func(*check) {}, ""},
+		{"valid corporate document", validCorporate, func(*check) {}, ""},
+		{"own RRN shown on request", validPerson, func(c *check) {
+			c.showRRNBack = true
+			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
+			c.rendered = append(c.rendered, ident.FormatRRN(aliceRRN))
+		}, ""},
+
+		{"template digest differs", validPerson, func(c *check) { c.doc.TemplateDigest = "edited" }, RuleTemplate},
+		{"service template not approved", validPerson, func(c *check) { c.approvedDigest = "other" }, RuleTemplate},
+		{"template version differs", validPerson, func(c *check) { c.doc.ServiceVersion = 2 }, RuleTemplate},
+
+		{"agency answered about another subject", validPerson, func(c *check) { c.records[0].Subject = "PBOB" }, RuleSubject},
+		{"document about another subject", validPerson, func(c *check) { c.doc.Subject = "PBOB" }, RuleSubject},
+
+		{"no authorisation", validPerson, func(c *check) { c.relation = "" }, RuleAuthorization},
+		{"relation the service does not allow", validPerson, func(c *check) { c.relation = form.HouseholdMember }, RuleAuthorization},
+		{"self claimed for someone else", validPerson, func(c *check) { c.requester = "PBOB" }, RuleAuthorization},
+
+		{"field the template does not declare", validPerson, func(c *check) {
+			c.doc.Fields = append(c.doc.Fields, Field{Key: "address", Class: linkage.ClassAddress, Text: "서울"})
+		}, RuleUndeclared},
+		{"declared field with another class", validPerson, func(c *check) { c.doc.Fields[0].Class = linkage.ClassCompanyName }, RuleUndeclared},
+		{"field twice", validPerson, func(c *check) { c.doc.Fields = append(c.doc.Fields, c.doc.Fields[0]) }, RuleUndeclared},
+		{"declared class the service forbids", validPerson, func(c *check) {
+			c.service.Fields = append(c.service.Fields, form.Field{Key: "address", Source: "registry.person.address", Class: linkage.ClassAddress})
+			c.doc.Fields = append(c.doc.Fields, Field{Key: "address", Class: linkage.ClassAddress, Text: "서울"})
+		}, RuleForbiddenClass},
+
+		// Incident 2: the representative's RRN rendered on a corporate certificate.
+		{"RRN rendered on corporate certificate", validCorporate, func(c *check) {
+			c.rendered[0] = "대표자 " + ident.FormatRRN(aliceRRN)
+		}, RuleRRNExposed},
+		{"RRN without hyphen on corporate certificate", validCorporate, func(c *check) {
+			c.rendered = append(c.rendered, "ref "+aliceRRN+" end")
+		}, RuleRRNExposed},
+		{"RRN inside a field value", validCorporate, func(c *check) {
+			c.doc.Fields[0].Text = "주식회사 " + ident.FormatRRN(aliceRRN)
+		}, RuleRRNExposed},
+		{"RRN inside a table cell", validCorporate, func(c *check) {
+			c.doc.Fields[0].Table = &Table{Columns: []string{"x"}, Rows: [][]string{{ident.FormatRRN(bobRRN)}}}
+		}, RuleRRNExposed},
+		{"unmasked RRN not requested", validPerson, func(c *check) {
+			c.rendered = append(c.rendered, ident.FormatRRN(aliceRRN))
+		}, RuleRRNBack},
+		{"back digits requested for someone else", validPerson, func(c *check) {
+			c.showRRNBack = true
+			c.relation = form.ParentOfMinor
+			c.requester = "PPARENT"
+		}, RuleRRNBack},
+		{"another person's RRN shown while own requested", validPerson, func(c *check) {
+			c.showRRNBack = true
+			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
+			c.rendered = append(c.rendered, ident.FormatRRN(bobRRN))
+		}, RuleRRNBack},
+		{"business number on a person certificate", validPerson, func(c *check) {
+			c.rendered = append(c.rendered, ident.FormatBusinessNumber(corpBRN))
+		}, RuleBRNExposed},
+		{"bare business number on a person certificate", validPerson, func(c *check) {
+			c.rendered = append(c.rendered, "번호 "+corpBRN)
+		}, RuleBRNExposed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.base()
+			tt.mutate(c)
+			err := verify(c)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("verify refused a valid document: %v", err)
+				}
+				return
+			}
+			var re *RefusedError
+			if !errors.As(err, &re) || re.Rule != tt.want {
+				t.Fatalf("verify = %v, want rule %s", err, tt.want)
+			}
+			for _, secret := range []string{aliceRRN, bobRRN, ident.FormatRRN(aliceRRN)} {
+				if contains(re.Message, secret) {
+					t.Fatal("refusal message carries an RRN")
+				}
+			}
+		})
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestNumberTokensIgnoreIssuanceNumbersAndDates(t *testing.T) {
+	for _, s := range []string{"1234-5678-9012-3452", "1990-01-01", "1,234,000원", ident.MaskRRN(aliceRRN), "2024년 01월 02일"} {
+		for _, tok := range numberTokens(s) {
+			if k, _ := classifyToken(tok); k != tokenOther {
+				t.Errorf("%q: token %q classified as an identifier", s, tok)
+			}
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	seen := map[Number]bool{}
+	for i := 0; i < 2000; i++ {
+		n := NewNumber()
+		if len(n) != 16 || seen[n] {
+			t.Fatalf("number %q: wrong length or repeated", n)
+		}
+		seen[n] = true
+		got, err := ParseNumber(n.Format())
+		if err != nil || got != n {
+			t.Fatalf("ParseNumber(%s) = %s, %v", n.Format(), got, err)
+		}
+		// Any single-digit change is caught by the check digit.
+		b := []byte(n)
+		b[i%16] = '0' + (b[i%16]-'0'+1)%10
+		if _, err := ParseNumber(string(b)); err == nil {
+			t.Fatalf("mistyped %s accepted", b)
+		}
+	}
+	for _, bad := range []string{"", "123", "12345678901234567", "1234-5678-9012-345x", "１２３４"} {
+		if _, err := ParseNumber(bad); err == nil {
+			t.Errorf("ParseNumber(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParseNumber(f *testing.F) {
+	f.Add("1234-5678-9012-3452")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseNumber(s)
+		if err == nil {
+			if len(n) != 16 || luhnDigit(string(n[:15])) != n[15] {
+				t.Fatalf("accepted %q as %q", s, n)
+			}
+		}
+	})
+}

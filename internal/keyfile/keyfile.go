@@ -1,0 +1,58 @@
+// Package keyfile stores Ed25519 private keys on disk: one file per key
+// holding the hex of its 32-byte seed, readable by the owner only. It never
+// prints or logs a key.
+package keyfile
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// LoadOrCreate reads the key at path, or creates it (mode 0600, fsynced)
+// if no file exists. Two processes racing to create it both end up with the
+// one that won.
+func LoadOrCreate(path string) (ed25519.PrivateKey, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := create(path); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keyfile: read %s: %w", path, err)
+	}
+	seed, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("keyfile: %s is not a hex Ed25519 seed", path)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+func create(path string) error {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return fmt.Errorf("keyfile: generate: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("keyfile: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString(hex.EncodeToString(key.Seed()) + "\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("keyfile: write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Tx is one write transaction. The transparency log runs many callers'
+// writes in one Tx (group commit), each inside its own savepoint.
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+	sp int
+}
+
+// Begin starts a write transaction.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	return &Tx{db: db, tx: tx}, nil
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error {
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the transaction.
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// Savepoint runs fn inside a savepoint: if fn fails, only its writes are
+// undone and the transaction goes on.
+func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	t.sp++
+	name := fmt.Sprintf("sp%d", t.sp)
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
+		}
+		t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: release savepoint: %w", err)
+	}
+	return nil
+}
+
+// InsertIssuance stores an issued document inside the transaction.
+func (t *Tx) InsertIssuance(ctx context.Context, is Issuance) error {
+	return insertIssuance(ctx, t.db, t.tx, is)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertIssuance(ctx context.Context, db *DB, ex execer, is Issuance) error {
+	_, err := ex.ExecContext(ctx, db.rebind(`INSERT INTO issuances (`+issuanceCols+`, pdf, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		is.Number, is.RequesterLogin, is.RequesterSubject, is.Subject, is.Service, is.TemplateVersion, is.TemplateDigest,
+		is.IssuedAt.UnixMilli(), is.PDFSHA256, is.KeyID, is.IdempotencyKey, is.RequestHash, is.PDF, is.DataJSON)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return ErrDuplicate
+		}
+		return fmt.Errorf("store: insert issuance: %w", err)
+	}
+	return nil
+}
+
+// InsertLogEntry stores one log entry and the Merkle hashes it adds.
+func (t *Tx) InsertLogEntry(ctx context.Context, idx int64, number, kind string, data []byte, hashIDs []int64, hashes [][]byte) error {
+	if _, err := t.tx.ExecContext(ctx, t.db.rebind(`INSERT INTO log_entries (idx, number, kind, data) VALUES (?, ?, ?, ?)`), idx, number, kind, data); err != nil {
+		return fmt.Errorf("store: insert log entry: %w", err)
+	}
+	for i, id := range hashIDs {
+		if _, err := t.tx.ExecContext(ctx, t.db.rebind(`INSERT INTO log_hashes (id, hash) VALUES (?, ?)`), id, hashes[i]); err != nil {
+			return fmt.Errorf("store: insert log hash: %w", err)
+		}
+	}
+	return nil
+}
+
+// InsertCheckpoint stores a signed checkpoint.
+func (t *Tx) InsertCheckpoint(ctx context.Context, size int64, root, note []byte, at time.Time) error {
+	if _, err := t.tx.ExecContext(ctx, t.db.rebind(`INSERT INTO log_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`), size, root, note, at.UnixMilli()); err != nil {
+		return fmt.Errorf("store: insert checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LogHashes reads stored hashes by id, in the order asked.
+func (db *DB) LogHashes(ctx context.Context, ids []int64) ([][]byte, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q := `SELECT id, hash FROM log_hashes WHERE id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := db.sql.QueryContext(ctx, db.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: log hashes: %w", err)
+	}
+	defer rows.Close()
+	got := make(map[int64][]byte, len(ids))
+	for rows.Next() {
+		var id int64
+		var h []byte
+		if err := rows.Scan(&id, &h); err != nil {
+			return nil, fmt.Errorf("store: log hashes: %w", err)
+		}
+		got[id] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, ok := got[id]
+		if !ok {
+			return nil, fmt.Errorf("store: log hash %d missing", id)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// LatestCheckpoint returns the newest checkpoint, or ErrNotFound for an
+// empty log.
+func (db *DB) LatestCheckpoint(ctx context.Context) (size int64, root, note []byte, err error) {
+	err = db.sql.QueryRowContext(ctx, `SELECT size, root, note FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &root, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return size, root, note, nil
+}
+
+// LogEntries returns the data of entries [start, end).
+func (db *DB) LogEntries(ctx context.Context, start, end int64) ([][]byte, error) {
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT idx, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx`), start, end)
+	if err != nil {
+		return nil, fmt.Errorf("store: log entries: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	next := start
+	for rows.Next() {
+		var idx int64
+		var d []byte
+		if err := rows.Scan(&idx, &d); err != nil {
+			return nil, fmt.Errorf("store: log entries: %w", err)
+		}
+		if idx != next {
+			return nil, fmt.Errorf("store: log entry %d missing", next)
+		}
+		next++
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// LogEntry is one stored log entry.
+type LogEntry struct {
+	Index int64
+	Kind  string
+	Data  []byte
+}
+
+// LogEntriesFor returns the entries about an issuance number, oldest first.
+func (db *DB) LogEntriesFor(ctx context.Context, number string) ([]LogEntry, error) {
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT idx, kind, data FROM log_entries WHERE number = ? ORDER BY idx`), number)
+	if err != nil {
+		return nil, fmt.Errorf("store: log entries: %w", err)
+	}
+	defer rows.Close()
+	var out []LogEntry
+	for rows.Next() {
+		var e LogEntry
+		if err := rows.Scan(&e.Index, &e.Kind, &e.Data); err != nil {
+			return nil, fmt.Errorf("store: log entries: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// UnloggedIssuances lists issued documents that have no log entry: the
+// ones a crash interrupted between storing and logging.
+func (db *DB) UnloggedIssuances(ctx context.Context) ([]Issuance, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+issuanceCols+` FROM issuances i WHERE NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.number = i.number AND e.kind = 'issued') ORDER BY issued_at`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unlogged issuances: %w", err)
+	}
+	defer rows.Close()
+	var out []Issuance
+	for rows.Next() {
+		is, err := scanIssuance(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, is)
+	}
+	return out, rows.Err()
+}

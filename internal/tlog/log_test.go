@@ -1,0 +1,276 @@
+package tlog
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/minwon/minwon/internal/store"
+)
+
+const origin = "minwon.test/log"
+
+func testEntry(i int) Entry {
+	return Entry{
+		Kind: KindIssued, Number: fmt.Sprintf("%016d", i), Service: "resident-registration-copy",
+		KeyID: "doc-0123456789ab", SHA256: fmt.Sprintf("%064x", i), Time: time.Unix(1_764_000_000+int64(i), 0).UTC(),
+	}
+}
+
+func openLog(t *testing.T, path string, key ed25519.PrivateKey) (*Log, *store.DB) {
+	t.Helper()
+	db, err := store.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(context.Background(), db, origin, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, db
+}
+
+func newKey(t *testing.T) ed25519.PrivateKey {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestProofsAcrossAppendsAndRestarts appends concurrently over several
+// restarts and checks every entry's inclusion proof and every pair of
+// checkpoints' consistency proof.
+func TestProofsAcrossAppendsAndRestarts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "log.db")
+	key := newKey(t)
+	type cp struct {
+		size int64
+		root Hash
+	}
+	var cps []cp
+	indexOf := map[string]int64{}
+	var mu sync.Mutex
+	next := 0
+	for round := 0; round < 3; round++ {
+		l, db := openLog(t, path, key)
+		var wg sync.WaitGroup
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func(start int) {
+				defer wg.Done()
+				for i := 0; i < 40; i++ {
+					e := testEntry(start*1000 + i)
+					idx, err := l.Append(ctx, e, nil)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					indexOf[e.Number] = idx
+					mu.Unlock()
+				}
+			}(next + w)
+		}
+		wg.Wait()
+		next += 8
+		size, root, signed := l.Checkpoint()
+		cps = append(cps, cp{size, root})
+		n, err := note.Open(signed, note.VerifierList(l.Verifier()))
+		if err != nil {
+			t.Fatalf("checkpoint does not verify: %v", err)
+		}
+		if c, err := ParseCheckpoint(n.Text, origin); err != nil || c.Size != size || c.Root != root {
+			t.Fatalf("checkpoint %+v, %v", c, err)
+		}
+		l.Close()
+		db.Close()
+	}
+
+	l, db := openLog(t, path, key)
+	defer db.Close()
+	defer l.Close()
+	size, root, _ := l.Checkpoint()
+	if size != int64(len(indexOf)) || size != 3*8*40 {
+		t.Fatalf("size %d, appended %d", size, len(indexOf))
+	}
+	seen := map[int64]bool{}
+	for num, idx := range indexOf {
+		if seen[idx] {
+			t.Fatalf("index %d given twice", idx)
+		}
+		seen[idx] = true
+		entries, err := db.LogEntriesFor(ctx, num)
+		if err != nil || len(entries) != 1 || entries[0].Index != idx {
+			t.Fatalf("entries for %s: %+v, %v", num, entries, err)
+		}
+		proof, err := l.InclusionProof(ctx, idx, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckInclusion(proof, size, root, idx, entries[0].Data); err != nil {
+			t.Fatalf("inclusion of %d: %v", idx, err)
+		}
+		if CheckInclusion(proof, size, root, idx, testEntry(999999).Marshal()) == nil {
+			t.Fatal("inclusion proof accepted other data")
+		}
+	}
+	for i := range cps {
+		for j := i; j < len(cps); j++ {
+			p, err := l.ConsistencyProof(ctx, cps[i].size, cps[j].size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckConsistency(p, cps[j].size, cps[j].root, cps[i].size, cps[i].root); err != nil {
+				t.Fatalf("consistency %d→%d: %v", cps[i].size, cps[j].size, err)
+			}
+		}
+	}
+}
+
+func TestFailedPreAppendsNothing(t *testing.T) {
+	ctx := context.Background()
+	l, db := openLog(t, filepath.Join(t.TempDir(), "log.db"), newKey(t))
+	defer db.Close()
+	defer l.Close()
+	boom := errors.New("boom")
+	if _, err := l.Append(ctx, testEntry(1), func(*store.Tx) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	if size, _, _ := l.Checkpoint(); size != 0 {
+		t.Fatalf("size %d after failed append", size)
+	}
+	idx, err := l.Append(ctx, testEntry(2), nil)
+	if err != nil || idx != 0 {
+		t.Fatalf("next append: %d, %v", idx, err)
+	}
+}
+
+func TestReopenWithOtherKeyFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.db")
+	l, db := openLog(t, path, newKey(t))
+	l.Close()
+	db.Close()
+	db2, _ := store.OpenSQLite(context.Background(), path)
+	defer db2.Close()
+	if _, err := Open(context.Background(), db2, origin, newKey(t)); err == nil {
+		t.Fatal("log opened with a key that did not sign its checkpoint")
+	}
+}
+
+// TestTilesServeTheTree rebuilds the tree hash from the served tiles with
+// x/mod's own tile reader, as a standard client would.
+func TestTilesServeTheTree(t *testing.T) {
+	ctx := context.Background()
+	l, db := openLog(t, filepath.Join(t.TempDir(), "log.db"), newKey(t))
+	defer db.Close()
+	defer l.Close()
+	for i := 0; i < 600; i++ {
+		if _, err := l.Append(ctx, testEntry(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size, root, _ := l.Checkpoint()
+	tree := tlog.Tree{N: size, Hash: root}
+	tr := tileReader{l: l, t: t}
+	got, err := tlog.TreeHash(size, tlog.TileHashReader(tree, tr))
+	if err != nil || got != root {
+		t.Fatalf("tree hash from tiles = %v, %v; want %v", got, err, root)
+	}
+	// Entry bundles: 2-byte length + entry.
+	data, err := l.Tile(ctx, "tile/entries/002.p/88")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := testEntry(512).Marshal()
+	if int(data[0])<<8|int(data[1]) != len(e) || string(data[2:2+len(e)]) != string(e) {
+		t.Fatal("entry bundle does not start with entry 512")
+	}
+	for _, bad := range []string{"tile/entries/003", "tile/0/003", "tile/0/002", "tile/9/000", "x", "tile/entries/002.p/89", "../etc"} {
+		if _, err := l.Tile(ctx, bad); !errors.Is(err, ErrNoTile) {
+			t.Errorf("Tile(%q) = %v, want ErrNoTile", bad, err)
+		}
+	}
+}
+
+type tileReader struct {
+	l *Log
+	t *testing.T
+}
+
+func (tileReader) Height() int { return tileHeight }
+
+func (r tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		p := strings.Replace(t.Path(), "tile/8/", "tile/", 1)
+		d, err := r.l.Tile(context.Background(), p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func (tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
+
+func TestEntryRoundTrip(t *testing.T) {
+	e := testEntry(7)
+	got, err := ParseEntry(e.Marshal())
+	if err != nil || got != e {
+		t.Fatalf("ParseEntry = %+v, %v", got, err)
+	}
+	r := e
+	r.Kind, r.Reason = KindRevoked, "issued in error"
+	if got, err := ParseEntry(r.Marshal()); err != nil || got != r {
+		t.Fatalf("revocation round trip: %+v, %v", got, err)
+	}
+	for _, bad := range []Entry{
+		{Kind: "deleted", Number: e.Number, Service: e.Service, KeyID: e.KeyID, SHA256: e.SHA256, Time: e.Time},
+		{Kind: KindIssued, Number: "123", Service: e.Service, KeyID: e.KeyID, SHA256: e.SHA256, Time: e.Time},
+		{Kind: KindIssued, Number: e.Number, Service: "김", KeyID: e.KeyID, SHA256: e.SHA256, Time: e.Time},
+		{Kind: KindRevoked, Number: e.Number, Service: e.Service, KeyID: e.KeyID, SHA256: e.SHA256, Time: e.Time},
+		{Kind: KindRevoked, Number: e.Number, Service: e.Service, KeyID: e.KeyID, SHA256: e.SHA256, Time: e.Time, Reason: "a\nkind issued"},
+	} {
+		if _, err := ParseEntry(bad.Marshal()); err == nil {
+			t.Errorf("ParseEntry accepted %+v", bad)
+		}
+	}
+}
+
+func FuzzParseEntry(f *testing.F) {
+	f.Add(testEntry(1).Marshal())
+	r := testEntry(2)
+	r.Kind, r.Reason = KindRevoked, "x"
+	f.Add(r.Marshal())
+	f.Add([]byte("minwon/log-entry/v1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := ParseEntry(data)
+		if err == nil && string(e.Marshal()) != string(data) {
+			t.Fatalf("accepted non-canonical entry %q", data)
+		}
+	})
+}
+
+func FuzzParseCheckpoint(f *testing.F) {
+	f.Add(FormatCheckpoint(origin, 5, Hash{1}))
+	f.Add("minwon.test/log\n-1\nAAAA\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := ParseCheckpoint(text, origin)
+		if err == nil && (c.Size < 0 || !strings.HasPrefix(text, FormatCheckpoint(origin, c.Size, c.Root))) {
+			t.Fatalf("accepted %q as %+v", text, c)
+		}
+	})
+}
