@@ -18,6 +18,7 @@ import (
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
@@ -123,10 +124,15 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(app.Config{DB: db, Agencies: endpoints, DocumentSigner: signer, PublicURL: base})
+	logKey, err := keyfile.LoadOrCreate(filepath.Join(f.data, "keys", "log-checkpoint.key"))
 	if err != nil {
 		return err
 	}
+	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, DocumentSigner: signer, PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log"})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,

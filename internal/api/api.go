@@ -229,7 +229,7 @@ type issuedJSON struct {
 	Service  string `json:"service"`
 	Subject  string `json:"subject"`
 	IssuedAt string `json:"issued_at"`
-	LogIndex *int64 `json:"log_index"`
+	LogIndex int64  `json:"log_index"`
 	SHA256   string `json:"sha256"`
 	Document string `json:"document"`
 	Data     string `json:"data"`
@@ -240,7 +240,7 @@ func toJSON(is *issuance.Issued) issuedJSON {
 	base := "/api/v1/issuances/" + string(is.Number)
 	return issuedJSON{
 		Number: string(is.Number), Service: is.Service, Subject: is.Subject,
-		IssuedAt: is.IssuedAt.UTC().Format(time.RFC3339Nano), SHA256: is.SHA256,
+		IssuedAt: is.IssuedAt.UTC().Format(time.RFC3339Nano), SHA256: is.SHA256, LogIndex: is.LogIndex,
 		Document: base + "/document.pdf", Data: base + "/data.json", Verify: "/verify/" + string(is.Number),
 	}
 }

@@ -4,6 +4,8 @@
 package app
 
 import (
+	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/tlog"
 	"github.com/minwon/minwon/internal/web"
 )
 
@@ -27,7 +30,9 @@ type Config struct {
 	Agencies       []linkage.Endpoint
 	LinkageOptions linkage.Options
 	DocumentSigner docsig.Signer
-	PublicURL      string // e.g. http://127.0.0.1:8080, used in verification URLs
+	LogKey         ed25519.PrivateKey // signs transparency log checkpoints
+	LogOrigin      string             // the log's name in its checkpoints
+	PublicURL      string             // e.g. http://127.0.0.1:8080, used in verification URLs
 	SessionTTL     time.Duration
 	Log            *slog.Logger
 }
@@ -38,11 +43,15 @@ type App struct {
 	Links    *linkage.Client
 	Pipeline *issuance.Pipeline
 	Sessions *auth.Sessions
+	Log      *tlog.Log
 	Handler  http.Handler
 }
 
+// Close stops the transparency log's committer.
+func (a *App) Close() { a.Log.Close() }
+
 // New builds the app.
-func New(cfg Config) (*App, error) {
+func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 30 * time.Minute
 	}
@@ -66,6 +75,13 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.LogOrigin == "" {
+		cfg.LogOrigin = "minwon.local/log"
+	}
+	log, err := tlog.Open(ctx, cfg.DB, cfg.LogOrigin, cfg.LogKey)
+	if err != nil {
+		return nil, err
+	}
 	resolver := access.NewResolver(links)
 	pipeline := &issuance.Pipeline{
 		Catalog:   catalog,
@@ -75,6 +91,7 @@ func New(cfg Config) (*App, error) {
 		Renderer:  renderer,
 		Signer:    cfg.DocumentSigner,
 		Store:     cfg.DB,
+		Log:       log,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
 	pages, err := web.New(catalog)
@@ -91,5 +108,5 @@ func New(cfg Config) (*App, error) {
 		Log:      cfg.Log,
 	}).Handler())
 	mux.Handle("/", pages.Handler())
-	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Handler: mux}, nil
+	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Handler: mux}, nil
 }

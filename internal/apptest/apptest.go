@@ -20,6 +20,7 @@ import (
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
@@ -64,13 +65,19 @@ func Start(t testing.TB, n int, seed int64) *Env {
 	var handler http.Handler
 	env.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(env.Server.Close)
-	a, err := app.New(app.Config{
+	logKey, err := keyfile.LoadOrCreate(filepath.Join(dir, "keys", "log.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(ctx, app.Config{
 		DB: db, Agencies: agencies.Endpoints, DocumentSigner: signer, PublicURL: env.Server.URL,
+		LogKey: logKey, LogOrigin: "minwon.test/log",
 		LinkageOptions: linkage.Options{BreakerThreshold: 1 << 20},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(a.Close)
 	env.App, handler = a, a.Handler
 	env.Accounts = readAccounts(t, filepath.Join(dir, demo.AccountsFile))
 	return env

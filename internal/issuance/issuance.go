@@ -18,13 +18,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/tlog"
 )
 
 // Domain errors; the API maps each to one code.
@@ -53,6 +53,7 @@ type Issued struct {
 	IssuedAt time.Time
 	SHA256   string
 	KeyID    string
+	LogIndex int64 // position in the transparency log
 }
 
 // fetcher is the part of linkage the pipeline needs.
@@ -65,9 +66,15 @@ type authorizer interface {
 	Authorize(ctx context.Context, p auth.Principal, svc *form.Service, subject string) (form.Requester, error)
 }
 
+// logAppender appends to the transparency log; pre runs in the same
+// transaction, so a document is stored if and only if it is logged.
+type logAppender interface {
+	Append(ctx context.Context, e tlog.Entry, pre func(*store.Tx) error) (int64, error)
+}
+
 // issuanceStore is what the pipeline needs from the database.
 type issuanceStore interface {
-	InsertIssuance(ctx context.Context, is store.Issuance) error
+	LogEntriesFor(ctx context.Context, number string) ([]store.LogEntry, error)
 	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (store.Issuance, error)
 	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (store.Issuance, error)
 	IssuancesOf(ctx context.Context, login string, limit int) ([]store.Issuance, error)
@@ -89,6 +96,7 @@ type Pipeline struct {
 	Renderer  *render.Renderer
 	Signer    docsig.Signer
 	Store     issuanceStore
+	Log       logAppender
 	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
 	Now       func() time.Time
 }
@@ -139,7 +147,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 	}
 	rh := requestHash(r, subject)
 	if prev, err := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); err == nil {
-		return sameRequest(prev, rh)
+		return p.sameRequest(ctx, prev, rh)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -213,12 +221,19 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 			IssuedAt: now, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: p.Signer.KeyID,
 			PDF: pdf, DataJSON: data, IdempotencyKey: r.IdempotencyKey, RequestHash: rh,
 		}
-		err = p.Store.InsertIssuance(ctx, is)
+		// The number is handed out only after the document and its log
+		// entry are durable, together.
+		entry := tlog.Entry{Kind: tlog.KindIssued, Number: is.Number, Service: is.Service, KeyID: is.KeyID, SHA256: is.PDFSHA256, Time: is.IssuedAt}
+		// The insert runs in the log's shared transaction: a cancelled
+		// client must not interrupt it (SQLite would roll the whole batch
+		// back).
+		txCtx := context.WithoutCancel(ctx)
+		idx, err := p.Log.Append(ctx, entry, func(tx *store.Tx) error { return tx.InsertIssuance(txCtx, is) })
 		if errors.Is(err, store.ErrDuplicate) {
 			// Either a concurrent retry with the same key won the race, or
 			// the random number was taken: tell which.
 			if prev, perr := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); perr == nil {
-				return sameRequest(prev, rh)
+				return p.sameRequest(ctx, prev, rh)
 			}
 			if attempt < 3 {
 				continue
@@ -227,7 +242,9 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		if err != nil {
 			return nil, err
 		}
-		return issued(is), nil
+		done := issued(is)
+		done.LogIndex = idx
+		return done, nil
 	}
 }
 
@@ -238,11 +255,31 @@ type dataDocument struct {
 	KeyID     string `json:"key_id"`
 }
 
-func sameRequest(prev store.Issuance, rh string) (*Issued, error) {
+func (p *Pipeline) sameRequest(ctx context.Context, prev store.Issuance, rh string) (*Issued, error) {
 	if prev.RequestHash != rh {
 		return nil, ErrConflict
 	}
-	return issued(prev), nil
+	return p.withLogIndex(ctx, prev)
+}
+
+// withLogIndex looks up where the issuance stands in the log.
+func (p *Pipeline) withLogIndex(ctx context.Context, is store.Issuance) (*Issued, error) {
+	entries, err := p.Store.LogEntriesFor(ctx, is.Number)
+	if err != nil {
+		return nil, err
+	}
+	out := issued(is)
+	out.LogIndex = -1
+	for _, e := range entries {
+		if e.Kind == tlog.KindIssued {
+			out.LogIndex = e.Index
+		}
+	}
+	if out.LogIndex < 0 {
+		// Stored and logged happen in one transaction; this cannot be.
+		return nil, fmt.Errorf("issuance %s is stored but not logged", is.Number)
+	}
+	return out, nil
 }
 
 func issued(is store.Issuance) *Issued {
@@ -310,7 +347,7 @@ func (p *Pipeline) Get(ctx context.Context, pr auth.Principal, number string) (*
 	if err != nil {
 		return nil, err
 	}
-	return issued(is), nil
+	return p.withLogIndex(ctx, is)
 }
 
 // Files returns the signed PDF and data.json of an issuance the caller may see.
@@ -337,7 +374,9 @@ func (p *Pipeline) List(ctx context.Context, pr auth.Principal) ([]*Issued, erro
 	}
 	out := make([]*Issued, len(list))
 	for i, is := range list {
-		out[i] = issued(is)
+		if out[i], err = p.withLogIndex(ctx, is); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
