@@ -263,14 +263,17 @@ func (l *layout) body() {
 		l.draw(margin, l.y, s.Heading, true, 11.5)
 		l.y -= 18
 		for _, row := range s.Rows {
+			labels := l.wrap(row.Label, false, 9, labelW-16)
 			lines := l.wrap(row.Value, false, 10, contentW-labelW)
-			l.need(float64(len(lines))*14 + 4)
-			l.draw(margin+6, l.y, row.Label, false, 9)
-			for _, ln := range lines {
-				l.draw(margin+labelW, l.y, ln, false, 10)
-				l.y -= 14
+			n := max(len(labels), len(lines))
+			l.need(float64(n)*14 + 4)
+			for k, ln := range labels {
+				l.draw(margin+6, l.y-float64(k)*14, ln, false, 9)
 			}
-			l.y -= 3
+			for k, ln := range lines {
+				l.draw(margin+labelW, l.y-float64(k)*14, ln, false, 10)
+			}
+			l.y -= float64(n)*14 + 3
 		}
 		if s.Table != nil {
 			l.table(s.Table)
