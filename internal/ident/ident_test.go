@@ -21,7 +21,7 @@ func TestParseRRN(t *testing.T) {
 		{valid[:6] + " " + valid[6:], ErrFormat},
 		{"901301123456" + string(RRNCheckDigit("901301123456")), ErrFormat}, // month 13
 		{"900230123456" + string(RRNCheckDigit("900230123456")), ErrFormat}, // 30 Feb
-		{"9001015234567", ErrChecksum},                                       // foreigner digit is accepted; check digit decides
+		{"9001015234567", ErrChecksum},                                      // foreigner digit is accepted; check digit decides
 		{"90010a1234567", ErrFormat},
 	}
 	for _, tt := range tests {
