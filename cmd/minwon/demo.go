@@ -29,6 +29,7 @@ type demoFlags struct {
 	data   string
 	people int
 	seed   int64
+	pprof  string
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -36,6 +37,7 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	if withAddr {
 		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "portal and API listen address")
+		fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) for profiling")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
 	fs.IntVar(&f.people, "people", 10000, "number of synthetic people to seed on first start")
@@ -45,6 +47,12 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	if f.pprof != "" {
+		host, _, err := net.SplitHostPort(f.pprof)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return f, fmt.Errorf("%s: --pprof must be a loopback address such as 127.0.0.1:6060", name)
+		}
 	}
 	if f.people < 1 || f.people > 5_000_000 {
 		return f, fmt.Errorf("%s: --people must be between 1 and 5000000", name)
@@ -97,6 +105,7 @@ func runDemo(args []string) error {
 	var endpoints []linkage.Endpoint
 	type agencyInfo struct{ name, url string }
 	var agencies []agencyInfo
+	info := demo.Info{PID: os.Getpid(), People: f.people, Seed: f.seed, Agencies: map[string]string{}}
 	for _, name := range schema.Agencies() {
 		signer, err := agency.LoadOrCreateKey(name, filepath.Join(f.data, "keys", "agency-"+name+".key"))
 		if err != nil {
@@ -114,6 +123,7 @@ func runDemo(args []string) error {
 		id, pub := srv.PublicKey()
 		endpoints = append(endpoints, linkage.Endpoint{Agency: name, BaseURL: url, Keys: map[string]ed25519.PublicKey{id: pub}})
 		agencies = append(agencies, agencyInfo{name, url})
+		info.Agencies[name] = url
 	}
 	l, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -149,6 +159,18 @@ func runDemo(args []string) error {
 		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)
 	}
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
+	if f.pprof != "" {
+		pl, err := net.Listen("tcp", f.pprof)
+		if err != nil {
+			return fmt.Errorf("demo: pprof: %w", err)
+		}
+		go http.Serve(pl, pprofMux())
+		fmt.Printf("  pprof:             http://%s/debug/pprof/\n", pl.Addr())
+	}
+	info.Portal = base
+	if err := demo.WriteInfo(f.data, info); err != nil {
+		return err
+	}
 	fmt.Println("Press Ctrl-C to stop.")
 
 	errc := make(chan error, 1)

@@ -154,6 +154,12 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 
 	relation, err := p.Access.Authorize(ctx, r.Principal, svc, subject)
 	if err != nil {
+		// Authorisation asks the registry about the requester's household;
+		// a swapped answer there is the same incident as one for the
+		// document's data, and is refused and reported the same way.
+		if errors.Is(err, linkage.ErrMismatch) {
+			return nil, p.refused(ctx, r, svc, refuse(RuleSubject, "an agency answered with another request's data; the answer was discarded"))
+		}
 		return nil, err
 	}
 	if r.ShowRRNBack && (subject != r.Principal.Subject || !svc.AllowsClass(linkage.ClassRRN)) {

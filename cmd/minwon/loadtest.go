@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/loadtest"
+	"github.com/minwon/minwon/internal/population"
+)
+
+func runLoadtest(args []string) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	var (
+		target      = fs.String("target", "", "base URL of a running minwon (e.g. http://127.0.0.1:8080)")
+		spawn       = fs.Bool("spawn", false, "start `minwon demo` itself on --data (a temporary directory if not given); needed for --crash-after")
+		data        = fs.String("data", "", "the demo's data directory: demo-accounts.csv, demo.json (agency URLs, server pid, population seed), log key")
+		accounts    = fs.String("accounts", "", "accounts file (default DATA/demo-accounts.csv)")
+		people      = fs.Int("people", 10000, "with --spawn: population of a fresh data directory")
+		seed        = fs.Int64("seed", 1, "with --spawn: population seed")
+		logins      = fs.Int("logins", 2000, "accounts to log in")
+		conc        = fs.String("concurrency", "64", "concurrent clients; a list (1,4,16,64) runs a sweep, one phase each")
+		requests    = fs.Int64("requests", 0, "issuance requests per phase")
+		duration    = fs.Duration("duration", 0, "length of each phase (e.g. 30s)")
+		faults      = fs.String("faults", "", "agency faults during the run: delay,drop,error,swap or swap=0.02,delay=2ms,jitter=10ms")
+		check       = fs.String("check", "all", "per document: all (data.json + in-process PDF text), data (data.json only), none")
+		pdftotext   = fs.Int("pdftotext", 200, "also check every Nth document's text with poppler's pdftotext (0: never)")
+		verify      = fs.String("verify", "sample", "at the end, check issued numbers through POST /api/v1/verify: all, sample or none")
+		sample      = fs.Int("verify-sample", 2000, "documents to verify with --verify sample")
+		logCheck    = fs.Bool("log-check", true, "at the end, download the transparency log and check it against every number received")
+		crashAfter  = fs.Int64("crash-after", 0, "crash mode: kill -9 the server after this many documents, restart it, and check nothing was lost or duplicated")
+		crashes     = fs.Int("crashes", 1, "crash mode: number of kills, every --crash-after documents")
+		serverPID   = fs.Int("server-pid", 0, "pid of the server, for its RSS (default: from demo.json)")
+		jsonOut     = fs.String("json", "", "write the results as JSON to this file")
+		pprof       = fs.String("pprof", "", "with --spawn: pass --pprof ADDR to the demo")
+		recordsOut  = fs.String("records", "", "save every document received (key, number, sha256, log index) to this CSV file, and the starting log checkpoint beside it")
+		recheck     = fs.String("recheck", "", "skip the load: run only the end-of-run checks (verify, log) on a --records file, against --target")
+		compareChro = fs.Int("compare-chromium", 0, "instead of a load test: render N certificates with minwon and as HTML printed by headless Chromium, and report the ratio")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("loadtest: unexpected argument %q", fs.Arg(0))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if *compareChro > 0 {
+		res, err := loadtest.CompareChromium(ctx, *compareChro, os.Stdout)
+		if err != nil {
+			return err
+		}
+		return writeJSON(*jsonOut, res)
+	}
+
+	if *recheck != "" {
+		if *target == "" {
+			return errors.New("loadtest: --recheck needs --target (and --data for the log key)")
+		}
+		recs, err := loadtest.LoadRecords(*recheck)
+		if err != nil {
+			return err
+		}
+		cp, _ := os.ReadFile(*recheck + ".checkpoint")
+		h := loadtest.Recheck(&loadtest.Target{BaseURL: *target}, recs, cp, os.Stdout)
+		final, err := h.Final(ctx, loadtest.FinalOptions{Verify: *verify, Sample: *sample, Log: *logCheck, DataDir: *data})
+		if err != nil {
+			return err
+		}
+		loadtest.PrintFinal(os.Stdout, final)
+		out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Command: "minwon loadtest " + strings.Join(args, " "), Final: final}
+		if err := writeJSON(*jsonOut, out); err != nil {
+			return err
+		}
+		if !out.OK() {
+			return errors.New("loadtest: FAILED (see above)")
+		}
+		return nil
+	}
+
+	var levels []int
+	for _, s := range strings.Split(*conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 100000 {
+			return fmt.Errorf("loadtest: bad --concurrency %q", s)
+		}
+		levels = append(levels, n)
+	}
+	if *requests <= 0 && *duration <= 0 {
+		return errors.New("loadtest: give --requests N or --duration D")
+	}
+	fl, err := loadtest.ParseFaults(*faults)
+	if err != nil {
+		return err
+	}
+
+	var server loadtest.Server
+	var spawned *loadtest.Spawned
+	switch {
+	case *spawn && *target != "":
+		return errors.New("loadtest: --spawn and --target exclude each other")
+	case *spawn:
+		dir := *data
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "minwon-loadtest-"); err != nil {
+				return err
+			}
+			fmt.Printf("data directory: %s\n", dir)
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		extra := []string{"--people", strconv.Itoa(*people), "--seed", strconv.FormatInt(*seed, 10)}
+		if *pprof != "" {
+			extra = append(extra, "--pprof", *pprof)
+		}
+		spawned = &loadtest.Spawned{Binary: exe, Dir: dir, Args: extra}
+		fmt.Printf("starting minwon demo (%d people) on %s...\n", *people, dir)
+		t0 := time.Now()
+		if err := spawned.Start(ctx); err != nil {
+			return err
+		}
+		defer spawned.Stop()
+		fmt.Printf("minwon demo up at %s (pid %d) in %s\n", spawned.URL(), spawned.PID(), time.Since(t0).Round(time.Millisecond))
+		*data = dir
+		server = spawned
+	case *target != "":
+		t := &loadtest.Target{BaseURL: *target, ServerPID: *serverPID}
+		if *data != "" {
+			if info, err := demo.ReadInfo(*data); err == nil {
+				t.AgencyURLs = info.Agencies
+				if t.ServerPID == 0 {
+					t.ServerPID = info.PID
+				}
+			}
+		}
+		server = t
+	default:
+		return errors.New("loadtest: give --target URL or --spawn")
+	}
+	if *accounts == "" {
+		if *data == "" {
+			return errors.New("loadtest: give --accounts FILE or --data DIR")
+		}
+		*accounts = filepath.Join(*data, demo.AccountsFile)
+	}
+	accts, err := loadtest.ReadAccounts(*accounts)
+	if err != nil {
+		return err
+	}
+	// The accounts file has no business registration numbers: regenerate
+	// the population from the seed the demo recorded to know them.
+	var world *population.World
+	if *data != "" {
+		if info, err := demo.ReadInfo(*data); err == nil && info.People > 0 {
+			world, err = population.Generate(population.Config{People: info.People, Seed: info.Seed})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if world == nil {
+		fmt.Println("note: no demo.json with the population's seed; corporations are checked by name only")
+	}
+
+	h, err := loadtest.New(ctx, loadtest.Options{
+		Accounts: accts, Subjects: loadtest.Subjects(accts, world), Logins: *logins,
+		Check: *check, Pdftotext: *pdftotext, Faults: fl, Progress: os.Stdout, Server: server,
+		ConnsPerRun: levels[len(levels)-1] + 16,
+	})
+	if err != nil {
+		return err
+	}
+	out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Faults: fl, Command: "minwon loadtest " + strings.Join(args, " ")}
+	for _, c := range levels {
+		res, err := h.Run(ctx, loadtest.Phase{Concurrency: c, Requests: *requests, Duration: *duration, CrashAfter: *crashAfter, Crashes: *crashes})
+		if err != nil {
+			return err
+		}
+		loadtest.PrintResult(os.Stdout, res)
+		out.Phases = append(out.Phases, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if *recordsOut != "" {
+		if err := h.SaveRecords(*recordsOut); err != nil {
+			return err
+		}
+		if cp := h.StartCheckpoint(); cp != nil {
+			if err := os.WriteFile(*recordsOut+".checkpoint", cp, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	final, err := h.Final(context.WithoutCancel(ctx), loadtest.FinalOptions{Verify: *verify, Sample: *sample, Log: *logCheck, DataDir: *data})
+	if err != nil {
+		return err
+	}
+	out.Final = final
+	loadtest.PrintFinal(os.Stdout, final)
+	if err := writeJSON(*jsonOut, out); err != nil {
+		return err
+	}
+	if !out.OK() {
+		return errors.New("loadtest: FAILED (see above)")
+	}
+	return nil
+}
+
+func writeJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

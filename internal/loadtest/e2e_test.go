@@ -1,0 +1,126 @@
+package loadtest
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minwon/minwon/internal/apptest"
+	"github.com/minwon/minwon/internal/tlog"
+)
+
+// logShim serves /log/checkpoint and /log/tile/ from the app's log in front
+// of the app, for as long as the app itself does not serve them.
+func logShim(t *testing.T, env *apptest.Env) string {
+	t.Helper()
+	target, _ := url.Parse(env.Server.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	log := env.App.Log
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/log/checkpoint":
+			_, _, cp := log.Checkpoint()
+			w.Write(cp)
+		case strings.HasPrefix(r.URL.Path, "/log/tile/"):
+			b, err := log.Tile(r.Context(), strings.TrimPrefix(r.URL.Path, "/log/"))
+			if errors.Is(err, tlog.ErrNoTile) {
+				http.NotFound(w, r)
+				return
+			}
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			w.Write(b)
+		default:
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// A few hundred issuances at 32 clients with every agency fault on, swaps
+// at 5%: no document may show another subject, every swap must end in a
+// refusal, and every number must be in the log at its index.
+func TestHarnessEndToEndWithFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end load")
+	}
+	env := apptest.Start(t, 300, 21)
+	base := env.Server.URL
+	if resp, err := http.Get(base + "/log/checkpoint"); err != nil || resp.StatusCode != http.StatusOK {
+		base = logShim(t, env)
+	}
+	agencies := map[string]string{}
+	for _, ep := range env.Endpoints {
+		agencies[ep.Agency] = ep.BaseURL
+	}
+	var accts []Account
+	for _, a := range env.Accounts {
+		accts = append(accts, Account(a))
+	}
+	pdftotext := 0
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		pdftotext = 25
+	}
+	var progress strings.Builder
+	h, err := New(t.Context(), Options{
+		Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 60,
+		Pdftotext: pdftotext, Progress: &progress,
+		Faults: Faults{DelayMS: 1, JitterMS: 3, Drop: 0.01, Error: 0.01, Swap: 0.05},
+		Server: &Target{BaseURL: base, AgencyURLs: agencies},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Run(t.Context(), Phase{Concurrency: 32, Requests: 400, Duration: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	PrintResult(&progress, res)
+	defer func() { t.Log(progress.String()) }()
+	if res.Documents < 200 {
+		t.Errorf("only %d documents of %d requests", res.Documents, res.Requests)
+	}
+	if len(res.MisIssuances) > 0 || res.Checked.Unverifiable > 0 {
+		t.Errorf("mis-issuances %v, unverifiable %d", res.MisIssuances, res.Checked.Unverifiable)
+	}
+	if res.Checked.PDFText != res.Documents || res.Checked.Data != res.Documents {
+		t.Errorf("checked %+v of %d documents", res.Checked, res.Documents)
+	}
+	var swapped int64
+	for _, a := range res.Agencies {
+		swapped += a.Swapped
+	}
+	refusedSwaps := res.Refusals["pre_issuance_refused:subject_mismatch"]
+	if swapped == 0 || refusedSwaps == 0 {
+		t.Errorf("%d swaps injected, %d refused as subject_mismatch: the faults did not bite", swapped, refusedSwaps)
+	}
+	if refusedSwaps > swapped {
+		t.Errorf("%d subject_mismatch refusals for %d swaps", refusedSwaps, swapped)
+	}
+	f, err := h.Final(t.Context(), FinalOptions{Verify: "all", Log: true, LogVerifier: env.App.Log.Verifier()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	PrintFinal(&progress, f)
+	if !f.Log.Checked || !f.Log.SignatureVerified || f.Log.Missing > 0 || f.Log.Unclaimed > 0 || len(f.Log.Problems) > 0 || !f.Log.ConsistentWithStart {
+		t.Errorf("log check: %+v", f.Log)
+	}
+	if f.Log.Entries < res.Documents {
+		t.Errorf("log holds %d entries for %d documents", f.Log.Entries, res.Documents)
+	}
+	if f.Verify.Available && (f.Verify.Valid != f.Verify.Checked || len(f.Verify.NotValid) > 0) {
+		t.Errorf("verify: %+v", f.Verify)
+	}
+	if len(f.DuplicateKeys)+len(f.DuplicateNums) > 0 {
+		t.Errorf("duplicates: %v %v", f.DuplicateKeys, f.DuplicateNums)
+	}
+}
