@@ -165,6 +165,9 @@ func New(ctx context.Context, opt Options) (*Harness, error) {
 				if i >= len(accts) || ctx.Err() != nil {
 					return
 				}
+				if i > 0 && i%500 == 0 {
+					fmt.Fprintf(opt.Progress, "  %d/%d logged in\n", i, len(accts))
+				}
 				s, err := h.prepare(ctx, accts[i], svcs)
 				if err != nil {
 					errMu.Lock()
