@@ -27,13 +27,6 @@ func fromMillis(ms sql.NullInt64) time.Time {
 	return time.UnixMilli(ms.Int64).UTC()
 }
 
-func toMillis(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
-}
-
 // SigningKeys returns the whole inventory, oldest first.
 func (db *DB) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, purpose, public_key, created_at, retired_at, revoked_at, revoke_reason FROM signing_keys ORDER BY created_at, id`)
