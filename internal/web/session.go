@@ -18,10 +18,10 @@ import (
 //     as cross-site (Sec-Fetch-Site) or whose Origin is another host.
 //  2. Every form carries a token: HMAC-SHA256 keyed with a secret cookie
 //     the page cannot read (HttpOnly, SameSite=Strict) — the session token
-//     once logged in, before that a random pre-session cookie. Another site
-//     can neither read the cookie nor the page, so it cannot forge the
-//     token; no server-side secret is needed, and a token dies with its
-//     session.
+//     once logged in, before that a random pre-session cookie (for the
+//     login and verification forms). Another site can neither read the
+//     cookie nor the page, so it cannot forge the token; no server-side
+//     secret is needed, and a token dies with its session.
 
 const csrfLabel = "minwon form token v1"
 
@@ -47,19 +47,21 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	return tokenFor(v)
 }
 
-// checkCSRF reports whether the form's token matches one of the browser's
-// secret cookies.
+// checkCSRF reports whether the form's token matches the browser's secret
+// cookie: the session's once there is one (a token from before login no
+// longer counts), else the pre-session cookie.
 func checkCSRF(r *http.Request) bool {
 	got := r.PostFormValue(csrfField)
 	if got == "" {
 		return false
 	}
-	for _, name := range []string{auth.SessionCookie, csrfCookie} {
-		if c, err := r.Cookie(name); err == nil && c.Value != "" && hmac.Equal([]byte(got), []byte(tokenFor(c.Value))) {
-			return true
-		}
+	secret := ""
+	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+		secret = c.Value
+	} else if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		secret = c.Value
 	}
-	return false
+	return secret != "" && hmac.Equal([]byte(got), []byte(tokenFor(secret)))
 }
 
 // optionalUser returns the logged-in principal, or nil.
