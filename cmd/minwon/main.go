@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -16,6 +17,11 @@ Usage:
         seed a data directory and print how long each phase took, then exit
   minwon serve --config FILE
         production start (PostgreSQL); not available yet
+  minwon verify FILE.pdf --log URL [--key KEYS.json] [--save-proof PROOF.json]
+  minwon verify FILE.pdf --checkpoint PROOF.json --key KEYS.json
+        check a document: its signature, its inclusion in the transparency log
+        (checked here against the signed checkpoint) and that neither it nor
+        its signing key is revoked; exit 0 only for a valid document
   minwon help
 `
 
@@ -30,6 +36,8 @@ func main() {
 		err = runDemo(os.Args[2:])
 	case "seed":
 		err = runSeed(os.Args[2:])
+	case "verify":
+		err = runVerify(os.Args[2:])
 	case "serve":
 		err = fmt.Errorf("serve: production start (PostgreSQL store, configured agencies) is not built yet; use 'minwon demo'")
 	case "help", "-h", "--help":
@@ -39,7 +47,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "minwon: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
-	if err != nil {
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, errInvalid):
+		os.Exit(1)
+	case errors.As(err, &usage):
+		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
 		os.Exit(1)
 	}

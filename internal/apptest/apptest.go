@@ -63,11 +63,7 @@ func StartWith(t testing.TB, n int, seed int64, opt linkage.Options) *Env {
 		t.Fatalf("seed: %v", err)
 	}
 	agencies := agencytest.StartWorld(t, world)
-	signer, err := docsig.LoadOrCreateSigner(filepath.Join(dir, "keys", "document.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &Env{Env: agencies, DB: db, Signer: signer}
+	env := &Env{Env: agencies, DB: db}
 	// The handler needs its public URL before the server exists.
 	var handler http.Handler
 	env.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -77,7 +73,7 @@ func StartWith(t testing.TB, n int, seed int64, opt linkage.Options) *Env {
 		t.Fatal(err)
 	}
 	a, err := app.New(ctx, app.Config{
-		DB: db, Agencies: agencies.Endpoints, DocumentSigner: signer, PublicURL: env.Server.URL,
+		DB: db, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: env.Server.URL,
 		LogKey: logKey, LogOrigin: "minwon.test/log",
 		LinkageOptions: opt,
 	})
@@ -86,6 +82,7 @@ func StartWith(t testing.TB, n int, seed int64, opt linkage.Options) *Env {
 	}
 	t.Cleanup(a.Close)
 	env.App, handler = a, a.Handler
+	env.Signer = a.Keys.Signer()
 	env.Accounts = readAccounts(t, filepath.Join(dir, demo.AccountsFile))
 	return env
 }
@@ -127,6 +124,19 @@ type Client struct {
 	Token string
 }
 
+// Anonymous is a client without a session, for public endpoints.
+func (e *Env) Anonymous(t testing.TB) *Client { return &Client{t: t, base: e.Server.URL} }
+
+// Admin serves the operators' API with a test token and returns a client
+// that sends it.
+func (e *Env) Admin(t testing.TB) *Client {
+	t.Helper()
+	const token = "test-admin-token-0123456789abcdef0123456789abcdef"
+	srv := httptest.NewServer(e.App.Admin(token))
+	t.Cleanup(srv.Close)
+	return &Client{t: t, base: srv.URL, Token: token}
+}
+
 // Login logs the account in.
 func (e *Env) Login(t testing.TB, a Account) *Client {
 	t.Helper()
@@ -157,20 +167,25 @@ func (c *Client) Do(method, path string, body any, header map[string]string, out
 // Raw sends a request and returns the response and its body.
 func (c *Client) Raw(method, path string, body any, header map[string]string) (*http.Response, []byte) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	if body == nil {
+		return c.Send(method, path, "", nil, header)
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	b, err := json.Marshal(body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	return c.Send(method, path, "application/json", b, header)
+}
+
+// Send sends body as contentType and returns the response and its body.
+func (c *Client) Send(method, path, contentType string, body []byte, header map[string]string) (*http.Response, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
