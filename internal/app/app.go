@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
 	pages, err := web.New(web.Server{
-		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: pipeline, Log: cfg.Log,
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: pipeline, Verifier: verifier, Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err

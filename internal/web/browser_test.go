@@ -119,14 +119,6 @@ func TestBrowserJourney(t *testing.T) {
 	if got := b.Text("main"); !strings.Contains(got, "주민등록표 등본") || strings.Contains(got, "졸업증명서") {
 		t.Errorf("search for 등본 shows:\n%s", got)
 	}
-	b.Do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Navigate(base+"/"))
-	b.Shot("home-phone")
-	if w := webtest.Eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
-		t.Errorf("home is %dpx wide on a 390px phone", w)
-	}
-	if _, err := chromedp.Call(b.Ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
-		t.Fatal(err)
-	}
 
 	// The request form lists only whom the user may choose, and offers the
 	// RRN back digits only while "yourself" is chosen.
@@ -193,19 +185,15 @@ func TestBrowserJourney(t *testing.T) {
 	if got := path(t, b); got != "/verify/"+own {
 		t.Fatalf("verify by number went to %s", got)
 	}
-	if verifierWired {
-		verifyResult(t, b, own, false)
-	}
+	verifyResult(t, b, own, false)
 
 	// And by uploading the PDF.
 	nav("/verify")
-	if verifierWired {
-		b.Do("verify by upload",
-			chromedp.SetUploadFiles(chromedp.ID("pdf"), []string{filepath.Join(b.DownloadDir, "own.pdf")}),
-			click(`form[enctype] button[type=submit]`),
-		)
-		verifyResult(t, b, own, true)
-	}
+	b.Do("verify by upload",
+		chromedp.SetUploadFiles(chromedp.ID("pdf"), []string{filepath.Join(b.DownloadDir, "own.pdf")}),
+		click(`form[enctype] button[type=submit]`),
+	)
+	verifyResult(t, b, own, true)
 
 	// The language switch, remembered across pages.
 	nav("/status")
@@ -217,6 +205,7 @@ func TestBrowserJourney(t *testing.T) {
 	if h1 := b.Text("h1"); h1 != "My documents" {
 		t.Errorf("English not remembered: h1 %q", h1)
 	}
+	b.Shot("wallet-en")
 	b.Do("to Korean", click(`a.lang`))
 	if h1 := b.Text("h1"); h1 != "내 문서함" {
 		t.Errorf("back to Korean: h1 %q", h1)
@@ -296,13 +285,29 @@ func TestBrowserJourney(t *testing.T) {
 		t.Errorf("after logging in again at %s, want the document page", got)
 	}
 
+	// Every page fits a 390px-wide phone without sideways scrolling.
+	b.Do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	for _, p := range []string{"/", "/documents", "/documents/" + own, "/request/resident-registration-copy", "/verify", "/verify/" + own, "/status", "/login"} {
+		nav(p)
+		if w := webtest.Eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("%s is %dpx wide on a 390px phone", p, w)
+		}
+		switch p {
+		case "/":
+			b.ShotViewport("home-phone")
+		case "/documents":
+			b.ShotViewport("wallet-phone")
+		}
+	}
+	if _, err := chromedp.Call(b.Ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+
 	b.Do("log out", click(`header form button`))
 	if got := b.Text(".notice"); !strings.Contains(got, "로그아웃") {
 		t.Errorf("after logout: %q", got)
 	}
 }
-
-const verifierWired = false
 
 // verifyResult checks the verification page's answer for a genuine document.
 func verifyResult(t *testing.T, b *webtest.Browser, number string, byPDF bool) {

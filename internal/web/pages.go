@@ -15,6 +15,7 @@ import (
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/verification"
 )
 
 // ---- home
@@ -152,7 +153,7 @@ type docRow struct {
 	*issuance.Issued
 	Service *form.Service
 	For     string // whom the document is about, in words
-	Status  string // verification status: valid, revoked, unknown, mismatch or "" (not connected)
+	Status  string // verification status: valid, revoked, unknown, mismatch, or "" if it could not be checked
 }
 
 type walletView struct {
@@ -180,10 +181,8 @@ func (s *Server) row(r *http.Request, is *issuance.Issued, names map[string]stri
 	if d.For == "" {
 		d.For = v.T("docs.unknown")
 	}
-	if s.Verifier != nil {
-		if res, err := s.Verifier.ByNumber(r.Context(), string(is.Number), is.SHA256); err == nil {
-			d.Status = res.Status
-		}
+	if res, err := s.Verifier.ByNumber(r.Context(), string(is.Number), is.SHA256); err == nil {
+		d.Status = string(res.Status)
 	}
 	return d
 }
@@ -350,6 +349,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back st
 		s.errorPage(w, r, http.StatusConflict, "err.conflict", back)
 	case errors.Is(err, issuance.ErrBadRequest):
 		s.errorPage(w, r, http.StatusBadRequest, "err.badrequest", back)
+	case errors.Is(err, verification.ErrBadInput):
+		s.errorPage(w, r, http.StatusBadRequest, "verify.badnumber", back)
 	case errors.Is(err, linkage.ErrNotFound):
 		s.errorPage(w, r, http.StatusNotFound, "err.norecord", back)
 	default:

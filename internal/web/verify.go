@@ -5,31 +5,16 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/verification"
 )
 
-// VerifyResult is what a verification says about a document.
-type VerifyResult struct {
-	Status     string // valid, revoked, unknown or mismatch
-	Number     string
-	Service    string
-	IssuedAt   time.Time
-	LogIndex   int64
-	Revocation *Revocation
-}
-
-// Revocation says when and why a document was revoked.
-type Revocation struct {
-	At     time.Time
-	Reason string
-}
-
-// Verifier checks documents by issuance number or by PDF.
+// Verifier checks documents by issuance number or by PDF; it is
+// *verification.Verifier, as for the API.
 type Verifier interface {
-	ByNumber(ctx context.Context, number, sha256hex string) (*VerifyResult, error)
-	ByPDF(ctx context.Context, pdf []byte) (*VerifyResult, error)
+	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
+	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
 }
 
 // maxPDF bounds an uploaded PDF.
@@ -38,7 +23,7 @@ const maxPDF = 10 << 20
 type verifyView struct {
 	Number string
 	Error  string
-	Result *VerifyResult
+	Result *verification.Result
 	ByPDF  bool
 	Svc    any
 }
@@ -78,10 +63,6 @@ func (s *Server) verifyNumber(w http.ResponseWriter, r *http.Request) {
 		s.verifyPage(w, r, http.StatusBadRequest, &verifyView{Number: raw}, "verify.badnumber")
 		return
 	}
-	if s.Verifier == nil {
-		s.verifyPage(w, r, http.StatusServiceUnavailable, &verifyView{Number: string(n)}, "verify.unavailable")
-		return
-	}
 	res, err := s.Verifier.ByNumber(r.Context(), string(n), "")
 	if err != nil {
 		s.fail(w, r, err, "/verify")
@@ -119,10 +100,6 @@ func (s *Server) verifyPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(pdf) > maxPDF {
 		s.verifyPage(w, r, http.StatusRequestEntityTooLarge, &verifyView{}, "err.toolarge")
-		return
-	}
-	if s.Verifier == nil {
-		s.verifyPage(w, r, http.StatusServiceUnavailable, &verifyView{}, "verify.unavailable")
 		return
 	}
 	res, err := s.Verifier.ByPDF(r.Context(), pdf)

@@ -66,7 +66,7 @@ type Server struct {
 	Sessions sessions
 	Profiles profiles
 	Issuer   issuer
-	Verifier Verifier // nil: the verification pages say the service is not connected
+	Verifier Verifier
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
 	SecureCookies bool
@@ -77,8 +77,8 @@ type Server struct {
 
 // New checks the configuration and parses the page templates.
 func New(s Server) (*Server, error) {
-	if s.Catalog == nil || s.Agencies == nil || s.Sessions == nil || s.Profiles == nil || s.Issuer == nil {
-		return nil, fmt.Errorf("web: catalog, agencies, sessions, profiles and issuer are required")
+	if s.Catalog == nil || s.Agencies == nil || s.Sessions == nil || s.Profiles == nil || s.Issuer == nil || s.Verifier == nil {
+		return nil, fmt.Errorf("web: catalog, agencies, sessions, profiles, issuer and verifier are required")
 	}
 	if s.Log == nil {
 		s.Log = slog.Default()

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 )
@@ -396,5 +399,85 @@ func TestOutagePageSaysWhenToRetry(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("outage page lacks %q", want)
 		}
+	}
+}
+
+// uploadPDF posts a file to the verification form as a browser does.
+func (b *browser) uploadPDF(csrf string, pdf []byte) (*http.Response, string) {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("pdf", "document.pdf")
+	fw.Write(pdf)
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.base+"/verify", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+func TestVerifyPages(t *testing.T) {
+	env, head, _, _ := startEnv(t)
+	owner := newBrowser(t, env)
+	owner.login(env.AccountOf(t, head.Subject))
+	_, csrf, key := owner.requestForm("resident-registration-abstract")
+	resp, _ := owner.post("/request/resident-registration-abstract", url.Values{"csrf": {csrf}, "key": {key}}, nil)
+	number := strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/documents/"), "?issued=1")
+	_, pdf := owner.get("/documents/" + number + "/document.pdf")
+
+	// Anyone, without logging in.
+	b := newBrowser(t, env)
+	_, page := b.get("/verify")
+	token := match(t, csrfRE, page)
+	check := func(name string, resp *http.Response, body string, status int, wants ...string) {
+		t.Helper()
+		if resp.StatusCode != status {
+			t.Errorf("%s: status %d, want %d", name, resp.StatusCode, status)
+		}
+		for _, w := range wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: page lacks %q", name, w)
+			}
+		}
+		if strings.Contains(body, head.Name) {
+			t.Errorf("%s: page shows the subject's name", name)
+		}
+	}
+	formatted := issuance.Number(number).Format()
+	resp, _ = b.get("/verify?number=" + url.QueryEscape(formatted))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/verify/"+number {
+		t.Fatalf("number form: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := b.get("/verify/" + number)
+	check("by number", resp, body, 200, "진본입니다", formatted, "주민등록표 초본")
+	resp, body = b.get("/verify?number=1234-5678-9012-3456")
+	check("bad check digit", resp, body, 400, "발급번호가 올바르지 않습니다", `aria-invalid="true"`)
+	resp, body = b.get("/verify/" + string(issuance.NewNumber()))
+	check("never issued", resp, body, 200, "확인되지 않는 문서입니다")
+
+	resp, body = b.uploadPDF(token, []byte(pdf))
+	check("upload", resp, body, 200, "진본입니다", "발급 당시 그대로", formatted)
+	altered := []byte(pdf)
+	i := bytes.Index(altered, []byte("/Producer"))
+	if i < 0 {
+		i = len(altered) / 2
+	}
+	altered[i+1] ^= 0x20
+	resp, body = b.uploadPDF(token, altered)
+	check("altered upload", resp, body, 200, "내용이 바뀐 문서입니다")
+	resp, body = b.uploadPDF(token, []byte("%PDF-1.4\nnot a minwon document\n"))
+	check("unsigned upload", resp, body, 200, "전자서명이 없습니다")
+	resp, body = b.uploadPDF("", []byte(pdf))
+	check("upload without token", resp, body, 403, "보안 확인에 실패")
+
+	if _, err := env.App.Pipeline.Revoke(t.Context(), number, "issued in error"); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = b.get("/verify/" + number)
+	check("revoked", resp, body, 200, "취소된 문서입니다", "issued in error")
+	_, page = owner.get("/documents")
+	if !strings.Contains(page, `badge st-revoked`) {
+		t.Error("wallet does not show the revocation")
 	}
 }

@@ -160,13 +160,18 @@ func (b *Browser) Download(trigger chromedp.Action[chromedp.Void]) []byte {
 
 // Shot saves a full-page PNG of the tab as DIR/name.png when
 // MINWON_SCREENSHOTS=DIR is set; otherwise it does nothing.
-func (b *Browser) Shot(name string) {
+func (b *Browser) Shot(name string) { b.t.Helper(); b.shot(name, chromedp.FullScreenshot(100)) }
+
+// ShotViewport is Shot of the visible part of the page only.
+func (b *Browser) ShotViewport(name string) { b.t.Helper(); b.shot(name, chromedp.CaptureScreenshot()) }
+
+func (b *Browser) shot(name string, capture chromedp.Action[[]byte]) {
 	b.t.Helper()
 	dir := os.Getenv("MINWON_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
-	png := Run(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	png := Run(b, "screenshot "+name, capture)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
