@@ -60,7 +60,7 @@ type Server struct {
 }
 
 // SessionCookie is the name of the session cookie.
-const SessionCookie = "minwon_session"
+const SessionCookie = auth.SessionCookie
 
 // Handler returns the API routes.
 func (s *Server) Handler() http.Handler {
@@ -126,13 +126,8 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			st.Status = "degraded"
 		}
 	}
-	for _, svc := range s.Catalog.Services() {
-		for _, n := range svc.Needs() {
-			if down[n.Agency] {
-				st.Degraded = append(st.Degraded, svc.ID)
-				break
-			}
-		}
+	for _, svc := range s.Catalog.Degraded(func(agency string) bool { return down[agency] }) {
+		st.Degraded = append(st.Degraded, svc.ID)
 	}
 	writeJSON(w, http.StatusOK, st)
 }

@@ -116,7 +116,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Log:       log,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
-	pages, err := web.New(catalog)
+	pages, err := web.New(web.Server{
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: pipeline, Verifier: verifier, Log: cfg.Log,
+	})
 	if err != nil {
 		return nil, err
 	}

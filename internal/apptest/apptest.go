@@ -41,8 +41,15 @@ type Env struct {
 	Signer   docsig.Signer
 }
 
-// Start seeds n people from seed and serves minwon until t ends.
+// Start seeds n people from seed and serves minwon until t ends. The
+// agencies' circuit breakers never open (tests inject faults at will).
 func Start(t testing.TB, n int, seed int64) *Env {
+	t.Helper()
+	return StartWith(t, n, seed, linkage.Options{BreakerThreshold: 1 << 20})
+}
+
+// StartWith is Start with the linkage options opt, e.g. breakers that open.
+func StartWith(t testing.TB, n int, seed int64, opt linkage.Options) *Env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -68,7 +75,7 @@ func Start(t testing.TB, n int, seed int64) *Env {
 	a, err := app.New(ctx, app.Config{
 		DB: db, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: env.Server.URL,
 		LogKey: logKey, LogOrigin: "minwon.test/log",
-		LinkageOptions: linkage.Options{BreakerThreshold: 1 << 20},
+		LinkageOptions: opt,
 	})
 	if err != nil {
 		t.Fatal(err)

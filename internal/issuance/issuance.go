@@ -162,7 +162,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.ShowRRNBack && (subject != r.Principal.Subject || !svc.AllowsClass(linkage.ClassRRN)) {
+	if r.ShowRRNBack && !svc.OffersRRNBack(subject == r.Principal.Subject) {
 		return nil, fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
 	}
 	approved, ok := p.Approvals.ApprovedDigest(svc.ID)
