@@ -42,6 +42,7 @@ func runLoadtest(args []string) error {
 		crashes     = fs.Int("crashes", 1, "crash mode: number of kills, every --crash-after documents")
 		serverPID   = fs.Int("server-pid", 0, "pid of the server, for its RSS (default: from demo.json)")
 		jsonOut     = fs.String("json", "", "write the results as JSON to this file")
+		tsvOut      = fs.String("tsv", "", "write one line per phase (concurrency, docs/s, p50, p95, p99 ms, server CPU ms/doc, RSS MB) to this file, for docs/loadtest.gp")
 		pprof       = fs.String("pprof", "", "with --spawn: pass --pprof ADDR to the demo")
 		recordsOut  = fs.String("records", "", "save every document received (key, number, sha256, log index) to this CSV file, and the starting log checkpoint beside it")
 		recheck     = fs.String("recheck", "", "skip the load: run only the end-of-run checks (verify, log) on a --records file, against --target")
@@ -213,6 +214,11 @@ func runLoadtest(args []string) error {
 	loadtest.PrintFinal(os.Stdout, final)
 	if err := writeJSON(*jsonOut, out); err != nil {
 		return err
+	}
+	if *tsvOut != "" {
+		if err := os.WriteFile(*tsvOut, []byte(out.TSV()), 0o644); err != nil {
+			return err
+		}
 	}
 	if !out.OK() {
 		return errors.New("loadtest: FAILED (see above)")

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -21,6 +22,11 @@ Usage:
         rendering cost of minwon's PDF writer against HTML printed by headless Chromium
   minwon serve --config FILE
         production start (PostgreSQL); not available yet
+  minwon verify FILE.pdf --log URL [--key KEYS.json] [--save-proof PROOF.json]
+  minwon verify FILE.pdf --checkpoint PROOF.json --key KEYS.json
+        check a document: its signature, its inclusion in the transparency log
+        (checked here against the signed checkpoint) and that neither it nor
+        its signing key is revoked; exit 0 only for a valid document
   minwon help
 `
 
@@ -37,6 +43,8 @@ func main() {
 		err = runSeed(os.Args[2:])
 	case "loadtest":
 		err = runLoadtest(os.Args[2:])
+	case "verify":
+		err = runVerify(os.Args[2:])
 	case "serve":
 		err = fmt.Errorf("serve: production start (PostgreSQL store, configured agencies) is not built yet; use 'minwon demo'")
 	case "help", "-h", "--help":
@@ -46,7 +54,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "minwon: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
-	if err != nil {
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, errInvalid):
+		os.Exit(1)
+	case errors.As(err, &usage):
+		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
 		os.Exit(1)
 	}

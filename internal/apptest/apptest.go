@@ -41,8 +41,15 @@ type Env struct {
 	Signer   docsig.Signer
 }
 
-// Start seeds n people from seed and serves minwon until t ends.
+// Start seeds n people from seed and serves minwon until t ends. The
+// agencies' circuit breakers never open (tests inject faults at will).
 func Start(t testing.TB, n int, seed int64) *Env {
+	t.Helper()
+	return StartWith(t, n, seed, linkage.Options{BreakerThreshold: 1 << 20})
+}
+
+// StartWith is Start with the linkage options opt, e.g. breakers that open.
+func StartWith(t testing.TB, n int, seed int64, opt linkage.Options) *Env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -56,11 +63,7 @@ func Start(t testing.TB, n int, seed int64) *Env {
 		t.Fatalf("seed: %v", err)
 	}
 	agencies := agencytest.StartWorld(t, world)
-	signer, err := docsig.LoadOrCreateSigner(filepath.Join(dir, "keys", "document.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &Env{Env: agencies, DB: db, Signer: signer}
+	env := &Env{Env: agencies, DB: db}
 	// The handler needs its public URL before the server exists.
 	var handler http.Handler
 	env.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -70,15 +73,16 @@ func Start(t testing.TB, n int, seed int64) *Env {
 		t.Fatal(err)
 	}
 	a, err := app.New(ctx, app.Config{
-		DB: db, Agencies: agencies.Endpoints, DocumentSigner: signer, PublicURL: env.Server.URL,
+		DB: db, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: env.Server.URL,
 		LogKey: logKey, LogOrigin: "minwon.test/log",
-		LinkageOptions: linkage.Options{BreakerThreshold: 1 << 20},
+		LinkageOptions: opt,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
 	env.App, handler = a, a.Handler
+	env.Signer = a.Keys.Signer()
 	env.Accounts = readAccounts(t, filepath.Join(dir, demo.AccountsFile))
 	return env
 }
@@ -120,6 +124,19 @@ type Client struct {
 	Token string
 }
 
+// Anonymous is a client without a session, for public endpoints.
+func (e *Env) Anonymous(t testing.TB) *Client { return &Client{t: t, base: e.Server.URL} }
+
+// Admin serves the operators' API with a test token and returns a client
+// that sends it.
+func (e *Env) Admin(t testing.TB) *Client {
+	t.Helper()
+	const token = "test-admin-token-0123456789abcdef0123456789abcdef"
+	srv := httptest.NewServer(e.App.Admin(token))
+	t.Cleanup(srv.Close)
+	return &Client{t: t, base: srv.URL, Token: token}
+}
+
 // Login logs the account in.
 func (e *Env) Login(t testing.TB, a Account) *Client {
 	t.Helper()
@@ -150,20 +167,25 @@ func (c *Client) Do(method, path string, body any, header map[string]string, out
 // Raw sends a request and returns the response and its body.
 func (c *Client) Raw(method, path string, body any, header map[string]string) (*http.Response, []byte) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	if body == nil {
+		return c.Send(method, path, "", nil, header)
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	b, err := json.Marshal(body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	return c.Send(method, path, "application/json", b, header)
+}
+
+// Send sends body as contentType and returns the response and its body.
+func (c *Client) Send(method, path, contentType string, body []byte, header map[string]string) (*http.Response, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)

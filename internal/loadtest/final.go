@@ -31,8 +31,34 @@ type FinalOptions struct {
 	Log     bool   // download and check the transparency log
 	DataDir string // the demo's data directory, for the log's public key
 	// LogVerifier checks checkpoint signatures; if nil, it is derived
-	// from the log key in DataDir.
+	// from the log key in DataDir, or else fetched from GET /log/key.
 	LogVerifier note.Verifier
+
+	verifierNote string
+}
+
+// resolveVerifier finds the log's checkpoint verifier: from the private key
+// in the demo's data directory (independent of the server's answers), or
+// else from the server's own GET /log/key (which proves less: a server
+// that rewrote its log could also change its key).
+func (h *Harness) resolveVerifier(ctx context.Context, dir string) (note.Verifier, string) {
+	raw, err := h.c.get(ctx, "", "/log/checkpoint")
+	if err != nil {
+		return nil, ""
+	}
+	origin, _, _ := strings.Cut(string(raw), "\n")
+	if v, err := logVerifier(dir, origin); err == nil {
+		return v, ""
+	}
+	key, err := h.c.get(ctx, "", "/log/key")
+	if err != nil {
+		return nil, "no log key: checkpoint signatures not checked"
+	}
+	v, err := note.NewVerifier(strings.TrimSpace(string(key)))
+	if err != nil {
+		return nil, "GET /log/key is not a signed-note verifier key: checkpoint signatures not checked"
+	}
+	return v, "checkpoint signatures checked with the key the server publishes at /log/key"
 }
 
 // FinalResult is what the end-of-run checks found.
@@ -95,6 +121,9 @@ func (h *Harness) Final(ctx context.Context, opt FinalOptions) (*FinalResult, er
 			fr.DuplicateNums = append(fr.DuplicateNums, r.Number)
 		}
 		byNum[r.Number] = k
+	}
+	if opt.LogVerifier == nil && (opt.Log || opt.Verify != "none") {
+		opt.LogVerifier, opt.verifierNote = h.resolveVerifier(ctx, opt.DataDir)
 	}
 	var leaves map[int64]sumtlog.Hash
 	if opt.Log {
@@ -166,11 +195,7 @@ func openCheckpoint(raw []byte, opt FinalOptions) (tlog.Checkpoint, bool, error)
 		return tlog.Checkpoint{}, false, errors.New("checkpoint is not a signed note")
 	}
 	origin, _, _ := strings.Cut(text, "\n")
-	v, err := opt.LogVerifier, error(nil)
-	if v == nil {
-		v, err = logVerifier(opt.DataDir, origin)
-	}
-	if err == nil {
+	if v := opt.LogVerifier; v != nil {
 		n, err := note.Open(raw, note.VerifierList(v))
 		if err != nil {
 			return tlog.Checkpoint{}, false, fmt.Errorf("checkpoint signature: %w", err)
@@ -202,9 +227,7 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 		return lr, nil
 	}
 	lr.Checked, lr.Size, lr.SignatureVerified = true, cp.Size, signed
-	if !signed {
-		lr.Note = "checkpoint signature not checked (no log key in the data directory)"
-	}
+	lr.Note = opt.verifierNote
 	tr := &tileReader{h: h}
 	thr := sumtlog.TileHashReader(sumtlog.Tree{N: cp.Size, Hash: cp.Root}, tr)
 	if h.startCheckpoint != nil {
@@ -376,7 +399,7 @@ func (h *Harness) verifyAll(ctx context.Context, recs []record, opt FinalOptions
 				case res.LogIndex != nil && *res.LogIndex != r.LogIndex:
 					fail(r, fmt.Sprintf("log index %d, the client was told %d", *res.LogIndex, r.LogIndex))
 				default:
-					ok, checked, why := checkProof(res, r.LogIndex, leaves)
+					ok, checked, why := checkProof(res, r.LogIndex, leaves, opt)
 					if !ok {
 						fail(r, why)
 						continue
@@ -402,7 +425,7 @@ func (h *Harness) verifyAll(ctx context.Context, recs []record, opt FinalOptions
 // checkProof checks an inclusion proof against the checkpoint in the same
 // answer, given the entry's leaf hash from the log. Proof hashes may come
 // as base64 or hex strings; the checkpoint as the signed note text.
-func checkProof(res verifyResult, index int64, leaves map[int64]sumtlog.Hash) (ok, checked bool, why string) {
+func checkProof(res verifyResult, index int64, leaves map[int64]sumtlog.Hash, opt FinalOptions) (ok, checked bool, why string) {
 	leaf, haveLeaf := leaves[index]
 	if !haveLeaf || len(res.InclusionProof) == 0 || len(res.Checkpoint) == 0 {
 		return true, false, ""
@@ -441,11 +464,12 @@ func checkProof(res verifyResult, index int64, leaves map[int64]sumtlog.Hash) (o
 			}
 		}
 	}
-	body, _, _ := strings.Cut(cpText, "\n\n")
-	origin, _, _ := strings.Cut(body, "\n")
-	cp, err := tlog.ParseCheckpoint(body+"\n", origin)
+	cp, signed, err := openCheckpoint([]byte(cpText), opt)
 	if err != nil {
-		return true, false, ""
+		return false, true, "the answer's checkpoint: " + err.Error()
+	}
+	if opt.LogVerifier != nil && !signed {
+		return false, true, "the answer's checkpoint is not signed by the log key"
 	}
 	if err := sumtlog.CheckRecord(proof, cp.Size, cp.Root, index, leaf); err != nil {
 		return false, true, "inclusion proof does not verify: " + err.Error()

@@ -36,6 +36,16 @@ func (s *Summary) OK() bool {
 	return len(f.DuplicateKeys) == 0 && len(f.DuplicateNums) == 0 && len(f.Log.Problems) == 0 && len(f.Verify.NotValid) == 0
 }
 
+// TSV returns one line per phase, for plotting.
+func (s *Summary) TSV() string {
+	var b strings.Builder
+	b.WriteString("# concurrency\tdocs_per_sec\tp50_ms\tp95_ms\tp99_ms\tserver_cpu_ms_per_doc\tpeak_rss_mb\n")
+	for _, p := range s.Phases {
+		fmt.Fprintf(&b, "%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.0f\n", p.Concurrency, p.DocsPerSec, p.P50ms, p.P95ms, p.P99ms, p.ServerCPUms, p.PeakRSSMB)
+	}
+	return b.String()
+}
+
 // DescribeMachine says what the figures were measured on.
 func DescribeMachine() string {
 	model := ""
