@@ -41,9 +41,10 @@ func (st *phaseState) crashAndRestart(ctx context.Context) error {
 	st.down.Store(false)
 	close(st.upCh)
 	st.mu.Unlock()
+	before := st.crash.InFlight
 	st.crash.InFlight = st.inflight.Load()
 	fmt.Fprintf(h.opt.Progress, "crash mode: server back after %s (pid %d); %d requests were in flight; resending %d answered keys\n",
-		downtime.Round(time.Millisecond), srv.PID(), st.inflight.Load(), len(replay))
+		downtime.Round(time.Millisecond), srv.PID(), st.crash.InFlight-before, len(replay))
 
 	// Resend answered keys: the server must give back the same document.
 	sess := map[string]*session{}

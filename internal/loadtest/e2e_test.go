@@ -32,7 +32,7 @@ func TestHarnessEndToEndWithFaults(t *testing.T) {
 	}
 	var progress strings.Builder
 	h, err := New(t.Context(), Options{
-		Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 60,
+		Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 30,
 		Pdftotext: pdftotext, Progress: &progress,
 		Faults: Faults{DelayMS: 1, JitterMS: 3, Drop: 0.01, Error: 0.01, Swap: 0.05},
 		Server: &Target{BaseURL: base, AgencyURLs: agencies},
@@ -40,13 +40,13 @@ func TestHarnessEndToEndWithFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := h.Run(t.Context(), Phase{Concurrency: 32, Requests: 400, Duration: 15 * time.Second})
+	res, err := h.Run(t.Context(), Phase{Concurrency: 32, Requests: 200, Duration: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	PrintResult(&progress, res)
 	defer func() { t.Log(progress.String()) }()
-	if res.Documents < 200 {
+	if res.Documents < 100 {
 		t.Errorf("only %d documents of %d requests", res.Documents, res.Requests)
 	}
 	if len(res.MisIssuances) > 0 || res.Checked.Unverifiable > 0 {

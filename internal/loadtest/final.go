@@ -211,9 +211,9 @@ func openCheckpoint(raw []byte, opt FinalOptions) (tlog.Checkpoint, bool, error)
 // against the signed tree, checks the start checkpoint is a prefix of the
 // end one, and matches the entries against what clients received. It
 // returns the leaf hash of each entry a client holds, for inclusion proofs.
-func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions) (LogResult, map[int64]sumtlog.Hash) {
+func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions) (lr LogResult, leaves map[int64]sumtlog.Hash) {
 	start := time.Now()
-	lr := LogResult{Problems: []string{}}
+	lr.Problems = []string{}
 	defer func() { lr.Seconds = time.Since(start).Seconds() }()
 	raw, err := h.c.get(ctx, "", "/log/checkpoint")
 	if err != nil {
@@ -252,7 +252,7 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 	for _, r := range recs {
 		want[r.LogIndex] = r
 	}
-	leaves := make(map[int64]sumtlog.Hash, len(recs))
+	leaves = make(map[int64]sumtlog.Hash, len(recs))
 	issuedAt := map[string]int64{}
 	found := map[int64]bool{}
 	for base := int64(0); base < cp.Size; base += 256 {
