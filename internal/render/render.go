@@ -15,8 +15,8 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"fmt"
+	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -152,7 +152,14 @@ func (l *layout) draw(x, y float64, s string, bold bool, size float64) {
 		sub, name = l.bold, "F2"
 	}
 	c := &l.cur().content
-	fmt.Fprintf(c, "BT /%s %.2f Tf %.2f %.2f Td <", name, size, x, y)
+	b := c.AvailableBuffer()
+	b = append(b, "BT /"...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(appendFixed(b, size, 2), " Tf "...)
+	b = append(appendFixed(b, x, 2), ' ')
+	b = append(appendFixed(b, y, 2), " Td <"...)
+	c.Write(b)
 	const hexDigits = "0123456789ABCDEF"
 	for _, r := range s {
 		id := sub.cid(r)
@@ -213,11 +220,24 @@ func (l *layout) rect(x, y, w, h float64, fill bool) {
 	if fill {
 		op = "f"
 	}
-	fmt.Fprintf(&l.cur().content, "%.2f %.2f %.2f %.2f re %s\n", x, y, w, h, op)
+	c := &l.cur().content
+	b := c.AvailableBuffer()
+	for _, v := range []float64{x, y, w, h} {
+		b = append(appendFixed(b, v, 2), ' ')
+	}
+	b = append(b, "re "...)
+	b = append(b, op...)
+	c.Write(append(b, '\n'))
 }
 
 func (l *layout) line(x1, y1, x2, y2 float64) {
-	fmt.Fprintf(&l.cur().content, "%.2f %.2f m %.2f %.2f l S\n", x1, y1, x2, y2)
+	c := &l.cur().content
+	b := c.AvailableBuffer()
+	b = append(appendFixed(b, x1, 2), ' ')
+	b = append(appendFixed(b, y1, 2), " m "...)
+	b = append(appendFixed(b, x2, 2), ' ')
+	b = append(appendFixed(b, y2, 2), " l S\n"...)
+	c.Write(b)
 }
 
 func (l *layout) newPage() {
@@ -382,7 +402,7 @@ func (l *layout) footer(code *qr.Code) {
 			// formatting each with fmt was a tenth of a document's cost.
 			var b []byte
 			num := func(v float64, sep byte) {
-				b = strconv.AppendFloat(b, v, 'f', 3, 64)
+				b = appendFixed(b, v, 3)
 				b = append(b, sep)
 			}
 			for yy := 0; yy < code.Size; yy++ {
@@ -583,4 +603,45 @@ func utf16Text(s string) string {
 	}
 	b.WriteString(">")
 	return b.String()
+}
+
+// appendFixed appends v with exactly decimals digits after the point, as
+// fmt's %.Nf would (halves round away from zero), without fmt: content
+// streams hold thousands of coordinates and formatting them with fmt was a
+// fifth of the cost of a document.
+func appendFixed(b []byte, v float64, decimals int) []byte {
+	scale := 1.0
+	for i := 0; i < decimals; i++ {
+		scale *= 10
+	}
+	n := int64(math.Round(v * scale))
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	unit := int64(scale)
+	b = appendInt(b, n/unit)
+	if decimals == 0 {
+		return b
+	}
+	b = append(b, '.')
+	frac := n % unit
+	for d := unit / 10; d > 0; d /= 10 {
+		b = append(b, byte('0'+frac/d%10))
+	}
+	return b
+}
+
+func appendInt(b []byte, n int64) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return append(b, buf[i:]...)
 }

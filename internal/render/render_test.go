@@ -244,3 +244,17 @@ func BenchmarkRenderSign(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+func TestAppendFixedMatchesFmt(t *testing.T) {
+	for _, v := range []float64{0, 1, -1, 0.005, 12.345, 595.28, 841.89, -0.4, 123456.789, 0.0001, 49.999, 3.14159, 1e-9} {
+		for _, d := range []int{2, 3} {
+			want := fmt.Sprintf("%.*f", d, v)
+			if want == "-0.00" || want == "-0.000" {
+				want = want[1:]
+			}
+			if got := string(appendFixed(nil, v, d)); got != want {
+				t.Errorf("appendFixed(%v, %d) = %q, want %q", v, d, got, want)
+			}
+		}
+	}
+}
