@@ -97,3 +97,12 @@ func TestPDFStringsRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+// PDFStrings reads what a server sent: it must fail cleanly, never panic.
+func FuzzPDFStrings(f *testing.F) {
+	f.Add(renderSample(f, "김민준", "1990-01-01", 1).PDF)
+	f.Add([]byte("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [2 0 R] >>\nendobj\ntrailer << /Root 1 0 R >>"))
+	f.Fuzz(func(t *testing.T, pdf []byte) {
+		PDFStrings(pdf)
+	})
+}
