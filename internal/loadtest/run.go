@@ -507,6 +507,9 @@ loop:
 	res.Agencies = diffStats(h.agencyStats(ctx), agencies0)
 	if p.CrashAfter > 0 {
 		c := st.crash
+		if c.ReplayMismatches == nil {
+			c.ReplayMismatches = []string{}
+		}
 		res.Crash = &c
 	}
 	return res, nil
