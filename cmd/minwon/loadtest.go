@@ -45,6 +45,7 @@ func runLoadtest(args []string) error {
 		tsvOut      = fs.String("tsv", "", "write one line per phase (concurrency, docs/s, p50, p95, p99 ms, server CPU ms/doc, RSS MB) to this file, for docs/loadtest.gp")
 		pprof       = fs.String("pprof", "", "with --spawn: pass --pprof ADDR to the demo")
 		recordsOut  = fs.String("records", "", "save every document received (key, number, sha256, log index) to this CSV file, and the starting log checkpoint beside it")
+		logWasEmpty = fs.Bool("log-was-empty", false, "with --recheck and no saved start checkpoint: the log was empty when the run began, so every entry must belong to a saved record")
 		recheck     = fs.String("recheck", "", "skip the load: run only the end-of-run checks (verify, log) on a --records file, against --target")
 		compareChro = fs.Int("compare-chromium", 0, "instead of a load test: render N certificates with minwon and as HTML printed by headless Chromium, and report the ratio")
 	)
@@ -75,7 +76,7 @@ func runLoadtest(args []string) error {
 		}
 		cp, _ := os.ReadFile(*recheck + ".checkpoint")
 		h := loadtest.Recheck(&loadtest.Target{BaseURL: *target}, recs, cp, os.Stdout)
-		final, err := h.Final(ctx, loadtest.FinalOptions{Verify: *verify, Sample: *sample, Log: *logCheck, DataDir: *data})
+		final, err := h.Final(ctx, loadtest.FinalOptions{Verify: *verify, Sample: *sample, Log: *logCheck, DataDir: *data, LogWasEmpty: *logWasEmpty})
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,11 @@ type FinalOptions struct {
 	// from the log key in DataDir, or else fetched from GET /log/key.
 	LogVerifier note.Verifier
 
+	// LogWasEmpty says the log was empty when the run began (a fresh data
+	// directory), for a recheck of a run that saved no start checkpoint:
+	// every entry must then belong to a received document.
+	LogWasEmpty bool
+
 	verifierNote string
 }
 
@@ -304,7 +309,7 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 			case ok:
 				found[idx] = true
 				leaves[idx] = lh
-			case idx >= lr.StartSize && h.startCheckpoint != nil:
+			case idx >= lr.StartSize && (h.startCheckpoint != nil || opt.LogWasEmpty):
 				lr.Unclaimed++
 			}
 		}
