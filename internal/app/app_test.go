@@ -355,6 +355,29 @@ func TestSwappedAgencyAnswerIsRefused(t *testing.T) {
 	}
 }
 
+// A swapped registry answer while deciding whether the requester may act
+// for a household member is refused like any other swap, not a 500.
+func TestSwapDuringAuthorizationIsRefused(t *testing.T) {
+	env := apptest.Start(t, 200, 19)
+	var head, member string
+	for _, h := range env.World.Households {
+		if len(h.Members) > 1 {
+			head, member = env.World.People[h.Members[0]].Subject, env.World.People[h.Members[1]].Subject
+			break
+		}
+	}
+	c := env.Login(t, env.AccountOf(t, head))
+	other := env.Login(t, env.AccountOf(t, env.World.People[env.World.Households[1].Head].Subject))
+	other.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-abstract"}, newKey(), nil)
+	env.Agencies["registry"].SetFaults(agency.Faults{Swap: 1})
+
+	var e apiError
+	code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy", "subject": member}, newKey(), &e)
+	if code != 422 || e.Error.Rule != "subject_mismatch" {
+		t.Fatalf("swapped answer during authorisation: %d %+v", code, e)
+	}
+}
+
 func TestAgencyDownIs503WithRetryAfter(t *testing.T) {
 	env := apptest.Start(t, 100, 18)
 	p := &env.World.People[0]
