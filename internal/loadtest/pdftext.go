@@ -439,7 +439,7 @@ func showStrings(content []byte, font func(string) (map[uint16]string, error)) (
 				cur = m
 			case "Tj", "'", "\"":
 				if len(operand) == 0 {
-					return nil, errors.New("Tj without a string")
+					return nil, errors.New("text-showing operator without a string")
 				}
 				s, err := decode(operand[len(operand)-1])
 				if err != nil {
@@ -448,7 +448,7 @@ func showStrings(content []byte, font func(string) (map[uint16]string, error)) (
 				out = append(out, s)
 			case "TJ":
 				if len(operand) == 0 || !strings.HasPrefix(operand[len(operand)-1], "[") {
-					return nil, errors.New("TJ without an array")
+					return nil, errors.New("array-showing operator without an array")
 				}
 				arr := operand[len(operand)-1]
 				var sb strings.Builder
