@@ -541,11 +541,14 @@ func (l *layout) writeFont(w *pdfWriter, n int, s *subset) error {
 	tag := subsetTag(s)
 	name := tag + "+" + f.name
 	w.obj(n, fmt.Sprintf("<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", name, n+1, n+4))
-	var widths strings.Builder
+	widths := make([]byte, 0, 12*len(s.old))
 	for id, g := range s.old {
-		fmt.Fprintf(&widths, "%d [%d] ", id, scale(int(f.advance[g])))
+		widths = appendInt(widths, int64(id))
+		widths = append(widths, " ["...)
+		widths = appendInt(widths, int64(scale(int(f.advance[g]))))
+		widths = append(widths, "] "...)
 	}
-	w.obj(n+1, fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW 1000 /W [%s] /CIDToGIDMap /Identity >>", name, n+2, widths.String()))
+	w.obj(n+1, fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW 1000 /W [%s] /CIDToGIDMap /Identity >>", name, n+2, widths))
 	w.obj(n+2, fmt.Sprintf("<< /Type /FontDescriptor /FontName /%s /Flags 4 /FontBBox [%d %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
 		name, scale(f.bbox[0]), scale(f.bbox[1]), scale(f.bbox[2]), scale(f.bbox[3]), scale(f.ascent), scale(f.descent), scale(f.capHeight), n+3))
 	// Glyph outlines barely compress (about 20%) and compressing them was
@@ -583,7 +586,10 @@ func toUnicode(s *subset) []byte {
 		chunk := ids[i:min(i+100, len(ids))]
 		fmt.Fprintf(&b, "%d beginbfchar\n", len(chunk))
 		for _, id := range chunk {
-			fmt.Fprintf(&b, "<%04X> <%04X>\n", id, s.runeOf[uint16(id)])
+			line := append(b.AvailableBuffer(), '<')
+			line = append(appendHex4(line, uint16(id)), "> <"...)
+			line = append(appendHex4(line, uint16(s.runeOf[uint16(id)])), ">\n"...)
+			b.Write(line)
 		}
 		b.WriteString("endbfchar\n")
 	}
@@ -644,4 +650,10 @@ func appendInt(b []byte, n int64) []byte {
 		}
 	}
 	return append(b, buf[i:]...)
+}
+
+// appendHex4 appends v as four upper-case hex digits.
+func appendHex4(b []byte, v uint16) []byte {
+	const digits = "0123456789ABCDEF"
+	return append(b, digits[v>>12], digits[v>>8&15], digits[v>>4&15], digits[v&15])
 }
