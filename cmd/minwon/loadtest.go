@@ -197,6 +197,9 @@ func runLoadtest(args []string) error {
 			break
 		}
 	}
+	if err := h.ClearFaults(context.WithoutCancel(ctx)); err != nil {
+		fmt.Fprintf(os.Stderr, "minwon: could not switch the agencies' faults off: %v\n", err)
+	}
 	if *recordsOut != "" {
 		if err := h.SaveRecords(*recordsOut); err != nil {
 			return err

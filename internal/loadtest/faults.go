@@ -104,6 +104,15 @@ func (a AgencyStats) sub(b AgencyStats) AgencyStats {
 	return AgencyStats{a.Requests - b.Requests, a.Answered - b.Answered, a.NotFound - b.NotFound, a.Dropped - b.Dropped, a.Errored - b.Errored, a.Swapped - b.Swapped}
 }
 
+// ClearFaults switches every agency's faults off, to leave a target as it
+// was found.
+func (h *Harness) ClearFaults(ctx context.Context) error {
+	if !h.opt.Faults.Any() {
+		return nil
+	}
+	return h.setFaults(ctx, Faults{})
+}
+
 func (h *Harness) setFaults(ctx context.Context, f Faults) error {
 	ags := h.opt.Server.Agencies()
 	if len(ags) == 0 {
