@@ -111,18 +111,23 @@ func (c *client) do(ctx context.Context, method, path, token string, body any, h
 	return data, resp, nil
 }
 
-func (c *client) login(ctx context.Context, a Account) (string, error) {
+func (c *client) login(ctx context.Context, a Account) (string, time.Time, error) {
 	data, _, err := c.do(ctx, "POST", "/api/v1/login", "", map[string]string{"login": a.Login, "password": a.Password}, nil)
 	if err != nil {
-		return "", fmt.Errorf("login %s: %w", a.Login, err)
+		return "", time.Time{}, fmt.Errorf("login %s: %w", a.Login, err)
 	}
 	var out struct {
-		Token string `json:"token"`
+		Token     string `json:"token"`
+		ExpiresAt string `json:"expires_at"`
 	}
 	if err := json.Unmarshal(data, &out); err != nil || out.Token == "" {
-		return "", fmt.Errorf("login %s: no token in answer", a.Login)
+		return "", time.Time{}, fmt.Errorf("login %s: no token in answer", a.Login)
 	}
-	return out.Token, nil
+	exp, err := time.Parse(time.RFC3339, out.ExpiresAt)
+	if err != nil {
+		exp = time.Now().Add(30 * time.Minute) // API.md default
+	}
+	return out.Token, exp, nil
 }
 
 type relation struct {

@@ -363,8 +363,14 @@ func (h *Harness) verifyAll(ctx context.Context, recs []record, opt FinalOptions
 		}
 	}
 	// Is there a verification API at all?
-	if _, err := h.c.verify(ctx, todo[0].Number, todo[0].SHA256); errors.Is(err, errNoVerifyAPI) {
+	_, err := h.c.verify(ctx, todo[0].Number, todo[0].SHA256)
+	var ae *apiError
+	switch {
+	case errors.Is(err, errNoVerifyAPI):
 		vr.Note = "verify API unavailable: POST /api/v1/verify is not served; nothing was verified"
+		return vr
+	case errors.As(err, &ae) && ae.Status == 0:
+		vr.Note = "verify API unreachable (" + err.Error() + "); nothing was verified"
 		return vr
 	}
 	vr.Available = true
@@ -533,7 +539,7 @@ func LoadRecords(path string) ([]record, error) {
 // checkpoint, for running Final again (after a restart or an upgrade).
 func Recheck(server Server, recs []record, startCheckpoint []byte, progress io.Writer) *Harness {
 	return &Harness{
-		opt: Options{Server: server, Progress: progress}, c: newClient(server.URL(), 64),
+		opt: Options{Server: server, Progress: progress}, c: newClient(server.URL(), 64), loginSem: make(chan struct{}, loginSlots),
 		records: recs, startCheckpoint: startCheckpoint,
 		agencyBase: map[string]AgencyStats{}, agencyLast: map[string]AgencyStats{},
 	}

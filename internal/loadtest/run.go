@@ -85,6 +85,7 @@ type Harness struct {
 
 	startCheckpoint []byte // the log's signed checkpoint before the first issuance
 	loginRetries    atomic.Int64
+	loginSem        chan struct{}
 
 	statsMu    sync.Mutex
 	agencyBase map[string]AgencyStats // agency stats of earlier server incarnations
@@ -92,10 +93,11 @@ type Harness struct {
 }
 
 type session struct {
-	acct  Account
-	mu    sync.Mutex
-	token string
-	jobs  []job
+	acct    Account
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+	jobs    []job
 }
 
 type job struct {
@@ -133,6 +135,7 @@ func New(ctx context.Context, opt Options) (*Harness, error) {
 	h := &Harness{
 		opt: opt, c: newClient(opt.Server.URL(), conns),
 		runID:      strconv.FormatInt(time.Now().UnixNano(), 36),
+		loginSem:   make(chan struct{}, loginSlots),
 		agencyBase: map[string]AgencyStats{}, agencyLast: map[string]AgencyStats{},
 	}
 	svcs, err := h.c.services(ctx)
@@ -154,9 +157,7 @@ func New(ctx context.Context, opt Options) (*Harness, error) {
 		errMu    sync.Mutex
 		firstErr error
 	)
-	// Few at a time: each login costs the server an argon2id hash with
-	// 19 MiB of memory.
-	for range 4 {
+	for range loginSlots {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -229,11 +230,11 @@ func pickAccounts(all []Account, n int) []Account {
 }
 
 func (h *Harness) prepare(ctx context.Context, a Account, svcs []service) (*session, error) {
-	tok, err := h.loginRetry(ctx, a)
+	tok, exp, err := h.loginRetry(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{acct: a, token: tok}
+	s := &session{acct: a, token: tok, expires: exp}
 	var prof profile
 	for attempt := 0; ; attempt++ {
 		prof, err = h.c.me(ctx, tok)
@@ -302,25 +303,65 @@ func (h *Harness) relogin(ctx context.Context, s *session, old string) error {
 	if s.token != old {
 		return nil // another worker already did
 	}
-	tok, err := h.loginRetry(ctx, s.acct)
+	tok, exp, err := h.loginRetry(ctx, s.acct)
 	if err != nil {
 		return err
 	}
-	s.token = tok
+	s.token, s.expires = tok, exp
 	return nil
 }
 
+// loginSlots bounds the logins in flight: each costs the server an
+// argon2id hash with 19 MiB, and a few hundred at once (every session of a
+// long run expiring together) took a demo to 4.7 GB and stalled it.
+const loginSlots = 4
+
 // loginRetry logs in, retrying server-side failures (a login can lose a
 // race for SQLite's write lock to the transparency log's group commit).
-func (h *Harness) loginRetry(ctx context.Context, a Account) (string, error) {
+func (h *Harness) loginRetry(ctx context.Context, a Account) (string, time.Time, error) {
+	select {
+	case h.loginSem <- struct{}{}:
+	case <-ctx.Done():
+		return "", time.Time{}, ctx.Err()
+	}
+	defer func() { <-h.loginSem }()
 	for attempt := 0; ; attempt++ {
-		tok, err := h.c.login(ctx, a)
+		tok, exp, err := h.c.login(ctx, a)
 		var ae *apiError
-		if err == nil || attempt == 10 || !errors.As(err, &ae) || ae.Status != 0 && ae.Status < 500 {
-			return tok, err
+		if err == nil || attempt == 10 || !errors.As(err, &ae) || ae.Status != 0 && ae.Status < 500 || ctx.Err() != nil {
+			return tok, exp, err
 		}
 		h.loginRetries.Add(1)
 		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+	}
+}
+
+// refreshSessions logs sessions in again before they expire, one at a time
+// and oldest first, so a long run never meets a wall of expired sessions.
+func (h *Harness) refreshSessions(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, s := range h.sessions {
+			s.mu.Lock()
+			due := time.Until(s.expires) < 10*time.Minute
+			tok := s.token
+			s.mu.Unlock()
+			if !due {
+				continue
+			}
+			if err := h.relogin(ctx, s, tok); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(h.opt.Progress, "refreshing the session of %s: %v\n", s.acct.Login, err)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+		}
 	}
 }
 
@@ -435,6 +476,7 @@ func (h *Harness) Run(ctx context.Context, p Phase) (*Result, error) {
 		defer c2()
 	}
 	st.started = time.Now()
+	go h.refreshSessions(runCtx)
 	var wg sync.WaitGroup
 	for w := range p.Concurrency {
 		wg.Add(1)
