@@ -22,6 +22,7 @@ set y2range [1:100000]
 set grid xtics ytics lc rgb "#dddddd"
 set key top left box opaque font ",10"
 set xtics (1,4,16,64,256,512)
+set xrange [0.8:650]
 plot only using 1:2 axes x1y1 with linespoints lw 2 pt 7 lc rgb "#1f5fa8" title "docs/s, issuance only", \
      full using 1:2 axes x1y1 with linespoints lw 2 pt 6 dt 3 lc rgb "#1f5fa8" title "docs/s, issue + download + check PDF and data.json", \
      only using 1:5 axes x1y2 with linespoints lw 2 pt 5 lc rgb "#c0392b" title "p99, issuance only", \

@@ -161,7 +161,7 @@ func TestDuplicateBookkeeping(t *testing.T) {
 		t.Error("a run with duplicates passed")
 	}
 	for _, c := range []*CrashResult{{ReplayMismatches: []string{"k9: first 1, now 2"}}, {Unresolved: 1}} {
-		s := &Summary{Phases: []*Result{{Crash: c}}, Final: &FinalResult{}}
+		s := &Summary{Phases: []*Result{{Crash: c, Unanswered: Unanswered{Keys: c.Unresolved, Unresolved: c.Unresolved}}}, Final: &FinalResult{}}
 		if s.OK() {
 			t.Errorf("crash result %+v passed", c)
 		}

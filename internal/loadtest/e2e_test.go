@@ -1,8 +1,13 @@
 package loadtest
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,5 +98,76 @@ func TestHarnessEndToEndWithFaults(t *testing.T) {
 	}
 	if len(f.Log.Problems) == 0 || len(f.Verify.NotValid) != 1 || (&Summary{Final: f}).OK() {
 		t.Errorf("a forged number passed: log %+v, verify %+v", f.Log, f.Verify)
+	}
+}
+
+// A proxy that lets the server issue but loses some answers: the harness
+// must resend those keys after the phase, get the same documents back, and
+// the log check must find no document that no client received.
+func TestHarnessResolvesLostAnswers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end load")
+	}
+	env := apptest.Start(t, 200, 23)
+	target, _ := url.Parse(env.Server.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	// Every 10th key loses its answer on its first eight sends (the
+	// harness's four attempts within the phase, each of which net/http
+	// repeats once on a dropped connection, since an Idempotency-Key
+	// makes a POST retryable), then is answered.
+	var (
+		mu    sync.Mutex
+		sends = map[string]int{}
+		n     int
+	)
+	lossy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/api/v1/issuances" {
+			key := r.Header.Get("Idempotency-Key")
+			mu.Lock()
+			if _, seen := sends[key]; !seen {
+				n++
+				if n%10 != 0 {
+					sends[key] = 99 // never lossy
+				}
+			}
+			sends[key]++
+			drop := sends[key] <= 8
+			mu.Unlock()
+			if drop {
+				// Let the issuance complete, then drop the connection.
+				proxy.ServeHTTP(httptest.NewRecorder(), r)
+				panic(http.ErrAbortHandler)
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(lossy.Close)
+	var accts []Account
+	for _, a := range env.Accounts {
+		accts = append(accts, Account(a))
+	}
+	var progress strings.Builder
+	defer func() { t.Log(progress.String()) }()
+	h, err := New(t.Context(), Options{Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 20, Progress: &progress,
+		Server: &Target{BaseURL: lossy.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Run(t.Context(), Phase{Concurrency: 8, Requests: 100, Duration: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	PrintResult(&progress, res)
+	u := res.Unanswered
+	if u.Keys == 0 || u.Documents != u.Keys || u.Unresolved != 0 {
+		t.Errorf("lost answers: %+v, want every lost key resolved to its document", u)
+	}
+	f, err := h.Final(t.Context(), FinalOptions{Verify: "none", Log: true, LogVerifier: env.App.Log.Verifier()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	PrintFinal(&progress, f)
+	if f.Log.Unclaimed != 0 || f.Log.Missing != 0 || len(f.Log.Problems) != 0 || len(f.DuplicateKeys) != 0 {
+		t.Errorf("log after lost answers: %+v, duplicate keys %v", f.Log, f.DuplicateKeys)
 	}
 }

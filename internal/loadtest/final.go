@@ -235,6 +235,9 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 	lr.Note = opt.verifierNote
 	tr := &tileReader{h: h}
 	thr := sumtlog.TileHashReader(sumtlog.Tree{N: cp.Size, Hash: cp.Root}, tr)
+	if h.startCheckpoint == nil && opt.LogWasEmpty {
+		lr.ConsistentWithStart = true // the empty tree is a prefix of every tree
+	}
 	if h.startCheckpoint != nil {
 		scp, _, err := openCheckpoint(h.startCheckpoint, opt)
 		if err != nil {

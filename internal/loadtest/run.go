@@ -386,6 +386,7 @@ type Result struct {
 	RSSMB        float64                `json:"rss_mb"`                 // server RSS at the end of the phase
 	PeakRSSMB    float64                `json:"peak_rss_mb"`
 	Agencies     map[string]AgencyStats `json:"agencies,omitempty"` // delta over the phase
+	Unanswered   Unanswered             `json:"unanswered"`
 	Crash        *CrashResult           `json:"crash,omitempty"`
 }
 
@@ -442,6 +443,24 @@ type phaseState struct {
 	crash      CrashResult
 	keyNumbers map[string]string // key → number, crash mode only
 	recent     []record          // last successful keys, for replay
+
+	pending    []pendingReq // sent, never answered: resent after the phase
+	unanswered Unanswered
+}
+
+type pendingReq struct {
+	s   *session
+	j   job
+	key string
+}
+
+// Unanswered counts requests whose answer was lost (timeouts, a dead
+// server) and how resending their key after the phase settled them.
+type Unanswered struct {
+	Keys       int64 `json:"keys"`
+	Documents  int64 `json:"documents"`  // the key had produced (or now produced) a document: it came back, checked
+	Refused    int64 `json:"refused"`    // a definite refusal
+	Unresolved int64 `json:"unresolved"` // still no answer
 }
 
 // Run runs one phase.
@@ -528,12 +547,13 @@ loop:
 	}
 	elapsed := time.Since(st.started)
 	st.sampleRSS()
+	st.resolvePending(context.WithoutCancel(ctx))
 	res := &Result{
 		Concurrency: p.Concurrency, Seconds: elapsed.Seconds(),
 		Requests: st.answered.Load(), Documents: st.issued.Load(),
 		P50ms: msf(st.lat.Quantile(0.50)), P95ms: msf(st.lat.Quantile(0.95)), P99ms: msf(st.lat.Quantile(0.99)), Maxms: msf(st.lat.Max()),
 		AllP99ms: msf(st.all.Quantile(0.99)),
-		Refusals: st.refusals, Retries: st.retries.Load(), Checked: st.checked, MisIssuances: st.mis,
+		Refusals: st.refusals, Retries: st.retries.Load(), Checked: st.checked, MisIssuances: st.mis, Unanswered: st.unanswered,
 		RSSMB: st.lastRSS, PeakRSSMB: st.peakRSS,
 	}
 	res.DocsPerSec = float64(res.Documents) / res.Seconds
@@ -650,6 +670,17 @@ func (st *phaseState) worker(ctx context.Context, w int) {
 func (st *phaseState) one(ctx context.Context, s *session, j job, key string) {
 	h := st.h
 	wasInFlight := false
+	// sent: a request went out and its answer never came; got: a document
+	// came back. A key that was sent but ends without an answer may have
+	// produced a document: it is resent after the phase (resolvePending).
+	sent, got := false, false
+	defer func() {
+		if sent && !got {
+			st.mu.Lock()
+			st.pending = append(st.pending, pendingReq{s: s, j: j, key: key})
+			st.mu.Unlock()
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			st.retries.Add(1)
@@ -679,6 +710,7 @@ func (st *phaseState) one(ctx context.Context, s *session, j job, key string) {
 		switch {
 		case err == nil:
 		case ae != nil && ae.Status == 0:
+			sent = true
 			if st.p.CrashAfter > 0 {
 				// The server may have died with our request: keep the
 				// key and retry it once the server is back.
@@ -718,6 +750,7 @@ func (st *phaseState) one(ctx context.Context, s *session, j job, key string) {
 			}
 			return
 		}
+		got = true
 		st.answered.Add(1)
 		st.all.Record(lat)
 		st.lat.Record(lat)
@@ -885,4 +918,58 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// resolvePending resends, once the phase is over, every key whose request
+// went out but whose answer was lost, as a client does after a timeout.
+// A document that comes back is recorded and checked like any other, so
+// the log check can tell a lost answer from a duplicate.
+func (st *phaseState) resolvePending(ctx context.Context) {
+	st.mu.Lock()
+	todo := st.pending
+	st.pending = nil
+	st.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	h := st.h
+	fmt.Fprintf(h.opt.Progress, "resending %d keys whose answer was lost...\n", len(todo))
+	st.unanswered.Keys = int64(len(todo))
+	for _, pr := range todo {
+		var is issued
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
+			tok := pr.s.getToken()
+			is, err = h.c.issue(ctx, tok, pr.j.service, pr.j.subject, pr.key)
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				break
+			}
+			if ae.Status == http.StatusUnauthorized {
+				h.relogin(ctx, pr.s, tok)
+				continue
+			}
+			if ae.Status != 0 && ae.Status != http.StatusServiceUnavailable {
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+		}
+		var ae *apiError
+		switch {
+		case err == nil:
+			st.unanswered.Documents++
+			want := pr.s.acct.Subject
+			if pr.j.subject != "" {
+				want = pr.j.subject
+			}
+			h.mu.Lock()
+			h.records = append(h.records, record{Key: pr.key, Login: pr.s.acct.Login, Number: is.Number, SHA256: is.SHA256, LogIndex: is.LogIndex, Service: pr.j.service, Subject: want})
+			h.mu.Unlock()
+			st.checkDocument(ctx, pr.s, pr.j, is, want, 0)
+		case errors.As(err, &ae) && ae.Status != 0 && ae.Status != http.StatusServiceUnavailable:
+			st.unanswered.Refused++
+		default:
+			st.unanswered.Unresolved++
+		}
+	}
 }
