@@ -14,8 +14,14 @@ Usage:
         run everything in one process on embedded SQLite with a synthetic population
   minwon seed [--data DIR] [--people N] [--seed S]
         seed a data directory and print how long each phase took, then exit
-  minwon serve --config FILE
-        production start (PostgreSQL); not available yet
+  minwon serve --config FILE [--listen ADDR] [--node NAME]
+        production start: PostgreSQL (or SQLite) and configured agencies; several
+        nodes may share one PostgreSQL database (docs/POSTGRES.md)
+  minwon keygen [--dir DIR] [--log-origin ORIGIN]
+        create the document-signing and log checkpoint keys serve needs, if absent
+  minwon agencies [--data DIR] [--people N] [--seed S] [--addr-base HOST:PORT] [--postgres DSN]
+        run the simulated agencies standalone for serve, seed their accounts into
+        minwon's database and write DIR/serve.json
   minwon help
 `
 
@@ -31,7 +37,11 @@ func main() {
 	case "seed":
 		err = runSeed(os.Args[2:])
 	case "serve":
-		err = fmt.Errorf("serve: production start (PostgreSQL store, configured agencies) is not built yet; use 'minwon demo'")
+		err = runServe(os.Args[2:])
+	case "keygen":
+		err = runKeygen(os.Args[2:])
+	case "agencies":
+		err = runAgencies(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrDuplicate is returned when an insert collides with a unique key: the
@@ -42,8 +44,11 @@ func (db *DB) InsertIssuance(ctx context.Context, is Issuance) error {
 }
 
 func isUniqueViolation(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "duplicate key value")
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (Issuance, error) {

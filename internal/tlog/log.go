@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,6 +92,13 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 
 // Open loads the log from db and starts its committer. origin names the log
 // in its checkpoints (e.g. "minwon.example/log").
+//
+// Several Logs, in one process or in several minwon processes, may share one
+// database: each batch is appended under the database's log lock
+// (store.BeginLog) after re-reading the log's head inside that transaction,
+// so whichever process holds the lock is the sequencer for that batch and
+// the log keeps one append order. All of them must use the same origin and
+// key.
 func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey) (*Log, error) {
 	signer, verifier, err := NoteSigner(origin, key)
 	if err != nil {
@@ -100,30 +108,94 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now,
 		reqs: make(chan *appendReq, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{}),
 	}
-	size, root, cp, err := db.LatestCheckpoint(ctx)
-	switch {
-	case err == nil:
-		if len(root) != tlog.HashSize {
-			return nil, fmt.Errorf("tlog: stored root has %d bytes", len(root))
-		}
-		n, err := note.Open(cp, note.VerifierList(verifier))
-		if err != nil {
-			return nil, fmt.Errorf("tlog: the stored checkpoint does not verify with this key (was the log key replaced?): %w", err)
-		}
-		if _, err := ParseCheckpoint(n.Text, origin); err != nil {
-			return nil, err
-		}
-		l.size, l.checkpoint = size, cp
-		copy(l.root[:], root)
-	case errors.Is(err, store.ErrNotFound):
+	found, err := l.Refresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		// An empty log: sign its first checkpoint (size 0), unless another
+		// process does so first.
 		if err := l.commit(ctx, nil); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, err
 	}
 	go l.run()
 	return l, nil
+}
+
+// head is a checkpoint read from the database and checked.
+type head struct {
+	size int64
+	root Hash
+	cp   []byte
+}
+
+// checkHead checks a stored checkpoint: it must be signed by this log's key
+// for this origin and say the stored size and root. A checkpoint already
+// held in memory is not checked again.
+func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
+	if len(root) != tlog.HashSize {
+		return head{}, fmt.Errorf("tlog: stored root has %d bytes", len(root))
+	}
+	h := head{size: size, cp: cp}
+	copy(h.root[:], root)
+	l.mu.RLock()
+	known := l.size == size && l.root == h.root && bytes.Equal(l.checkpoint, cp)
+	l.mu.RUnlock()
+	if known {
+		return h, nil
+	}
+	n, err := note.Open(cp, note.VerifierList(l.verifier))
+	if err != nil {
+		return head{}, fmt.Errorf("tlog: the stored checkpoint does not verify with this key (was the log key replaced, or does another node use another key?): %w", err)
+	}
+	c, err := ParseCheckpoint(n.Text, l.origin)
+	if err != nil {
+		return head{}, err
+	}
+	if c.Size != size || c.Root != h.root {
+		return head{}, fmt.Errorf("tlog: stored checkpoint %d says size %d", size, c.Size)
+	}
+	return h, nil
+}
+
+// adopt makes h the newest checkpoint this Log knows, unless it already
+// knows a newer one.
+func (l *Log) adopt(h head) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h.size > l.size || l.checkpoint == nil {
+		l.size, l.root, l.checkpoint = h.size, h.root, h.cp
+	}
+}
+
+// Refresh reads the newest checkpoint from the database, which another
+// process sharing it may have appended, and makes it the one Checkpoint
+// returns. It reports whether the log has any checkpoint yet.
+func (l *Log) Refresh(ctx context.Context) (bool, error) {
+	size, root, cp, err := l.db.LatestCheckpoint(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	h, err := l.checkHead(size, root, cp)
+	if err != nil {
+		return false, err
+	}
+	l.adopt(h)
+	return true, nil
+}
+
+// Latest returns the newest checkpoint in the database, including appends
+// by other processes: Checkpoint after a Refresh.
+func (l *Log) Latest(ctx context.Context) (size int64, root Hash, signed []byte, err error) {
+	if _, err := l.Refresh(ctx); err != nil {
+		return 0, Hash{}, nil, err
+	}
+	size, root, signed = l.Checkpoint()
+	return size, root, signed, nil
 }
 
 // Close stops the committer after the batch in progress.
@@ -172,16 +244,9 @@ func (l *Log) run() {
 			return
 		}
 		batch := []*appendReq{first}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-l.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		if err := l.commit(context.Background(), batch); err != nil {
+		// The batch grows while commit waits for the log lock (another
+		// node's batch): see drain.
+		if err := l.commit(context.Background(), &batch); err != nil {
 			for _, r := range batch {
 				if r.err == nil {
 					r.err = err
@@ -190,6 +255,18 @@ func (l *Log) run() {
 		}
 		for _, r := range batch {
 			close(r.done)
+		}
+	}
+}
+
+// drain adds queued requests to batch, up to maxBatch, without waiting.
+func (l *Log) drain(batch *[]*appendReq) {
+	for len(*batch) < maxBatch {
+		select {
+		case r := <-l.reqs:
+			*batch = append(*batch, r)
+		default:
+			return
 		}
 	}
 }
@@ -206,55 +283,86 @@ func (l *Log) failQueued() {
 	}
 }
 
-// commit writes a batch and a new checkpoint in one transaction.
-func (l *Log) commit(ctx context.Context, batch []*appendReq) error {
-	tx, err := l.db.Begin(ctx)
+// commit writes a batch and a new checkpoint in one transaction. It takes
+// the log lock and reads the log's head inside the transaction, so the
+// batch goes after whatever any process appended before, and nobody appends
+// until it commits. Once it holds the lock it adds what was queued
+// meanwhile to *pbatch. A nil pbatch signs the first checkpoint of an empty
+// log.
+func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
+	tx, err := l.db.BeginLog(ctx)
+	if pbatch != nil {
+		l.drain(pbatch) // also on error: the caller fails the whole batch
+	}
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	var batch []*appendReq
+	if pbatch != nil {
+		batch = *pbatch
+	}
 
-	l.mu.RLock()
-	size := l.size
-	l.mu.RUnlock()
+	var prev head
+	hasHead := true
+	rawSize, rawRoot, rawCP, err := tx.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		hasHead = false
+	case err != nil:
+		return err
+	default:
+		if prev, err = l.checkHead(rawSize, rawRoot, rawCP); err != nil {
+			return err
+		}
+	}
+	if batch == nil && hasHead {
+		l.adopt(prev) // another process signed the first checkpoint
+		return nil
+	}
+	if batch != nil && !hasHead {
+		return errors.New("tlog: the log has no checkpoint")
+	}
+
+	size := prev.size
+	// The callers' pre-functions run one by one, each in a savepoint so a
+	// failing one is undone alone; the entries and hashes of those that
+	// succeeded are then written together.
 	local := map[int64]Hash{}
 	reader := l.hashReader(ctx, local)
+	var (
+		rows     []store.LogRow
+		hashIDs  []int64
+		hashData [][]byte
+	)
 	for _, r := range batch {
-		var ids []int64
-		var hashes []Hash
-		err := tx.Savepoint(ctx, func() error {
-			if r.pre != nil {
-				if err := r.pre(tx); err != nil {
-					return err
-				}
+		if r.pre != nil {
+			if err := tx.Savepoint(ctx, func() error { return r.pre(tx) }); err != nil {
+				r.err = err
+				continue
 			}
-			data := r.entry.Marshal()
-			var err error
-			hashes, err = tlog.StoredHashes(size, data, reader)
-			if err != nil {
-				return fmt.Errorf("tlog: hashes: %w", err)
-			}
-			base := tlog.StoredHashIndex(0, size)
-			ids = make([]int64, len(hashes))
-			raw := make([][]byte, len(hashes))
-			for i := range hashes {
-				ids[i] = base + int64(i)
-				raw[i] = hashes[i][:]
-			}
-			return tx.InsertLogEntry(ctx, size, r.entry.Number, r.entry.Kind, data, ids, raw)
-		})
+		}
+		data := r.entry.Marshal()
+		hashes, err := tlog.StoredHashes(size, data, reader)
 		if err != nil {
-			r.err = err
-			continue
+			return fmt.Errorf("tlog: hashes: %w", err)
 		}
-		for i, id := range ids {
-			local[id] = hashes[i]
+		base := tlog.StoredHashIndex(0, size)
+		for i := range hashes {
+			local[base+int64(i)] = hashes[i]
+			hashIDs = append(hashIDs, base+int64(i))
+			hashData = append(hashData, hashes[i][:])
 		}
+		rows = append(rows, store.LogRow{Index: size, Number: r.entry.Number, Kind: r.entry.Kind, Data: data})
 		r.index = size
 		size++
 	}
-	if batch != nil && size == l.size {
+	if batch != nil && size == prev.size {
+		l.adopt(prev)
 		return nil // every item failed alone; nothing to commit
+	}
+	if err := tx.InsertLogEntries(ctx, rows, hashIDs, hashData); err != nil {
+		return err
 	}
 	root, err := tlog.TreeHash(size, reader)
 	if err != nil {
@@ -270,15 +378,17 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	l.size, l.root, l.checkpoint = size, root, cp
-	l.mu.Unlock()
+	l.adopt(head{size: size, root: root, cp: cp})
 	return nil
 }
 
 // hashReader reads stored hashes from local (this batch's, not yet
-// committed) or the database.
+// committed, and those already read) or the database, adding what it reads
+// to local: stored hashes never change.
 func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashReader {
+	if local == nil {
+		local = map[int64]Hash{}
+	}
 	return tlog.HashReaderFunc(func(ids []int64) ([]Hash, error) {
 		out := make([]Hash, len(ids))
 		var missing []int64
@@ -304,11 +414,18 @@ func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashRea
 			copy(out[i][:], raw[k])
 			k++
 		}
+		for i, id := range missing {
+			var h Hash
+			copy(h[:], raw[i])
+			local[id] = h
+		}
 		return out, nil
 	})
 }
 
-// Checkpoint returns the latest signed checkpoint and what it says.
+// Checkpoint returns the newest signed checkpoint this Log knows and what
+// it says: the one it last committed or read. With several processes on one
+// database another may have appended since; Latest reads the database.
 func (l *Log) Checkpoint() (size int64, root Hash, signed []byte) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -321,9 +438,28 @@ func (l *Log) Origin() string { return l.origin }
 // Verifier returns the checkpoint verifier.
 func (l *Log) Verifier() note.Verifier { return l.verifier }
 
+// knownSize returns the size of the newest checkpoint, reading the
+// database only when want is beyond the one in memory (another process may
+// have appended it).
+func (l *Log) knownSize(ctx context.Context, want int64) (int64, error) {
+	cur, _, _ := l.Checkpoint()
+	if want <= cur {
+		return cur, nil
+	}
+	if _, err := l.Refresh(ctx); err != nil {
+		return 0, err
+	}
+	cur, _, _ = l.Checkpoint()
+	return cur, nil
+}
+
 // InclusionProof proves entry index is in the tree of the given size.
 func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([]Hash, error) {
-	if cur, _, _ := l.Checkpoint(); size > cur || index >= size || index < 0 {
+	cur, err := l.knownSize(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	if size > cur || index >= size || index < 0 {
 		return nil, fmt.Errorf("tlog: no entry %d in a tree of size %d", index, size)
 	}
 	p, err := tlog.ProveRecord(size, index, l.hashReader(ctx, nil))
@@ -335,7 +471,11 @@ func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([]Hash, er
 
 // ConsistencyProof proves the tree of size old is a prefix of size new.
 func (l *Log) ConsistencyProof(ctx context.Context, old, new int64) ([]Hash, error) {
-	if cur, _, _ := l.Checkpoint(); new > cur || old > new || old < 0 {
+	cur, err := l.knownSize(ctx, new)
+	if err != nil {
+		return nil, err
+	}
+	if new > cur || old > new || old < 0 {
 		return nil, fmt.Errorf("tlog: no consistency proof from %d to %d", old, new)
 	}
 	p, err := tlog.ProveTree(new, old, l.hashReader(ctx, nil))
@@ -411,10 +551,24 @@ func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	if err != nil || t.H != tileHeight {
 		return nil, ErrNoTile
 	}
-	size, _, _ := l.Checkpoint()
 	// The tile must exist in the current tree: its last leaf-level index
 	// must be below the size scaled to its level.
+	if t.N < 0 || t.N > math.MaxInt64>>(2*tileHeight) {
+		return nil, ErrNoTile
+	}
 	start := t.N << uint(tileHeight)
+	need := start + int64(t.W) // leaves (L<0) or level-L hashes the tile needs
+	if t.L > 0 {
+		shift := uint(t.L * tileHeight)
+		if shift >= 62 || need > math.MaxInt64>>shift {
+			return nil, ErrNoTile // beyond any possible size
+		}
+		need <<= shift
+	}
+	size, err := l.knownSize(ctx, need)
+	if err != nil {
+		return nil, err
+	}
 	if t.L < 0 {
 		if start+int64(t.W) > size {
 			return nil, ErrNoTile
