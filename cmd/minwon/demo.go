@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,13 +13,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/demo"
-	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
@@ -25,10 +27,11 @@ import (
 )
 
 type demoFlags struct {
-	addr   string
-	data   string
-	people int
-	seed   int64
+	addr      string
+	adminAddr string
+	data      string
+	people    int
+	seed      int64
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -36,6 +39,7 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	if withAddr {
 		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "portal and API listen address")
+		fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "operators' admin API listen address (keep it on loopback)")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
 	fs.IntVar(&f.people, "people", 10000, "number of synthetic people to seed on first start")
@@ -120,19 +124,28 @@ func runDemo(args []string) error {
 		return fmt.Errorf("demo: listen on %s: %w", f.addr, err)
 	}
 	base := "http://" + l.Addr().String()
-	signer, err := docsig.LoadOrCreateSigner(filepath.Join(f.data, "keys", "document-signing.key"))
-	if err != nil {
-		return err
-	}
 	logKey, err := keyfile.LoadOrCreate(filepath.Join(f.data, "keys", "log-checkpoint.key"))
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, DocumentSigner: signer, PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log"})
+	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: filepath.Join(f.data, "keys"), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	// The operators' API gets its own loopback listener and a token kept
+	// in the data directory (mode 0600), never printed.
+	adminTokenPath := filepath.Join(f.data, "keys", "admin-token")
+	adminToken, err := loadOrCreateToken(adminTokenPath)
+	if err != nil {
+		return err
+	}
+	adminL, err := net.Listen("tcp", f.adminAddr)
+	if err != nil {
+		return fmt.Errorf("demo: listen on %s: %w", f.adminAddr, err)
+	}
+	adminURL := "http://" + adminL.Addr().String()
+	adminSrv := &http.Server{Handler: a.Admin(adminToken), ReadHeaderTimeout: 5 * time.Second}
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -148,11 +161,15 @@ func runDemo(args []string) error {
 	for _, a := range agencies {
 		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)
 	}
+	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
+	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
+	fmt.Printf("  admin API:         %s/admin/v1/keys  (Bearer token in %s)\n", adminURL, adminTokenPath)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
 	fmt.Println("Press Ctrl-C to stop.")
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(l) }()
+	go func() { errc <- adminSrv.Serve(adminL) }()
 	select {
 	case <-ctx.Done():
 		fmt.Println("\nstopping...")
@@ -163,5 +180,32 @@ func runDemo(args []string) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	adminSrv.Shutdown(shutdownCtx)
 	return srv.Shutdown(shutdownCtx)
+}
+
+// loadOrCreateToken reads the admin token at path, creating a random one
+// (mode 0600) on first start.
+func loadOrCreateToken(path string) (string, error) {
+	if raw, err := os.ReadFile(path); err == nil {
+		tok := strings.TrimSpace(string(raw))
+		if len(tok) < 32 {
+			return "", fmt.Errorf("demo: %s holds no usable token; delete it to make a new one", path)
+		}
+		return tok, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("demo: read %s: %w", path, err)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(b[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo: write %s: %w", path, err)
+	}
+	return tok, nil
 }

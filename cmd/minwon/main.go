@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -22,6 +23,11 @@ Usage:
   minwon agencies [--data DIR] [--people N] [--seed S] [--addr-base HOST:PORT] [--postgres DSN]
         run the simulated agencies standalone for serve, seed their accounts into
         minwon's database and write DIR/serve.json
+  minwon verify FILE.pdf --log URL [--key KEYS.json] [--save-proof PROOF.json]
+  minwon verify FILE.pdf --checkpoint PROOF.json --key KEYS.json
+        check a document: its signature, its inclusion in the transparency log
+        (checked here against the signed checkpoint) and that neither it nor
+        its signing key is revoked; exit 0 only for a valid document
   minwon help
 `
 
@@ -36,6 +42,8 @@ func main() {
 		err = runDemo(os.Args[2:])
 	case "seed":
 		err = runSeed(os.Args[2:])
+	case "verify":
+		err = runVerify(os.Args[2:])
 	case "serve":
 		err = runServe(os.Args[2:])
 	case "keygen":
@@ -49,7 +57,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "minwon: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
-	if err != nil {
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, errInvalid):
+		os.Exit(1)
+	case errors.As(err, &usage):
+		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
 		os.Exit(1)
 	}

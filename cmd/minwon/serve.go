@@ -58,8 +58,7 @@ func runServe(args []string) error {
 		return err
 	}
 	defer db.Close()
-	signer, err := cfg.DocumentSigner()
-	if err != nil {
+	if err := cfg.CheckKeyDir(); err != nil {
 		return err
 	}
 	logKey, err := cfg.LogSigningKey()
@@ -67,7 +66,7 @@ func runServe(args []string) error {
 		return err
 	}
 	a, err := app.New(ctx, app.Config{
-		DB: db, Agencies: cfg.Endpoints(), DocumentSigner: signer, LogKey: logKey, LogOrigin: cfg.LogOrigin,
+		DB: db, Agencies: cfg.Endpoints(), KeyDir: cfg.KeyDir, LogKey: logKey, LogOrigin: cfg.LogOrigin,
 		PublicURL: cfg.PublicURL, SessionTTL: time.Duration(cfg.SessionTTL),
 	})
 	if err != nil {
@@ -78,45 +77,76 @@ func runServe(args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", cfg.Listen, err)
 	}
+	servers := []served{{l, a.Handler}}
 	size, _, _ := a.Log.Checkpoint()
 	fmt.Printf("minwon serve: node %s listening on %s (public URL %s), %s database, log %s at size %d, document key %s\n",
-		*node, l.Addr(), cfg.PublicURL, db.Backend(), cfg.LogOrigin, size, signer.KeyID)
-	return serveUntilDone(ctx, l, a.Handler)
+		*node, l.Addr(), cfg.PublicURL, db.Backend(), cfg.LogOrigin, size, a.Keys.Signer().KeyID)
+	if cfg.AdminListen != "" {
+		token, err := cfg.AdminBearerToken()
+		if err != nil {
+			return err
+		}
+		al, err := net.Listen("tcp", cfg.AdminListen)
+		if err != nil {
+			return fmt.Errorf("serve: listen on %s: %w", cfg.AdminListen, err)
+		}
+		servers = append(servers, served{al, a.Admin(token)})
+		fmt.Printf("  admin API on %s (Bearer token in %s)\n", al.Addr(), cfg.AdminToken)
+	}
+	return serveUntilDone(ctx, servers)
 }
 
-// serveUntilDone serves h on l until ctx ends, then shuts down gracefully.
-func serveUntilDone(ctx context.Context, l net.Listener, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+type served struct {
+	l net.Listener
+	h http.Handler
+}
+
+// serveUntilDone serves each handler on its listener until ctx ends or one
+// fails, then shuts them all down gracefully.
+func serveUntilDone(ctx context.Context, list []served) error {
+	errc := make(chan error, len(list))
+	var srvs []*http.Server
+	for _, s := range list {
+		srv := &http.Server{
+			Handler:           s.h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+		}
+		srvs = append(srvs, srv)
+		go func() { errc <- srv.Serve(s.l) }()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	var failed error
 	select {
 	case <-ctx.Done():
 		fmt.Println("stopping...")
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
-			return err
+			failed = err
 		}
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	for _, srv := range srvs {
+		if err := srv.Shutdown(shutdownCtx); err != nil && failed == nil {
+			failed = err
+		}
+	}
+	return failed
 }
 
-// Key file names under a keys directory.
+// Key file names under a keys directory. Package keyring adopts
+// document-signing.key as the first document key of an empty inventory.
 const (
 	documentKeyFile = "document-signing.key"
 	logKeyFile      = "log-checkpoint.key"
+	adminTokenFile  = "admin-token"
 )
 
 func runKeygen(args []string) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	dir := fs.String("dir", "./minwon-keys", "directory for the key files (created mode 0700; files 0600)")
+	dir := fs.String("dir", "./minwon-keys", "the key directory (serve's key_dir; created mode 0700, files 0600)")
 	origin := fs.String("log-origin", "", "the log's origin, to print the checkpoint verifier key")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -132,8 +162,12 @@ func runKeygen(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("document_key: %s (key id %s)\n", filepath.Join(*dir, documentKeyFile), signer.KeyID)
-	fmt.Printf("log_key:      %s\n", filepath.Join(*dir, logKeyFile))
+	if _, err := loadOrCreateToken(filepath.Join(*dir, adminTokenFile)); err != nil {
+		return err
+	}
+	fmt.Printf("key_dir: %s (first document key %s, adopted at the first start)\n", *dir, signer.KeyID)
+	fmt.Printf("log_key: %s\n", filepath.Join(*dir, logKeyFile))
+	fmt.Printf("admin_token: %s\n", filepath.Join(*dir, adminTokenFile))
 	if *origin != "" {
 		vkey, err := tlog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
 		if err != nil {
@@ -141,7 +175,7 @@ func runKeygen(args []string) error {
 		}
 		fmt.Printf("log verifier key (for clients checking checkpoints): %s\n", vkey)
 	}
-	fmt.Println("Existing files are kept. Give every node the same two files; keep them secret.")
+	fmt.Println("Existing files are kept. Give every node the same directory (a shared volume: a key rotation on one node writes the new key there); keep it secret.")
 	return nil
 }
 
@@ -198,15 +232,15 @@ func runAgencies(args []string) error {
 	}
 	keys := filepath.Join(*data, "keys")
 	cfg := config.Config{
-		Database:    dbCfg,
-		Listen:      *listen,
-		PublicURL:   "http://" + *listen,
-		DocumentKey: filepath.Join(keys, documentKeyFile),
-		LogKey:      filepath.Join(keys, logKeyFile),
-		LogOrigin:   "minwon.demo/log",
-		SessionTTL:  config.Duration(30 * time.Minute),
+		Database:   dbCfg,
+		Listen:     *listen,
+		PublicURL:  "http://" + *listen,
+		KeyDir:     keys,
+		LogKey:     filepath.Join(keys, logKeyFile),
+		LogOrigin:  "minwon.demo/log",
+		SessionTTL: config.Duration(30 * time.Minute),
 	}
-	if _, err := docsig.LoadOrCreateSigner(cfg.DocumentKey); err != nil {
+	if _, err := docsig.LoadOrCreateSigner(filepath.Join(keys, documentKeyFile)); err != nil {
 		return err
 	}
 	if _, err := keyfile.LoadOrCreate(cfg.LogKey); err != nil {

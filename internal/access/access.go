@@ -42,6 +42,7 @@ type Relation struct {
 	Name     string `json:"name"`
 	Relation string `json:"relation"` // household_member, child or corporation
 	Minor    bool   `json:"minor,omitempty"`
+	Role     string `json:"role,omitempty"` // for a corporation: representative or employee
 }
 
 // Profile is the caller as the agencies know them.
@@ -106,7 +107,7 @@ func (r *Resolver) Profile(ctx context.Context, p auth.Principal) (*Profile, err
 		return nil, err
 	}
 	for _, c := range corps {
-		prof.Relations = append(prof.Relations, Relation{Subject: c.Subject, Name: c.Name, Relation: "corporation"})
+		prof.Relations = append(prof.Relations, Relation{Subject: c.Subject, Name: c.Name, Relation: "corporation", Role: c.Role})
 	}
 	return prof, nil
 }
@@ -140,17 +141,87 @@ func (r *Resolver) isMinor(birthDate string) bool {
 	return b.AddDate(AdultAge, 0, 0).After(r.now())
 }
 
+// requesterFor is the one rule of who may request svc for whom: the relation
+// under which a caller of kind callerKind may request it for themself (self)
+// or for a subject related to them as rel says, or "" if they may not.
+// Authorize and Choices both decide through it; rel comes from the
+// agencies' records, never from the caller.
+func requesterFor(svc *form.Service, callerKind string, self bool, rel Relation) form.Requester {
+	if callerKind == "corporate" {
+		// A corporate account is its representative acting for the
+		// corporation, and for nothing else.
+		if self && svc.SubjectKind == form.CorporationSubject && svc.Allows(form.CorporateRepresentative) {
+			return form.CorporateRepresentative
+		}
+		return ""
+	}
+	if svc.SubjectKind == form.CorporationSubject {
+		switch {
+		case self || rel.Relation != "corporation":
+			return ""
+		case rel.Role == "representative" && svc.Allows(form.CorporateRepresentative):
+			return form.CorporateRepresentative
+		case rel.Role == "employee" && svc.Allows(form.CorporateEmployee):
+			return form.CorporateEmployee
+		}
+		return ""
+	}
+	if self {
+		if svc.Allows(form.Self) {
+			return form.Self
+		}
+		return ""
+	}
+	if rel.Relation != "household_member" && rel.Relation != "child" {
+		return ""
+	}
+	if svc.Allows(form.HouseholdMember) {
+		return form.HouseholdMember
+	}
+	if svc.Allows(form.ParentOfMinor) && rel.Relation == "child" && rel.Minor {
+		return form.ParentOfMinor
+	}
+	return ""
+}
+
+// Choice is one subject a caller may request a service for.
+type Choice struct {
+	Subject  string
+	Name     string
+	Self     bool
+	Relation string         // as in Relation; "" for self
+	As       form.Requester // the relation the request would be made under
+}
+
+// Choices lists whom the caller with profile prof may request svc for,
+// themself first: exactly the subjects a request form should offer.
+// Authorize still decides each request against fresh agency records.
+func Choices(p auth.Principal, prof *Profile, svc *form.Service) []Choice {
+	var out []Choice
+	if as := requesterFor(svc, p.Kind, true, Relation{}); as != "" {
+		out = append(out, Choice{Subject: p.Subject, Name: prof.Name, Self: true, As: as})
+	}
+	for _, rel := range prof.Relations {
+		if rel.Subject == p.Subject {
+			continue
+		}
+		if as := requesterFor(svc, p.Kind, false, rel); as != "" {
+			out = append(out, Choice{Subject: rel.Subject, Name: rel.Name, Relation: rel.Relation, As: as})
+		}
+	}
+	return out
+}
+
 // Authorize returns the relation under which p may request svc for subject,
 // or ErrForbidden. Subject "" means the caller themself.
 func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Service, subject string) (form.Requester, error) {
 	if subject == "" {
 		subject = p.Subject
 	}
-	if p.Kind == "corporate" {
-		// A corporate account is its representative acting for the
-		// corporation, and for nothing else.
-		if subject == p.Subject && svc.SubjectKind == form.CorporationSubject && svc.Allows(form.CorporateRepresentative) {
-			return form.CorporateRepresentative, nil
+	self := subject == p.Subject
+	if p.Kind == "corporate" || self {
+		if as := requesterFor(svc, p.Kind, self, Relation{}); as != "" {
+			return as, nil
 		}
 		return "", ErrForbidden
 	}
@@ -163,18 +234,9 @@ func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Se
 			if c.Subject != subject {
 				continue
 			}
-			switch {
-			case c.Role == "representative" && svc.Allows(form.CorporateRepresentative):
-				return form.CorporateRepresentative, nil
-			case c.Role == "employee" && svc.Allows(form.CorporateEmployee):
-				return form.CorporateEmployee, nil
+			if as := requesterFor(svc, p.Kind, false, Relation{Relation: "corporation", Role: c.Role}); as != "" {
+				return as, nil
 			}
-		}
-		return "", ErrForbidden
-	}
-	if subject == p.Subject {
-		if svc.Allows(form.Self) {
-			return form.Self, nil
 		}
 		return "", ErrForbidden
 	}
@@ -194,11 +256,12 @@ func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Se
 		if m.Subject != subject {
 			continue
 		}
-		if svc.Allows(form.HouseholdMember) {
-			return form.HouseholdMember, nil
+		rel := Relation{Relation: "household_member"}
+		if isParentChild(myRelation, m.Relation) {
+			rel = Relation{Relation: "child", Minor: r.isMinor(m.BirthDate)}
 		}
-		if svc.Allows(form.ParentOfMinor) && isParentChild(myRelation, m.Relation) && r.isMinor(m.BirthDate) {
-			return form.ParentOfMinor, nil
+		if as := requesterFor(svc, p.Kind, false, rel); as != "" {
+			return as, nil
 		}
 	}
 	return "", ErrForbidden

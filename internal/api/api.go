@@ -20,6 +20,7 @@ import (
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/verification"
 )
 
 // agencyHealth reports the linkage layer's view of each agency.
@@ -51,13 +52,15 @@ type Server struct {
 	Sessions sessions
 	Profiles profiles
 	Issuer   issuer
+	Verifier verifier
+	Keys     publicKeys
 	Log      *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
 	SecureCookies bool
 }
 
 // SessionCookie is the name of the session cookie.
-const SessionCookie = "minwon_session"
+const SessionCookie = auth.SessionCookie
 
 // Handler returns the API routes.
 func (s *Server) Handler() http.Handler {
@@ -72,6 +75,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/issuances/{number}", s.authed(s.get))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/document.pdf", s.authed(s.pdf))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/data.json", s.authed(s.data))
+	mux.HandleFunc("POST /api/v1/verify", s.verify)
+	mux.HandleFunc("GET /api/v1/keys", s.keys)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})
@@ -121,13 +126,8 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			st.Status = "degraded"
 		}
 	}
-	for _, svc := range s.Catalog.Services() {
-		for _, n := range svc.Needs() {
-			if down[n.Agency] {
-				st.Degraded = append(st.Degraded, svc.ID)
-				break
-			}
-		}
+	for _, svc := range s.Catalog.Degraded(func(agency string) bool { return down[agency] }) {
+		st.Degraded = append(st.Degraded, svc.ID)
 	}
 	writeJSON(w, http.StatusOK, st)
 }
@@ -344,6 +344,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), issuance.ErrBadRequest.Error()+": "))
 	case errors.Is(err, issuance.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no such issuance")
+	case errors.Is(err, verification.ErrBadInput):
+		writeError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), verification.ErrBadInput.Error()+": "))
 	case errors.Is(err, linkage.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no_record", "the agency has no record for this subject")
 	default:

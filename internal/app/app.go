@@ -14,13 +14,14 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/api"
 	"github.com/minwon/minwon/internal/auth"
-	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/tlog"
+	"github.com/minwon/minwon/internal/verification"
 	"github.com/minwon/minwon/internal/web"
 )
 
@@ -29,7 +30,7 @@ type Config struct {
 	DB             *store.DB
 	Agencies       []linkage.Endpoint
 	LinkageOptions linkage.Options
-	DocumentSigner docsig.Signer
+	KeyDir         string             // document-signing key files (see package keyring)
 	LogKey         ed25519.PrivateKey // signs transparency log checkpoints
 	LogOrigin      string             // the log's name in its checkpoints
 	PublicURL      string             // e.g. http://127.0.0.1:8080, used in verification URLs
@@ -44,7 +45,11 @@ type App struct {
 	Pipeline *issuance.Pipeline
 	Sessions *auth.Sessions
 	Log      *tlog.Log
+	Keys     *keyring.Ring
+	Verifier *verification.Verifier
 	Handler  http.Handler
+	// Admin is the operators' API; serve it on its own listener.
+	Admin func(token string) http.Handler
 }
 
 // Close stops the transparency log's committer.
@@ -82,6 +87,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.KeyDir == "" {
+		return nil, fmt.Errorf("app: KeyDir (where document-signing keys live) is required")
+	}
+	ring, err := keyring.Open(ctx, cfg.DB, cfg.KeyDir)
+	if err != nil {
+		return nil, err
+	}
+	logKeyID, err := ring.RegisterLog(ctx, cfg.LogKey)
+	if err != nil {
+		return nil, err
+	}
+	verifierKey, err := tlog.VerifierKey(cfg.LogOrigin, cfg.LogKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	inventory := verification.Inventory{Ring: ring, Log: verification.LogKeyJSON{Origin: cfg.LogOrigin, KeyID: logKeyID, VerifierKey: verifierKey}}
+	verifier := &verification.Verifier{Entries: cfg.DB, Log: log, Keys: ring}
 	resolver := access.NewResolver(links)
 	pipeline := &issuance.Pipeline{
 		Catalog:   catalog,
@@ -89,12 +111,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Links:     links,
 		Access:    resolver,
 		Renderer:  renderer,
-		Signer:    cfg.DocumentSigner,
+		Keys:      ring,
 		Store:     cfg.DB,
 		Log:       log,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
-	pages, err := web.New(catalog)
+	pages, err := web.New(web.Server{
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: pipeline, Verifier: verifier, Log: cfg.Log,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +129,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Sessions: sessions,
 		Profiles: resolver,
 		Issuer:   pipeline,
+		Verifier: verifier,
+		Keys:     inventory,
 		Log:      cfg.Log,
 	}).Handler())
+	mux.Handle("/log/", api.LogHandler(log, verifierKey))
 	mux.Handle("/", pages.Handler())
-	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Handler: mux}, nil
+	admin := func(token string) http.Handler {
+		return (&api.Admin{Token: token, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB, Log: cfg.Log}).Handler()
+	}
+	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: admin}, nil
 }

@@ -250,7 +250,7 @@ func TestObjectsAreScopedToTheCaller(t *testing.T) {
 }
 
 func testObjectsAreScopedToTheCaller(t *testing.T, b storetest.Backend) {
-	env := apptest.StartWith(t, 400, 15, apptest.Options{Backend: &b})
+	env := apptest.StartOpts(t, 400, 15, apptest.Options{Backend: &b})
 	w := env.World
 	f := findFamily(t, w)
 	head, spouse := &w.People[f.head], &w.People[f.spouse]
@@ -299,7 +299,7 @@ func TestIdempotency(t *testing.T) {
 }
 
 func testIdempotency(t *testing.T, b storetest.Backend) {
-	env := apptest.StartWith(t, 200, 16, apptest.Options{Backend: &b})
+	env := apptest.StartOpts(t, 200, 16, apptest.Options{Backend: &b})
 	p := &env.World.People[env.World.Households[0].Head]
 	c := env.Login(t, env.AccountOf(t, p.Subject))
 	key := newKey()

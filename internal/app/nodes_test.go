@@ -20,7 +20,18 @@ import (
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/storetest"
 	"github.com/minwon/minwon/internal/tlog"
+	"github.com/minwon/minwon/internal/verification"
 )
+
+// mustEntry returns the stored log entry of an issued number.
+func mustEntry(t *testing.T, env *apptest.Env, number string) []byte {
+	t.Helper()
+	e, err := env.DB.LogEntriesFor(context.Background(), number)
+	if err != nil || len(e) != 1 {
+		t.Fatalf("log entries of %s: %+v, %v", number, e, err)
+	}
+	return e[0].Data
+}
 
 // TestSeveralNodesOneDatabase runs three app nodes — each its own app, log
 // committer, connection pool and HTTP server — on one database, under
@@ -57,7 +68,7 @@ func testSeveralNodes(t *testing.T, b storetest.Backend) {
 	if testing.Short() {
 		users, perUser = 6, 2
 	}
-	env := apptest.StartWith(t, 300, 21, apptest.Options{Backend: &b, Nodes: nodes})
+	env := apptest.StartOpts(t, 300, 21, apptest.Options{Backend: &b, Nodes: nodes})
 	w := env.World
 	if len(w.Households) < users {
 		t.Fatalf("only %d households", len(w.Households))
@@ -335,11 +346,30 @@ func checkNodes(t *testing.T, env *apptest.Env, b storetest.Backend, reqs []*req
 	}
 	t.Logf("%d documents, %d checkpoints, from %d nodes", n, count, len(env.Nodes))
 
-	// Documents are served by any node, and a logout on one node ends the
+	// Documents are served by any node, a document issued on one node
+	// verifies at once on the others, and a logout on one node ends the
 	// session on all.
 	r := reqs[0]
 	a := r.answers[0]
 	c := env.Login(t, env.AccountOf(t, env.World.People[env.World.Households[r.user].Head].Subject))
+	var fresh answer
+	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-abstract"}, map[string]string{"Idempotency-Key": "fresh-after-load"}, &fresh); code != http.StatusCreated {
+		t.Fatalf("issue after the load: %d", code)
+	}
+	for i, node := range env.Nodes {
+		res, err := node.App.Verifier.ByNumber(ctx, fresh.Number, fresh.SHA256)
+		if err != nil || res.Status != verification.Valid || res.LogIndex != fresh.LogIndex || res.TreeSize <= fresh.LogIndex {
+			t.Fatalf("node %d verifies a document just issued on node 0 as %+v, %v", i, res, err)
+		}
+		nt, err := note.Open(res.Checkpoint, note.VerifierList(node.App.Log.Verifier()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := tlog.ParseCheckpoint(nt.Text, node.App.Log.Origin())
+		if err != nil || tlog.CheckInclusion(res.InclusionProof, cp.Size, cp.Root, res.LogIndex, mustEntry(t, env, fresh.Number)) != nil {
+			t.Fatalf("node %d: inclusion proof of the fresh document does not check: %v", i, err)
+		}
+	}
 	for i, node := range env.Nodes {
 		resp, pdf := c.On(node).Raw("GET", a.Document, nil, nil)
 		sum := sha256.Sum256(pdf)
@@ -369,7 +399,7 @@ func BenchmarkIssue(b *testing.B) {
 				if backend == "postgres" {
 					be = storetest.Postgres(b)
 				}
-				env := apptest.StartWith(b, 200, 31, apptest.Options{Backend: &be, Nodes: nodes})
+				env := apptest.StartOpts(b, 200, 31, apptest.Options{Backend: &be, Nodes: nodes})
 				w := env.World
 				clients := make([]*apptest.Client, 16)
 				for i := range clients {

@@ -58,21 +58,32 @@ type Node struct {
 	Application string
 }
 
-// Options choose the database and how many app nodes share it.
+// Options choose the database, how many app nodes share it, and linkage.
 type Options struct {
 	Backend *storetest.Backend // nil: a fresh SQLite database
 	Nodes   int                // app nodes on the one database; default 1
+	// Linkage tunes every node's linkage client; nil means breakers that
+	// never open (tests inject faults at will).
+	Linkage *linkage.Options
 }
 
 // Start seeds n people from seed and serves minwon, on a fresh SQLite
-// database, until t ends.
+// database, until t ends. The agencies' circuit breakers never open (tests
+// inject faults at will).
 func Start(t testing.TB, n int, seed int64) *Env {
 	t.Helper()
-	return StartWith(t, n, seed, Options{})
+	return StartOpts(t, n, seed, Options{})
 }
 
-// StartWith is Start with a chosen backend and number of app nodes.
-func StartWith(t testing.TB, n int, seed int64, opt Options) *Env {
+// StartWith is Start with the linkage options opt, e.g. breakers that open.
+func StartWith(t testing.TB, n int, seed int64, opt linkage.Options) *Env {
+	t.Helper()
+	return StartOpts(t, n, seed, Options{Linkage: &opt})
+}
+
+// StartOpts is Start with a chosen backend, number of app nodes and
+// linkage options.
+func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -85,21 +96,20 @@ func StartWith(t testing.TB, n int, seed int64, opt Options) *Env {
 	if opt.Nodes < 1 {
 		opt.Nodes = 1
 	}
+	if opt.Linkage == nil {
+		opt.Linkage = &linkage.Options{BreakerThreshold: 1 << 20}
+	}
 	seedDB := b.Open(t)
 	world, _, err := demo.Seed(ctx, seedDB, dir, population.Config{People: n, Seed: seed}, io.Discard)
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	agencies := agencytest.StartWorld(t, world)
-	signer, err := docsig.LoadOrCreateSigner(filepath.Join(dir, "keys", "document.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	logKey, err := keyfile.LoadOrCreate(filepath.Join(dir, "keys", "log.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Env: agencies, Backend: b, Signer: signer}
+	env := &Env{Env: agencies, Backend: b}
 	for i := range opt.Nodes {
 		node := &Node{DB: seedDB}
 		if i > 0 {
@@ -114,10 +124,12 @@ func StartWith(t testing.TB, n int, seed int64, opt Options) *Env {
 		var handler http.Handler
 		node.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 		t.Cleanup(node.Server.Close)
+		// Every node reads the one key directory, as nodes sharing a
+		// key volume would.
 		a, err := app.New(ctx, app.Config{
-			DB: node.DB, Agencies: agencies.Endpoints, DocumentSigner: signer, PublicURL: node.Server.URL,
+			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
-			LinkageOptions: linkage.Options{BreakerThreshold: 1 << 20},
+			LinkageOptions: *opt.Linkage,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -127,6 +139,7 @@ func StartWith(t testing.TB, n int, seed int64, opt Options) *Env {
 		env.Nodes = append(env.Nodes, node)
 	}
 	env.App, env.DB, env.Server = env.Nodes[0].App, env.Nodes[0].DB, env.Nodes[0].Server
+	env.Signer = env.App.Keys.Signer()
 	env.Accounts = readAccounts(t, filepath.Join(dir, demo.AccountsFile))
 	return env
 }
@@ -164,7 +177,6 @@ func (e *Env) AccountOf(t testing.TB, subject string) Account {
 // httpClient keeps enough idle connections per node for concurrent
 // tests and benchmarks (http.DefaultClient keeps 2, and churns the rest).
 var httpClient = &http.Client{Transport: &http.Transport{
-	Proxy:               nil,
 	MaxIdleConns:        256,
 	MaxIdleConnsPerHost: 64,
 	IdleConnTimeout:     30 * time.Second,
@@ -175,6 +187,19 @@ type Client struct {
 	t     testing.TB
 	base  string
 	Token string
+}
+
+// Anonymous is a client without a session, for public endpoints.
+func (e *Env) Anonymous(t testing.TB) *Client { return &Client{t: t, base: e.Server.URL} }
+
+// Admin serves the operators' API with a test token and returns a client
+// that sends it.
+func (e *Env) Admin(t testing.TB) *Client {
+	t.Helper()
+	const token = "test-admin-token-0123456789abcdef0123456789abcdef"
+	srv := httptest.NewServer(e.App.Admin(token))
+	t.Cleanup(srv.Close)
+	return &Client{t: t, base: srv.URL, Token: token}
 }
 
 // Login logs the account in on the first node.
@@ -227,23 +252,37 @@ func (c *Client) Raw(method, path string, body any, header map[string]string) (*
 	return resp, data
 }
 
-// Try sends a request and returns the response and its body, or the error;
-// unlike Raw and Do it may be called from any goroutine.
+// Try sends a JSON request and returns the response and its body, or the
+// error; unlike Raw and Do it may be called from any goroutine.
 func (c *Client) Try(method, path string, body any, header map[string]string) (*http.Response, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, nil, err
-		}
-		rd = bytes.NewReader(b)
+	if body == nil {
+		return c.TrySend(method, path, "", nil, header)
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, nil, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	return c.TrySend(method, path, "application/json", b, header)
+}
+
+// Send sends body as contentType and returns the response and its body.
+func (c *Client) Send(method, path, contentType string, body []byte, header map[string]string) (*http.Response, []byte) {
+	c.t.Helper()
+	resp, data, err := c.TrySend(method, path, contentType, body, header)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp, data
+}
+
+// TrySend is Send returning the error; it may be called from any goroutine.
+func (c *Client) TrySend(method, path, contentType string, body []byte, header map[string]string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)

@@ -67,6 +67,10 @@ func NewSessions(db sessionStore, ttl time.Duration) (*Sessions, error) {
 	}, nil
 }
 
+// SessionCookie is the name of the cookie that carries a session token in
+// browsers; the API and the pages share it.
+const SessionCookie = "minwon_session"
+
 // tokenPrefix marks minwon session tokens so they are recognisable in a
 // leaked file or a secret scanner.
 const tokenPrefix = "mws_"

@@ -1,7 +1,7 @@
 // Package config reads the configuration of `minwon serve`: a JSON file
 // naming the database (PostgreSQL DSN or SQLite path), the listen address
-// and public URL, the key files, the log's origin, and each agency's base
-// URL and trusted public keys.
+// and public URL, the signing keys' directory and the log key file, the
+// log's origin, and each agency's base URL and trusted public keys.
 //
 // Parsing is strict: unknown fields, missing values and malformed URLs,
 // keys or durations are errors that name the field, never a silent default
@@ -27,7 +27,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/store"
@@ -35,14 +34,20 @@ import (
 
 // Config is a parsed serve configuration.
 type Config struct {
-	Database    Database `json:"database"`
-	Listen      string   `json:"listen"`       // host:port, e.g. "0.0.0.0:8080"
-	PublicURL   string   `json:"public_url"`   // e.g. "https://minwon.example"; no trailing slash
-	DocumentKey string   `json:"document_key"` // path of the document-signing key file
-	LogKey      string   `json:"log_key"`      // path of the log checkpoint key file
-	LogOrigin   string   `json:"log_origin"`   // e.g. "minwon.example/log"
-	SessionTTL  Duration `json:"session_ttl"`  // e.g. "30m"; default 30m
-	Agencies    []Agency `json:"agencies"`
+	Database   Database `json:"database"`
+	Listen     string   `json:"listen"`      // host:port, e.g. "0.0.0.0:8080"
+	PublicURL  string   `json:"public_url"`  // e.g. "https://minwon.example"; no trailing slash
+	KeyDir     string   `json:"key_dir"`     // directory of the document-signing keys (package keyring)
+	LogKey     string   `json:"log_key"`     // path of the log checkpoint key file
+	LogOrigin  string   `json:"log_origin"`  // e.g. "minwon.example/log"
+	SessionTTL Duration `json:"session_ttl"` // e.g. "30m"; default 30m
+	Agencies   []Agency `json:"agencies"`
+	// AdminListen, if set, serves the operators' API (key rotation and
+	// revocation, document revocation, alerts) on its own listener; keep
+	// it on loopback or an operators' network. AdminToken is the file
+	// holding its Bearer token.
+	AdminListen string `json:"admin_listen,omitempty"`
+	AdminToken  string `json:"admin_token,omitempty"`
 }
 
 // Database names minwon's own database: exactly one of Postgres and SQLite.
@@ -153,10 +158,20 @@ func (c *Config) check() error {
 	if err := checkURL(c.PublicURL, false); err != nil {
 		return fmt.Errorf("public_url: %w", err)
 	}
-	for _, k := range []struct{ name, path string }{{"document_key", c.DocumentKey}, {"log_key", c.LogKey}} {
+	for _, k := range []struct{ name, path string }{{"key_dir", c.KeyDir}, {"log_key", c.LogKey}} {
 		if k.path == "" || strings.ContainsRune(k.path, 0) {
-			return fmt.Errorf("%s: the path of a key file is required", k.name)
+			return fmt.Errorf("%s: a path is required", k.name)
 		}
+	}
+	if c.AdminListen != "" {
+		if err := checkListen(c.AdminListen); err != nil {
+			return fmt.Errorf("admin_listen: %w", err)
+		}
+		if c.AdminToken == "" || strings.ContainsRune(c.AdminToken, 0) {
+			return errors.New("admin_token: the path of the admin token file is required with admin_listen")
+		}
+	} else if c.AdminToken != "" {
+		return errors.New("admin_token: only with admin_listen")
 	}
 	if !originRE.MatchString(c.LogOrigin) || len(c.LogOrigin) > 200 {
 		return errors.New(`log_origin: a log name such as "minwon.example/log" is required`)
@@ -260,13 +275,19 @@ func (c *Config) OpenStore(ctx context.Context, node string) (*store.DB, error) 
 	return store.OpenSQLite(ctx, c.Database.SQLite)
 }
 
-// DocumentSigner loads the document-signing key. It must exist: every
-// node signs with the same keys, so serve never makes one up.
-func (c *Config) DocumentSigner() (docsig.Signer, error) {
-	if err := mustExist("document_key", c.DocumentKey); err != nil {
-		return docsig.Signer{}, err
+// CheckKeyDir checks that the document-signing key directory exists. It
+// must hold the same keys on every node: package keyring names the active
+// key in the database and each node loads that key's file from here, and a
+// rotation on one node writes the new key's file here.
+func (c *Config) CheckKeyDir() error {
+	st, err := os.Stat(c.KeyDir)
+	if err == nil && !st.IsDir() {
+		err = errors.New("not a directory")
 	}
-	return docsig.LoadOrCreateSigner(c.DocumentKey)
+	if err != nil {
+		return fmt.Errorf("config: key_dir: %w (create keys once with 'minwon keygen' and give every node the same directory)", err)
+	}
+	return nil
 }
 
 // LogSigningKey loads the log checkpoint key. It must exist.
@@ -275,6 +296,20 @@ func (c *Config) LogSigningKey() (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	return keyfile.LoadOrCreate(c.LogKey)
+}
+
+// AdminBearerToken reads the admin token file. It must exist and hold a
+// token of at least 32 characters.
+func (c *Config) AdminBearerToken() (string, error) {
+	raw, err := os.ReadFile(c.AdminToken)
+	if err != nil {
+		return "", fmt.Errorf("config: admin_token: %w (minwon keygen writes one)", err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if len(tok) < 32 || strings.ContainsAny(tok, " \t\r\n") {
+		return "", errors.New("config: admin_token: the file holds no usable token (32 or more characters, one line)")
+	}
+	return tok, nil
 }
 
 func mustExist(field, path string) error {

@@ -22,10 +22,12 @@ func example() string {
   "database": {"postgres": "postgres://minwon@db.internal:5432/minwon?sslmode=verify-full", "max_conns": 20},
   "listen": "0.0.0.0:8080",
   "public_url": "https://minwon.example",
-  "document_key": "/etc/minwon/document-signing.key",
+  "key_dir": "/etc/minwon/keys",
   "log_key": "/etc/minwon/log-checkpoint.key",
   "log_origin": "minwon.example/log",
   "session_ttl": "30m",
+  "admin_listen": "127.0.0.1:8081",
+  "admin_token": "/etc/minwon/keys/admin-token",
   "agencies": [
     {"name": "registry", "url": "https://registry.example", "keys": {"registry-0a1b2c3d": "` + pub + `"}},
     {"name": "tax", "url": "http://127.0.0.1:7102/api", "keys": {"tax-1": "` + pub + `", "tax-2": "` + pub + `"}}
@@ -79,6 +81,8 @@ func TestParseRefuses(t *testing.T) {
 		"agency without keys": func(s string) string { return strings.Replace(s, `{"registry-0a1b2c3d": "`+pub+`"}`, `{}`, 1) },
 		"trailing data":       func(s string) string { return s + `{}` },
 		"not an object":       func(string) string { return `[]` },
+		"admin without token": func(s string) string { return strings.Replace(s, `"/etc/minwon/keys/admin-token"`, `""`, 1) },
+		"bad admin listen":    func(s string) string { return strings.Replace(s, `127.0.0.1:8081`, `localhost`, 1) },
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -100,7 +104,7 @@ func TestLoadAndKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Database = Database{SQLite: filepath.Join(dir, "minwon.db")}
-	c.DocumentKey = filepath.Join(dir, "doc.key")
+	c.KeyDir = filepath.Join(dir, "keys")
 	c.LogKey = filepath.Join(dir, "log.key")
 	data, _ := json.Marshal(c)
 	path := filepath.Join(dir, "serve.json")
@@ -111,8 +115,8 @@ func TestLoadAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c2.DocumentSigner(); err == nil {
-		t.Fatal("a missing document key was made up")
+	if err := c2.CheckKeyDir(); err == nil {
+		t.Fatal("a missing key directory accepted")
 	}
 	if _, err := c2.LogSigningKey(); err == nil {
 		t.Fatal("a missing log key was made up")
@@ -120,13 +124,26 @@ func TestLoadAndKeys(t *testing.T) {
 	if _, err := os.Stat(c2.LogKey); err == nil {
 		t.Fatal("key file created")
 	}
-	for _, p := range []string{c2.DocumentKey, c2.LogKey} {
-		if _, err := keyfile.LoadOrCreate(p); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := keyfile.LoadOrCreate(c2.LogKey); err != nil {
+		t.Fatal(err)
 	}
-	if s, err := c2.DocumentSigner(); err != nil || s.KeyID == "" {
-		t.Fatalf("DocumentSigner: %v", err)
+	if err := os.Mkdir(c2.KeyDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.CheckKeyDir(); err != nil {
+		t.Fatal(err)
+	}
+	c2.AdminToken = filepath.Join(dir, "admin-token")
+	if _, err := c2.AdminBearerToken(); err == nil {
+		t.Fatal("missing admin token accepted")
+	}
+	os.WriteFile(c2.AdminToken, []byte("short\n"), 0o600)
+	if _, err := c2.AdminBearerToken(); err == nil {
+		t.Fatal("short admin token accepted")
+	}
+	os.WriteFile(c2.AdminToken, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	if tok, err := c2.AdminBearerToken(); err != nil || tok != strings.Repeat("ab", 32) {
+		t.Fatalf("AdminBearerToken = %q, %v", tok, err)
 	}
 	if k, err := c2.LogSigningKey(); err != nil || len(k) != ed25519.PrivateKeySize {
 		t.Fatalf("LogSigningKey: %v", err)
@@ -145,7 +162,7 @@ func TestLoadAndKeys(t *testing.T) {
 // through JSON unchanged.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(example()))
-	f.Add([]byte(`{"database":{"sqlite":"/x.db"},"listen":":8080","public_url":"http://h","document_key":"d","log_key":"l","log_origin":"h/log","agencies":[{"name":"a","url":"http://a","keys":{"k":"` + pub + `"}}]}`))
+	f.Add([]byte(`{"database":{"sqlite":"/x.db"},"listen":":8080","public_url":"http://h","key_dir":"d","log_key":"l","log_origin":"h/log","agencies":[{"name":"a","url":"http://a","keys":{"k":"` + pub + `"}}]}`))
 	f.Add([]byte(`{"database":{}}`))
 	f.Add([]byte(`{"session_ttl":"1h"} {}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

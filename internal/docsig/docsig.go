@@ -153,3 +153,17 @@ func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) {
 	}
 	return compact.Bytes(), env.KeyID, nil
 }
+
+// TrailerNumber returns the issuance number a signature trailer names,
+// without checking the signature: enough to look the document up.
+func TrailerNumber(signed []byte) (string, bool) {
+	i := bytes.LastIndex(signed, []byte("\n"+trailerTag))
+	if i < 0 {
+		return "", false
+	}
+	m := trailerRE.FindSubmatch(signed[i+1:])
+	if m == nil {
+		return "", false
+	}
+	return string(m[2]), true
+}

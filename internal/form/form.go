@@ -127,6 +127,13 @@ func (s *Service) Allows(r Requester) bool { return slices.Contains(s.Requesters
 // AllowsClass reports whether the service may print data of class c.
 func (s *Service) AllowsClass(c linkage.Class) bool { return slices.Contains(s.AllowedClasses, c) }
 
+// OffersRRNBack reports whether a request for this service may ask to show
+// the back digits of the resident registration number: only for one's own
+// document, and only on documents that carry an RRN.
+func (s *Service) OffersRRNBack(forSelf bool) bool {
+	return forSelf && s.AllowsClass(linkage.ClassRRN)
+}
+
 // Catalog is the set of loaded, checked services.
 type Catalog struct {
 	byID map[string]*Service
@@ -186,6 +193,21 @@ func (c *Catalog) Service(id string) *Service { return c.byID[id] }
 
 // Services lists the catalog, certificates first.
 func (c *Catalog) Services() []*Service { return c.list }
+
+// Degraded lists, in catalog order, the services that need an agency for
+// which down reports true.
+func (c *Catalog) Degraded(down func(agency string) bool) []*Service {
+	var out []*Service
+	for _, svc := range c.list {
+		for _, n := range svc.Needs() {
+			if down(n.Agency) {
+				out = append(out, svc)
+				break
+			}
+		}
+	}
+	return out
+}
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 

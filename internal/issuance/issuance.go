@@ -81,6 +81,12 @@ type issuanceStore interface {
 	RecordAlert(ctx context.Context, a store.Alert) error
 }
 
+// signers hands out the active document-signing key; it changes when the
+// key is rotated.
+type signers interface {
+	Signer() docsig.Signer
+}
+
 // Approvals says which template digest is approved and active per service.
 type Approvals interface {
 	ApprovedDigest(serviceID string) (string, bool)
@@ -94,7 +100,7 @@ type Pipeline struct {
 	Links     fetcher
 	Access    authorizer
 	Renderer  *render.Renderer
-	Signer    docsig.Signer
+	Keys      signers
 	Store     issuanceStore
 	Log       logAppender
 	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
@@ -156,7 +162,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.ShowRRNBack && (subject != r.Principal.Subject || !svc.AllowsClass(linkage.ClassRRN)) {
+	if r.ShowRRNBack && !svc.OffersRRNBack(subject == r.Principal.Subject) {
 		return nil, fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
 	}
 	approved, ok := p.Approvals.ApprovedDigest(svc.ID)
@@ -209,16 +215,17 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 			}
 			return nil, err
 		}
-		pdf := p.Signer.SignPDF(string(number), out.PDF)
+		signer := p.Keys.Signer()
+		pdf := signer.SignPDF(string(number), out.PDF)
 		sum := sha256.Sum256(pdf)
-		data, err := p.Signer.SignData(dataDocument{Document: doc, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: p.Signer.KeyID})
+		data, err := signer.SignData(dataDocument{Document: doc, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID})
 		if err != nil {
 			return nil, err
 		}
 		is := store.Issuance{
 			Number: string(number), RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
 			Subject: subject, Service: svc.ID, TemplateVersion: svc.Version, TemplateDigest: svc.Digest,
-			IssuedAt: now, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: p.Signer.KeyID,
+			IssuedAt: now, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID,
 			PDF: pdf, DataJSON: data, IdempotencyKey: r.IdempotencyKey, RequestHash: rh,
 		}
 		// The number is handed out only after the document and its log

@@ -36,10 +36,25 @@ func LoadOrCreate(path string) (ed25519.PrivateKey, error) {
 }
 
 func create(path string) error {
+	key, err := Generate()
+	if err != nil {
+		return err
+	}
+	return Save(path, key)
+}
+
+// Generate returns a fresh Ed25519 key.
+func Generate() (ed25519.PrivateKey, error) {
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return fmt.Errorf("keyfile: generate: %w", err)
+		return nil, fmt.Errorf("keyfile: generate: %w", err)
 	}
+	return key, nil
+}
+
+// Save writes key to a new file at path (mode 0600, fsynced). It refuses to
+// overwrite an existing file: a key file is never replaced in place.
+func Save(path string, key ed25519.PrivateKey) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("keyfile: %w", err)
 	}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/minwon/minwon/internal/docsig"
 )
 
 var (
@@ -220,4 +223,24 @@ func BenchmarkRenderParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRenderSign is render plus the document signature, what each
+// issuance spends on its PDF.
+func BenchmarkRenderSign(b *testing.B) {
+	r := testRenderer(b)
+	d := sampleDoc(12)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	signer := docsig.Signer{KeyID: docsig.KeyID(pub), Key: priv}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			out, err := r.Render(d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			signer.SignPDF("1234567890123452", out.PDF)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }

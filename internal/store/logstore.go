@@ -314,3 +314,13 @@ func (db *DB) UnloggedIssuances(ctx context.Context) ([]Issuance, error) {
 	}
 	return out, rows.Err()
 }
+
+// HasLogEntry says whether the log holds an entry of kind about number,
+// as seen inside the transaction (so including the batch's own writes).
+func (t *Tx) HasLogEntry(ctx context.Context, number, kind string) (bool, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, t.db.rebind(`SELECT COUNT(*) FROM log_entries WHERE number = ? AND kind = ?`), number, kind).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: look up log entry: %w", err)
+	}
+	return n > 0, nil
+}

@@ -247,6 +247,12 @@ func TestLogTables(t *testing.T) {
 		}); !errors.Is(err, store.ErrDuplicate) {
 			t.Fatalf("colliding savepoint: %v", err)
 		}
+		if ok, err := tx.HasLogEntry(ctx, "2000000000000001", "issued"); err != nil || !ok {
+			t.Fatalf("HasLogEntry of the batch's own entry = %v, %v", ok, err)
+		}
+		if ok, err := tx.HasLogEntry(ctx, "2000000000000002", "issued"); err != nil || ok {
+			t.Fatalf("HasLogEntry of a rolled-back entry = %v, %v", ok, err)
+		}
 		if err := tx.InsertCheckpoint(ctx, 1, []byte("root1"), []byte("note1"), time.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -338,4 +344,58 @@ func TestRebind(t *testing.T) {
 	if got := store.Rebind("postgres", q); got != `SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)` {
 		t.Fatalf("postgres rebind = %q", got)
 	}
+}
+
+func TestSigningKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		db := b.Open(t)
+		t0 := time.UnixMilli(1_764_000_000_000).UTC()
+		k1 := store.SigningKey{ID: "doc-1", Purpose: "document", PublicKey: []byte{1, 2, 3}, CreatedAt: t0}
+		k2 := store.SigningKey{ID: "doc-2", Purpose: "document", PublicKey: []byte{4, 5, 6}, CreatedAt: t0.Add(time.Second)}
+		lk := store.SigningKey{ID: "log-1", Purpose: "log", PublicKey: []byte{7}, CreatedAt: t0}
+		for _, k := range []store.SigningKey{k1, lk, k2} {
+			if err := db.AddSigningKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.AddSigningKey(ctx, k1); !errors.Is(err, store.ErrDuplicate) {
+			t.Fatalf("adding a key twice: %v", err)
+		}
+		if err := db.AddSigningKey(ctx, store.SigningKey{ID: "x", Purpose: "other", PublicKey: []byte{1}, CreatedAt: t0}); err == nil {
+			t.Fatal("key of unknown purpose stored")
+		}
+		keys, err := db.SigningKeys(ctx)
+		if err != nil || len(keys) != 3 {
+			t.Fatalf("SigningKeys = %+v, %v", keys, err)
+		}
+		byID := map[string]store.SigningKey{}
+		for _, k := range keys {
+			byID[k.ID] = k
+		}
+		// Adding doc-2 retired doc-1 (and the failed re-add of doc-1 was
+		// rolled back whole), not the log key.
+		if !byID["doc-1"].RetiredAt.Equal(k2.CreatedAt) || !byID["doc-2"].RetiredAt.IsZero() || !byID["log-1"].RetiredAt.IsZero() {
+			t.Fatalf("retirement: %+v", byID)
+		}
+		if !bytes.Equal(byID["doc-2"].PublicKey, k2.PublicKey) || !byID["doc-2"].CreatedAt.Equal(k2.CreatedAt) {
+			t.Fatalf("doc-2 = %+v", byID["doc-2"])
+		}
+		at := t0.Add(time.Hour)
+		if err := db.RevokeSigningKey(ctx, "doc-2", "compromised", at); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RevokeSigningKey(ctx, "doc-2", "again", at); !errors.Is(err, store.ErrAlreadyRevoked) {
+			t.Fatalf("revoking twice: %v", err)
+		}
+		if err := db.RevokeSigningKey(ctx, "nope", "x", at); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("revoking an unknown key: %v", err)
+		}
+		keys, _ = db.SigningKeys(ctx)
+		for _, k := range keys {
+			if k.ID == "doc-2" && (!k.RevokedAt.Equal(at) || !k.RetiredAt.Equal(at) || k.RevokeReason != "compromised") {
+				t.Fatalf("revoked key = %+v", k)
+			}
+		}
+	})
 }

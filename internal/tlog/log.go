@@ -44,9 +44,10 @@ type Log struct {
 	verifier note.Verifier
 	now      func() time.Time
 
-	reqs chan *appendReq
-	stop chan struct{}
-	done chan struct{}
+	reqs       chan *appendReq
+	stop       chan struct{}
+	done       chan struct{} // the committer ended
+	followDone chan struct{} // the follower ended
 
 	mu         sync.RWMutex
 	size       int64
@@ -107,6 +108,7 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 	l := &Log{
 		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now,
 		reqs: make(chan *appendReq, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{}),
+		followDone: make(chan struct{}),
 	}
 	found, err := l.Refresh(ctx)
 	if err != nil {
@@ -120,7 +122,34 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 		}
 	}
 	go l.run()
+	go l.follow()
 	return l, nil
+}
+
+// followEvery is how often a Log re-reads the log's head, so Checkpoint on
+// a node that appends nothing (or little) is at most about that stale.
+// (A variable for tests.)
+var followEvery = time.Second
+
+// follow refreshes the cached checkpoint until Close, for nodes that share
+// the database: the others' appends show up in Checkpoint within
+// followEvery. A failed read is ignored; the next one retries, and proofs
+// and tiles beyond the cached size read the head themselves.
+func (l *Log) follow() {
+	defer close(l.followDone)
+	every := followEvery
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), every)
+			l.Refresh(ctx)
+			cancel()
+		}
+	}
 }
 
 // head is a checkpoint read from the database and checked.
@@ -206,6 +235,7 @@ func (l *Log) Close() {
 		close(l.stop)
 	}
 	<-l.done
+	<-l.followDone
 }
 
 // ErrClosed is returned by Append after Close.
@@ -425,7 +455,8 @@ func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashRea
 
 // Checkpoint returns the newest signed checkpoint this Log knows and what
 // it says: the one it last committed or read. With several processes on one
-// database another may have appended since; Latest reads the database.
+// database another may have appended since (up to about followEvery ago);
+// Latest reads the database.
 func (l *Log) Checkpoint() (size int64, root Hash, signed []byte) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()

@@ -142,6 +142,8 @@ func TestSeveralNodesOneLog(t *testing.T) {
 // TestStaleNodeServesNewEntries checks that a node that appended nothing
 // recently still proves entries and serves tiles other nodes appended.
 func TestStaleNodeServesNewEntries(t *testing.T) {
+	defer func(d time.Duration) { followEvery = d }(followEvery)
+	followEvery = time.Hour // no background refresh: the cache stays stale
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		key := newKey(t)
@@ -177,6 +179,38 @@ func TestStaleNodeServesNewEntries(t *testing.T) {
 		idx, err := stale.Append(ctx, testEntry(1000), nil)
 		if err != nil || idx != 300 {
 			t.Fatalf("stale node appended at %d, %v; want 300", idx, err)
+		}
+	})
+}
+
+// TestFollowerSeesOtherNodes: a node that appends nothing still sees the
+// others' appends in Checkpoint within about followEvery.
+func TestFollowerSeesOtherNodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		key := newKey(t)
+		a, dbA := openLog(t, b, key)
+		defer dbA.Close()
+		defer a.Close()
+		reader, dbB := openLog(t, b, key)
+		defer dbB.Close()
+		defer reader.Close()
+		for i := range 5 {
+			if _, err := a.Append(ctx, testEntry(i), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, root, _ := a.Checkpoint()
+		deadline := time.Now().Add(5 * followEvery)
+		for {
+			size, r, _ := reader.Checkpoint()
+			if size == want && r == root {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reader still at size %d, want %d", size, want)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }

@@ -1,66 +1,311 @@
-// Package web serves minwon's server-rendered pages: for now the portal's
-// home page with the service catalog. Pages hold no personal data unless the
-// viewer is its owner, and every page is rendered with html/template.
+// Package web serves minwon's server-rendered pages: the citizen portal
+// (catalog, login, request forms, the document wallet), the public
+// verification page and the service status page.
+//
+// Pages work without JavaScript (they use none), in Korean by default and in
+// English on request. Every page is rendered with html/template; every form
+// POSTs with a CSRF token bound to the browser's session, and answers with a
+// redirect (post/redirect/get). Handlers are thin: they call the same domain
+// objects the JSON API calls and only choose words and status codes.
+// Pages hold no personal data unless the viewer is its owner, and personal
+// pages are never cached.
 package web
 
 import (
+	"context"
 	"embed"
+	"fmt"
 	"html/template"
+	"io/fs"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
+	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/linkage"
 )
 
 //go:embed templates/*.html
 var templates embed.FS
 
-// Server holds the pages' collaborators.
-type Server struct {
-	Catalog *form.Catalog
-	tmpl    *template.Template
+//go:embed static
+var static embed.FS
+
+// agencyHealth reports the linkage layer's view of each agency.
+type agencyHealth interface {
+	Status() []linkage.AgencyStatus
 }
 
-// New parses the page templates.
-func New(c *form.Catalog) (*Server, error) {
-	t, err := template.ParseFS(templates, "templates/*.html")
+type sessions interface {
+	Login(ctx context.Context, login, password string) (string, time.Time, auth.Principal, error)
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
+	Logout(ctx context.Context, token string) error
+}
+
+type profiles interface {
+	Profile(ctx context.Context, p auth.Principal) (*access.Profile, error)
+}
+
+type issuer interface {
+	Issue(ctx context.Context, r issuance.Request) (*issuance.Issued, error)
+	Get(ctx context.Context, p auth.Principal, number string) (*issuance.Issued, error)
+	Files(ctx context.Context, p auth.Principal, number string) (pdf, data []byte, err error)
+	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
+}
+
+// Server holds the pages' collaborators: the same domain objects the JSON
+// API uses.
+type Server struct {
+	Catalog  *form.Catalog
+	Agencies agencyHealth
+	Sessions sessions
+	Profiles profiles
+	Issuer   issuer
+	Verifier Verifier
+	Log      *slog.Logger
+	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
+	SecureCookies bool
+
+	pages map[string]*template.Template
+	cop   *http.CrossOriginProtection
+}
+
+// New checks the configuration and parses the page templates.
+func New(s Server) (*Server, error) {
+	if s.Catalog == nil || s.Agencies == nil || s.Sessions == nil || s.Profiles == nil || s.Issuer == nil || s.Verifier == nil {
+		return nil, fmt.Errorf("web: catalog, agencies, sessions, profiles, issuer and verifier are required")
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Catalog: c, tmpl: t}, nil
-}
-
-type group struct {
-	Kind    form.Kind
-	TitleKo string
-	Title   string
-	Items   []*form.Service
+	names, err := fs.Glob(templates, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	s.pages = map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templates, n)
+		if err != nil {
+			return nil, err
+		}
+		s.pages[name] = t
+	}
+	s.cop = http.NewCrossOriginProtection()
+	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusForbidden, "err.crossorigin", "")
+	}))
+	return &s, nil
 }
 
 // Handler returns the page routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.home)
-	return mux
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /documents", s.authed(s.wallet))
+	mux.HandleFunc("GET /documents/{number}", s.authed(s.document))
+	mux.HandleFunc("GET /documents/{number}/document.pdf", s.authed(s.documentPDF))
+	mux.HandleFunc("GET /request/{service}", s.authed(s.requestForm))
+	mux.HandleFunc("POST /request/{service}", s.authed(s.request))
+	mux.HandleFunc("GET /verify", s.verifyForm)
+	mux.HandleFunc("POST /verify", s.verifyPDF)
+	mux.HandleFunc("GET /verify/{number}", s.verifyNumber)
+	mux.HandleFunc("GET /status", s.status)
+	sub, _ := fs.Sub(static, "static")
+	files := http.FileServerFS(sub)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
+	})
+	return s.headers(s.cop.Handler(mux))
 }
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	groups := []group{
-		{Kind: form.Certificate, TitleKo: "증명서 발급", Title: "Certificates"},
-		{Kind: form.Application, TitleKo: "신청", Title: "Applications"},
-		{Kind: form.Report, TitleKo: "신고", Title: "Reports"},
-		{Kind: form.Lookup, TitleKo: "조회", Title: "Lookups"},
-	}
-	for _, svc := range s.Catalog.Services() {
-		for i := range groups {
-			if groups[i].Kind == svc.Kind {
-				groups[i].Items = append(groups[i].Items, svc)
-			}
+// csp allows nothing but this origin's style sheet, images and forms: no
+// script at all, no framing.
+const csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// headers sets the security headers every page carries. Pages may show
+// personal data, so none is stored in any cache; static files override it.
+func (s *Server) headers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		hd.Set("Cache-Control", "no-store")
+		if s.SecureCookies {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
 		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// funcs are the templates' helpers; the page's own methods (T, Pick, Time)
+// do the rest.
+var funcs = template.FuncMap{
+	// pair passes the page and one value to a sub-template.
+	"pair": func(v *view, s string) struct {
+		V *view
+		S string
+	} {
+		return struct {
+			V *view
+			S string
+		}{v, s}
+	},
+}
+
+// kst is Korea Standard Time; pages show times as Koreans read them.
+var kst = time.FixedZone("KST", 9*60*60)
+
+// view is what every page template gets.
+type view struct {
+	Lang         string
+	OtherLang    string
+	OtherLangURL string
+	Title        string
+	User         *auth.Principal
+	CSRF         string
+	Path         string
+	Data         any
+}
+
+// T returns the string key in the page's language.
+func (v *view) T(key string) string {
+	if m, ok := messages[v.Lang][key]; ok {
+		return m
+	}
+	return "[" + key + "]"
+}
+
+// Tf formats the string key with args.
+func (v *view) Tf(key string, args ...any) string { return fmt.Sprintf(v.T(key), args...) }
+
+// Pick returns ko on Korean pages and en on English ones.
+func (v *view) Pick(ko, en string) string {
+	if v.Lang == langEn {
+		return en
+	}
+	return ko
+}
+
+// Time formats t in Korea Standard Time.
+func (v *view) Time(t time.Time) string { return t.In(kst).Format("2006-01-02 15:04:05") + " KST" }
+
+// Agency names an agency in the page's language.
+func (v *view) Agency(name string) string {
+	if m, ok := messages[v.Lang]["agency."+name]; ok {
+		return m
+	}
+	return name
+}
+
+// FormatNumber groups an issuance number in fours.
+func (v *view) FormatNumber(n string) string { return issuance.Number(n).Format() }
+
+const (
+	langCookie = "minwon_lang"
+	csrfCookie = "minwon_csrf"
+	csrfField  = "csrf"
+)
+
+// lang picks the page language: ?lang= (remembered in a cookie), then the
+// cookie, then Korean.
+func (s *Server) lang(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == langKo || l == langEn {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == langKo || c.Value == langEn) {
+		return c.Value
+	}
+	return langKo
+}
+
+// newView prepares the parts of a page every template needs. user may be nil.
+func (s *Server) newView(w http.ResponseWriter, r *http.Request, user *auth.Principal, titleKey string) *view {
+	v := &view{Lang: s.lang(w, r), User: user, Path: r.URL.Path}
+	v.OtherLang = langEn
+	if v.Lang == langEn {
+		v.OtherLang = langKo
+	}
+	q := r.URL.Query()
+	q.Set("lang", v.OtherLang)
+	v.OtherLangURL = r.URL.Path + "?" + q.Encode()
+	if titleKey != "" {
+		v.Title = v.T(titleKey)
+	}
+	v.CSRF = s.csrfToken(w, r)
+	return v
+}
+
+// render writes a page with status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
+	t, ok := s.pages[page]
+	if !ok {
+		panic("web: no page template " + page)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		s.Log.Error("page render failed", "page", page, "err", err)
+		http.Error(w, "page could not be rendered", http.StatusInternalServerError)
+		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if err := s.tmpl.ExecuteTemplate(w, "home.html", groups); err != nil {
-		http.Error(w, "page could not be rendered", http.StatusInternalServerError)
+	w.WriteHeader(status)
+	fmt.Fprint(w, b.String())
+}
+
+// errorView is the data of the error page.
+type errorView struct {
+	Status     int
+	Heading    string
+	Message    string
+	Detail     string
+	Retry      string // when to retry, for agency outages
+	BackURL    string // the form to go back to, if any
+	ShowStatus bool   // link the status page
+	Refused    bool   // a pre-issuance refusal
+}
+
+// errorPage renders a plain error page: msgKey says what happened.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, msgKey, backURL string) {
+	v := s.newView(w, r, s.optionalUser(r), "err.title")
+	v.Data = &errorView{Status: status, Heading: v.T("err.title"), Message: v.T(msgKey), BackURL: backURL}
+	s.render(w, r, status, "error", v)
+}
+
+// localPath returns next if it is a path on this site, else fallback: the
+// login form never redirects anywhere else.
+func localPath(next, fallback string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return fallback
 	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return fallback
+	}
+	return next
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minwon/minwon/internal/apptest"
+	"github.com/minwon/minwon/internal/issuance"
+)
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func issueFile(t *testing.T, c *apptest.Client, dir, svc, key string) (string, []byte, string) {
+	t.Helper()
+	var got struct{ Number, Document string }
+	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": svc}, map[string]string{"Idempotency-Key": key}, &got); code != http.StatusCreated {
+		t.Fatalf("issue: %d", code)
+	}
+	_, pdf := c.Raw("GET", got.Document, nil, nil)
+	return writeFile(t, dir, got.Number+".pdf", pdf), pdf, got.Number
+}
+
+// TestVerifyCommand drives `minwon verify` online and offline: exit 0 only
+// for a valid, logged, unrevoked document.
+func TestVerifyCommand(t *testing.T) {
+	env := apptest.Start(t, 200, 31)
+	dir := t.TempDir()
+	person := env.World.People[env.World.Households[0].Head]
+	c := env.Login(t, env.AccountOf(t, person.Subject))
+	file, pdf, number := issueFile(t, c, dir, "resident-registration-copy", "cli-1")
+	other, _, _ := issueFile(t, c, dir, "resident-registration-abstract", "cli-2")
+	_, keys := env.Anonymous(t).Raw("GET", "/api/v1/keys", nil, nil)
+	keysFile := writeFile(t, dir, "keys.json", keys)
+	proof := filepath.Join(dir, "proof.json")
+
+	tampered := append([]byte(nil), pdf...)
+	tampered[len(tampered)/3] ^= 0x20
+	tamperedFile := writeFile(t, dir, "tampered.pdf", tampered)
+	body := pdf[:strings.LastIndex(string(pdf), "%minwon-signature")]
+	unlogged := writeFile(t, dir, "unlogged.pdf", env.App.Keys.Signer().SignPDF(string(issuance.NewNumber()), body))
+
+	valid := []struct {
+		name string
+		args []string
+	}{
+		{"online", []string{file, "--log", env.Server.URL, "--save-proof", proof}},
+		{"online with pinned keys", []string{"--log", env.Server.URL + "/log", "--key", keysFile, file}},
+		{"offline", []string{file, "--checkpoint", proof, "--key", keysFile}},
+	}
+	for _, tc := range valid {
+		if err := runVerify(tc.args); err != nil {
+			t.Errorf("%s: valid document refused: %v", tc.name, err)
+		}
+	}
+	invalid := []struct {
+		name string
+		args []string
+	}{
+		{"tampered online", []string{tamperedFile, "--log", env.Server.URL}},
+		{"tampered offline", []string{tamperedFile, "--checkpoint", proof, "--key", keysFile}},
+		{"another document's proof", []string{other, "--checkpoint", proof, "--key", keysFile}},
+		{"unlogged online", []string{unlogged, "--log", env.Server.URL}},
+		{"unlogged offline", []string{unlogged, "--checkpoint", proof, "--key", keysFile}},
+	}
+	for _, tc := range invalid {
+		if err := runVerify(tc.args); !errors.Is(err, errInvalid) {
+			t.Errorf("%s: want invalid, got %v", tc.name, err)
+		}
+	}
+
+	if code := env.Admin(t).Do("POST", "/admin/v1/revocations", map[string]string{"number": number, "reason": "test revocation"}, nil, nil); code != http.StatusCreated {
+		t.Fatalf("revoke: %d", code)
+	}
+	if err := runVerify([]string{file, "--log", env.Server.URL}); !errors.Is(err, errInvalid) {
+		t.Errorf("revoked document: want invalid, got %v", err)
+	}
+
+	var usage usageError
+	for _, args := range [][]string{
+		{},
+		{file},
+		{file, "--log", env.Server.URL, "--checkpoint", proof},
+		{file, "--checkpoint", proof},
+		{file, other, "--log", env.Server.URL},
+		{filepath.Join(dir, "missing.pdf"), "--log", env.Server.URL},
+		{file, "--checkpoint", keysFile, "--key", proof},
+	} {
+		if err := runVerify(args); !errors.As(err, &usage) {
+			t.Errorf("%q: want a usage error, got %v", args, err)
+		}
+	}
+}

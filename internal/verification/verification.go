@@ -1,0 +1,258 @@
+// Package verification answers whether a document is genuine: issued by
+// minwon, in the transparency log, signed by a key that is not revoked, and
+// not itself revoked. It also checks such an answer offline, against a
+// checkpoint and the public keys, without trusting the server that gave it.
+//
+// Its answers never carry personal data: only what the log holds (document
+// hash, number, service, key id, time, revocation reason) and the proof
+// that the log holds it.
+package verification
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyring"
+	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/tlog"
+)
+
+// Status is a verification verdict.
+type Status string
+
+// The verdicts of API.md.
+const (
+	Valid    Status = "valid"    // issued, logged, key and document not revoked, bytes match
+	Revoked  Status = "revoked"  // the document or its signing key was revoked
+	Unknown  Status = "unknown"  // no such document in the log
+	Mismatch Status = "mismatch" // a document by that number exists, but not these bytes
+)
+
+// Result is the answer about one document.
+type Result struct {
+	Status     Status
+	Message    string // plain words for people, no personal data
+	Number     string
+	Service    string
+	IssuedAt   time.Time
+	KeyID      string
+	SHA256     string // the logged document hash
+	LogIndex   int64
+	Revocation *Revocation
+	// Proof that entry LogIndex is in the tree of Checkpoint.
+	InclusionProof []tlog.Hash
+	TreeSize       int64
+	Checkpoint     []byte // C2SP signed note
+}
+
+// Revocation says why and when a document stopped being valid.
+type Revocation struct {
+	Reason   string
+	At       time.Time
+	LogIndex int64 // -1 when the signing key, not the document, was revoked
+}
+
+// ErrBadInput is returned for a malformed number or hash.
+var ErrBadInput = errors.New("bad verification request")
+
+type logEntries interface {
+	LogEntriesFor(ctx context.Context, number string) ([]store.LogEntry, error)
+}
+
+type prover interface {
+	Checkpoint() (size int64, root tlog.Hash, signed []byte)
+	Latest(ctx context.Context) (size int64, root tlog.Hash, signed []byte, err error)
+	InclusionProof(ctx context.Context, index, size int64) ([]tlog.Hash, error)
+}
+
+type keys interface {
+	docsig.Keys
+	Key(id string) (store.SigningKey, bool)
+}
+
+// Verifier checks documents against the log and the key inventory.
+type Verifier struct {
+	Entries logEntries
+	Log     prover
+	Keys    keys
+}
+
+var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ByNumber verifies by issuance number and, if sha256hex is not empty, the
+// document's SHA-256. Without a hash the answer says whether the number was
+// issued and is still valid, and gives the logged hash to compare.
+func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Result, error) {
+	n, err := issuance.ParseNumber(number)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	if sha256hex != "" && !hashRE.MatchString(sha256hex) {
+		return nil, fmt.Errorf("%w: sha256 must be 64 lowercase hex digits", ErrBadInput)
+	}
+	res := &Result{Number: string(n), LogIndex: -1}
+	stored, err := v.Entries.LogEntriesFor(ctx, string(n))
+	if err != nil {
+		return nil, err
+	}
+	var issued *tlog.Entry
+	for _, se := range stored {
+		e, err := tlog.ParseEntry(se.Data)
+		if err != nil {
+			return nil, fmt.Errorf("verification: log entry %d: %w", se.Index, err)
+		}
+		switch e.Kind {
+		case tlog.KindIssued:
+			issued, res.LogIndex = &e, se.Index
+		case tlog.KindRevoked:
+			res.Revocation = &Revocation{Reason: e.Reason, At: e.Time, LogIndex: se.Index}
+		}
+	}
+	if issued == nil {
+		res.Status, res.Message = Unknown, "No document with this number is in the transparency log."
+		return res, nil
+	}
+	res.Service, res.IssuedAt, res.KeyID, res.SHA256 = issued.Service, issued.Time, issued.KeyID, issued.SHA256
+	if err := v.prove(ctx, res); err != nil {
+		return nil, err
+	}
+	switch key, known := v.Keys.Key(issued.KeyID); {
+	case sha256hex != "" && sha256hex != issued.SHA256:
+		res.Status, res.Message = Mismatch, "A document with this number was issued, but these are not its contents: the file was altered or is another document."
+	case res.Revocation != nil:
+		res.Status, res.Message = Revoked, "This document was revoked and is no longer valid."
+	case !known:
+		res.Status, res.Message = Revoked, "The key that signed this document is not in the key inventory; the document is not valid."
+		res.Revocation = &Revocation{Reason: "signing key " + issued.KeyID + " is unknown", LogIndex: -1}
+	case !key.RevokedAt.IsZero():
+		res.Status, res.Message = Revoked, "The key that signed this document was revoked; the document is no longer valid."
+		res.Revocation = &Revocation{Reason: "signing key " + key.ID + " revoked: " + key.RevokeReason, At: key.RevokedAt, LogIndex: -1}
+	default:
+		res.Status, res.Message = Valid, "This document was issued by minwon, is in the transparency log and has not been revoked."
+	}
+	return res, nil
+}
+
+// prove fills in the checkpoint and the inclusion proof of the issued entry.
+func (v *Verifier) prove(ctx context.Context, res *Result) error {
+	size, _, signed := v.Log.Checkpoint()
+	if res.LogIndex >= size {
+		// Appended on another node after the checkpoint this node holds:
+		// read the newest one, which covers it.
+		var err error
+		if size, _, signed, err = v.Log.Latest(ctx); err != nil {
+			return err
+		}
+	}
+	if res.LogIndex >= size {
+		return fmt.Errorf("verification: entry %d is beyond checkpoint %d", res.LogIndex, size)
+	}
+	proof, err := v.Log.InclusionProof(ctx, res.LogIndex, size)
+	if err != nil {
+		return err
+	}
+	res.InclusionProof, res.TreeSize, res.Checkpoint = proof, size, signed
+	return nil
+}
+
+// ByPDF verifies a signed PDF: its signature trailer names the number; its
+// bytes must hash to what the log holds for that number.
+func (v *Verifier) ByPDF(ctx context.Context, pdf []byte) (*Result, error) {
+	number, ok := docsig.TrailerNumber(pdf)
+	if !ok {
+		return &Result{Status: Unknown, LogIndex: -1, Message: "This file carries no minwon signature: it is not a document minwon issued."}, nil
+	}
+	sum := sha256.Sum256(pdf)
+	res, err := v.ByNumber(ctx, number, hex.EncodeToString(sum[:]))
+	if err != nil || res.Status != Valid {
+		return res, err
+	}
+	// The hash matched the log; the signature must hold too (a revoked or
+	// unknown key was already caught by ByNumber).
+	if _, err := docsig.VerifyPDF(pdf, v.Keys); err != nil {
+		res.Status, res.Message = Mismatch, "The file's signature does not verify."
+	}
+	return res, nil
+}
+
+// Bundle is what a client needs to check a document offline: the
+// verification answer, as the API gives it.
+type Bundle struct {
+	Status         Status
+	Number         string
+	Service        string
+	IssuedAt       time.Time
+	KeyID          string
+	LogIndex       int64
+	InclusionProof []tlog.Hash
+	Checkpoint     []byte
+	Revocation     *Revocation
+}
+
+// PublicKeys is what an offline check trusts: the log's note verifier key
+// (C2SP signed-note "origin+hash+key") and the document keys by id with
+// their state.
+type PublicKeys struct {
+	LogVerifierKey string
+	Documents      map[string]DocumentKey
+}
+
+// DocumentKey is a document-signing public key and its state.
+type DocumentKey struct {
+	PublicKey ed25519.PublicKey
+	State     string // keyring.Active, Retired or Revoked
+	Reason    string
+}
+
+// PublicKey implements docsig.Keys for keys that are not revoked.
+func (k PublicKeys) PublicKey(id string) (ed25519.PublicKey, bool) {
+	d, ok := k.Documents[id]
+	if !ok || d.State == keyring.Revoked {
+		return nil, false
+	}
+	return d.PublicKey, true
+}
+
+// CheckOffline decides, without trusting whoever supplied the bundle,
+// whether pdf is a valid, logged, unrevoked document: the PDF's signature
+// verifies with a trusted, unrevoked key; the checkpoint is signed by the
+// trusted log key; the entry rebuilt from the PDF's own bytes is included in
+// that checkpoint's tree; and the bundle reports no revocation. It returns
+// nil only for a valid document.
+func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
+	sig, err := docsig.VerifyPDF(pdf, trusted)
+	if err != nil {
+		return err
+	}
+	if b.Number != sig.Number {
+		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, sig.Number)
+	}
+	if b.Status == Revoked || b.Revocation != nil {
+		reason := "revoked"
+		if b.Revocation != nil {
+			reason = "revoked: " + b.Revocation.Reason
+		}
+		return fmt.Errorf("document %s is %s", sig.Number, reason)
+	}
+	if b.Status != Valid {
+		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
+	}
+	cp, err := tlog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKey)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(pdf)
+	entry := tlog.Entry{Kind: tlog.KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
+	if err := tlog.CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
+		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
+	}
+	return nil
+}

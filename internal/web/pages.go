@@ -1,0 +1,385 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/verification"
+)
+
+// ---- home
+
+type serviceGroup struct {
+	Kind  form.Kind
+	Items []*form.Service
+}
+
+type homeView struct {
+	Query   string
+	Groups  []serviceGroup
+	Matches int
+}
+
+func matches(svc *form.Service, q string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	for _, s := range []string{svc.TitleKo, svc.Title, svc.ID} {
+		if strings.Contains(strings.ToLower(s), q) {
+			return true
+		}
+	}
+	// "등본" finds "주민등록표 등본" with or without spaces.
+	return strings.Contains(strings.ReplaceAll(svc.TitleKo, " ", ""), strings.ReplaceAll(q, " ", ""))
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > 100 {
+		q = q[:100]
+	}
+	hv := &homeView{Query: q}
+	for _, kind := range []form.Kind{form.Certificate, form.Application, form.Report, form.Lookup} {
+		g := serviceGroup{Kind: kind}
+		for _, svc := range s.Catalog.Services() {
+			if svc.Kind == kind && matches(svc, q) {
+				g.Items = append(g.Items, svc)
+			}
+		}
+		hv.Matches += len(g.Items)
+		hv.Groups = append(hv.Groups, g)
+	}
+	v := s.newView(w, r, s.optionalUser(r), "home.title")
+	v.Data = hv
+	s.render(w, r, http.StatusOK, "home", v)
+}
+
+// ---- login
+
+type loginView struct {
+	Next    string
+	Login   string
+	Notice  string // expired, needed, logged out
+	Error   string
+	Invalid bool
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"), "/documents")
+	if s.optionalUser(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	v := s.newView(w, r, nil, "login.title")
+	lv := &loginView{Next: next}
+	switch {
+	case r.URL.Query().Get("reason") == "expired":
+		lv.Notice = v.T("login.expired")
+	case r.URL.Query().Get("reason") == "logout":
+		lv.Notice = v.T("login.loggedout")
+	case r.URL.Query().Has("next"):
+		lv.Notice = v.T("login.needed")
+	}
+	v.Data = lv
+	s.render(w, r, http.StatusOK, "login", v)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if !checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "err.csrf", "/login")
+		return
+	}
+	login, password := strings.TrimSpace(r.PostFormValue("login")), r.PostFormValue("password")
+	next := localPath(r.PostFormValue("next"), "/documents")
+	fail := func(status int, key string) {
+		v := s.newView(w, r, nil, "login.title")
+		v.Data = &loginView{Next: next, Login: login, Error: v.T(key), Invalid: true}
+		s.render(w, r, status, "login", v)
+	}
+	if login == "" || password == "" || len(login) > 128 || len(password) > 1024 {
+		fail(http.StatusBadRequest, "login.missing")
+		return
+	}
+	token, expires, _, err := s.Sessions.Login(r.Context(), login, password)
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		fail(http.StatusUnauthorized, "login.bad")
+		return
+	case errors.Is(err, auth.ErrRateLimited):
+		w.Header().Set("Retry-After", "900")
+		fail(http.StatusTooManyRequests, "login.limited")
+		return
+	case err != nil:
+		s.Log.Error("login failed", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "err.internal", "/login")
+		return
+	}
+	s.setSessionCookie(w, token, int(time.Until(expires).Seconds()))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if !checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "err.csrf", "")
+		return
+	}
+	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+		if err := s.Sessions.Logout(r.Context(), c.Value); err != nil {
+			s.Log.Error("logout failed", "err", err)
+			s.errorPage(w, r, http.StatusInternalServerError, "err.internal", "")
+			return
+		}
+	}
+	s.setSessionCookie(w, "", -1)
+	http.Redirect(w, r, "/login?reason=logout", http.StatusSeeOther)
+}
+
+// ---- wallet
+
+type docRow struct {
+	*issuance.Issued
+	Service *form.Service
+	For     string // whom the document is about, in words
+	Status  string // verification status: valid, revoked, unknown, mismatch, or "" if it could not be checked
+}
+
+type walletView struct {
+	Docs  []docRow
+	Fresh string // the number just issued
+}
+
+// subjectNames maps the caller's own and related subjects to display names.
+// It is best effort: the wallet works while the registry is down.
+func (s *Server) subjectNames(r *http.Request, p auth.Principal, v *view) map[string]string {
+	names := map[string]string{}
+	prof, err := s.Profiles.Profile(r.Context(), p)
+	if err != nil {
+		return names
+	}
+	names[p.Subject] = v.T("docs.mine") + " · " + prof.Name
+	for _, rel := range prof.Relations {
+		names[rel.Subject] = rel.Name + " (" + v.T("rel."+rel.Relation) + ")"
+	}
+	return names
+}
+
+func (s *Server) row(r *http.Request, is *issuance.Issued, names map[string]string, v *view) docRow {
+	d := docRow{Issued: is, Service: s.Catalog.Service(is.Service), For: names[is.Subject]}
+	if d.For == "" {
+		d.For = v.T("docs.unknown")
+	}
+	if res, err := s.Verifier.ByNumber(r.Context(), string(is.Number), is.SHA256); err == nil {
+		d.Status = string(res.Status)
+	}
+	return d
+}
+
+func (s *Server) wallet(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	list, err := s.Issuer.List(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	v := s.newView(w, r, &p, "docs.title")
+	wv := &walletView{}
+	if len(list) > 0 {
+		names := s.subjectNames(r, p, v)
+		for _, is := range list {
+			wv.Docs = append(wv.Docs, s.row(r, is, names, v))
+		}
+	}
+	v.Data = wv
+	s.render(w, r, http.StatusOK, "wallet", v)
+}
+
+type documentView struct {
+	docRow
+	Fresh     bool
+	VerifyURL string
+}
+
+func (s *Server) document(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	is, err := s.Issuer.Get(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	v := s.newView(w, r, &p, "doc.title")
+	v.Data = &documentView{
+		docRow:    s.row(r, is, s.subjectNames(r, p, v), v),
+		Fresh:     r.URL.Query().Get("issued") == "1",
+		VerifyURL: "/verify/" + string(is.Number),
+	}
+	s.render(w, r, http.StatusOK, "document", v)
+}
+
+func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	pdf, _, err := s.Issuer.Files(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	n, _ := issuance.ParseNumber(r.PathValue("number"))
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="minwon-`+string(n)+`.pdf"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	w.Write(pdf)
+}
+
+// ---- request
+
+type requestView struct {
+	Service  *form.Service
+	Choices  []access.Choice
+	RRNBack  bool   // the service may show RRN back digits on one's own document
+	Key      string // idempotency key: a double submit issues once
+	Agencies []string
+}
+
+func newKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "web-" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) requestForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	svc := s.Catalog.Service(r.PathValue("service"))
+	if svc == nil {
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
+		return
+	}
+	rv := &requestView{Service: svc, Key: newKey()}
+	for _, n := range svc.Needs() {
+		if len(rv.Agencies) == 0 || rv.Agencies[len(rv.Agencies)-1] != n.Agency {
+			rv.Agencies = append(rv.Agencies, n.Agency)
+		}
+	}
+	if svc.Kind == form.Certificate {
+		prof, err := s.Profiles.Profile(r.Context(), p)
+		if err != nil {
+			s.fail(w, r, err, "")
+			return
+		}
+		rv.Choices = access.Choices(p, prof, svc)
+		rv.RRNBack = len(rv.Choices) > 0 && rv.Choices[0].Self && svc.OffersRRNBack(true)
+	}
+	v := s.newView(w, r, &p, "")
+	v.Title = v.Tf("req.title", v.Pick(svc.TitleKo, svc.Title))
+	v.Data = rv
+	s.render(w, r, http.StatusOK, "request", v)
+}
+
+func (s *Server) request(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	svcID := r.PathValue("service")
+	back := "/request/" + url.PathEscape(svcID)
+	subject := r.PostFormValue("subject")
+	if subject == p.Subject {
+		subject = ""
+	}
+	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
+		Principal: p, Service: svcID, Subject: subject,
+		ShowRRNBack:    r.PostFormValue("show_rrn_back") == "1",
+		IdempotencyKey: r.PostFormValue("key"),
+	})
+	if err != nil {
+		if errors.Is(err, issuance.ErrBadRequest) && r.PostFormValue("show_rrn_back") == "1" && subject != "" {
+			s.errorPage(w, r, http.StatusBadRequest, "err.rrnback", back)
+			return
+		}
+		s.fail(w, r, err, back)
+		return
+	}
+	http.Redirect(w, r, "/documents/"+string(is.Number)+"?issued=1", http.StatusSeeOther)
+}
+
+// fail maps a domain error to its page, as the API maps it to a code: a
+// refusal says plainly that nothing was issued and why, an agency outage
+// says when to retry, an expired session goes back to the login form.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back string) {
+	var refused *issuance.RefusedError
+	var unavailable *linkage.UnavailableError
+	switch {
+	case errors.Is(err, auth.ErrNoSession):
+		s.setSessionCookie(w, "", -1)
+		next := back
+		if next == "" {
+			next = r.URL.Path
+		}
+		http.Redirect(w, r, "/login?reason=expired&next="+url.QueryEscape(next), http.StatusSeeOther)
+	case errors.As(err, &refused):
+		v := s.newView(w, r, s.optionalUser(r), "refused.title")
+		why := messages[v.Lang]["refused."+string(refused.Rule)]
+		if why == "" {
+			why = v.T("refused.other")
+		}
+		v.Data = &errorView{Status: http.StatusUnprocessableEntity, Heading: v.T("refused.title"), Message: v.T("refused.lead"), Detail: why, BackURL: back, Refused: true}
+		s.render(w, r, http.StatusUnprocessableEntity, "error", v)
+	case errors.As(err, &unavailable):
+		secs := linkage.RetryAfterSeconds(unavailable.RetryAfter)
+		n, _ := strconv.Atoi(secs)
+		w.Header().Set("Retry-After", secs)
+		v := s.newView(w, r, s.optionalUser(r), "down.title")
+		at := time.Now().Add(time.Duration(n) * time.Second).In(kst).Format("15:04:05 KST")
+		v.Data = &errorView{
+			Status: http.StatusServiceUnavailable, Heading: v.T("down.title"),
+			Message: v.Tf("down.lead", v.Agency(unavailable.Agency)),
+			Retry:   v.Tf("down.retry", n, at), BackURL: back, ShowStatus: true,
+		}
+		s.render(w, r, http.StatusServiceUnavailable, "error", v)
+	case errors.Is(err, access.ErrForbidden):
+		s.errorPage(w, r, http.StatusForbidden, "err.forbidden", back)
+	case errors.Is(err, issuance.ErrUnknownService), errors.Is(err, issuance.ErrNotFound):
+		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
+	case errors.Is(err, issuance.ErrNotCertificate):
+		s.errorPage(w, r, http.StatusBadRequest, "err.notcert", "")
+	case errors.Is(err, issuance.ErrConflict):
+		s.errorPage(w, r, http.StatusConflict, "err.conflict", back)
+	case errors.Is(err, issuance.ErrBadRequest):
+		s.errorPage(w, r, http.StatusBadRequest, "err.badrequest", back)
+	case errors.Is(err, verification.ErrBadInput):
+		s.errorPage(w, r, http.StatusBadRequest, "verify.badnumber", back)
+	case errors.Is(err, linkage.ErrNotFound):
+		s.errorPage(w, r, http.StatusNotFound, "err.norecord", back)
+	default:
+		// Errors carry no personal data by construction; log for operators.
+		s.Log.Error("page request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "err.internal", back)
+	}
+}
+
+// ---- status
+
+type statusView struct {
+	OK       bool
+	Agencies []linkage.AgencyStatus
+	Degraded []*form.Service
+	Checked  time.Time
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	sv := &statusView{OK: true, Agencies: s.Agencies.Status(), Checked: time.Now()}
+	down := map[string]bool{}
+	for _, a := range sv.Agencies {
+		if a.State != linkage.Closed {
+			down[a.Agency] = true
+			sv.OK = false
+		}
+	}
+	sv.Degraded = s.Catalog.Degraded(func(agency string) bool { return down[agency] })
+	v := s.newView(w, r, s.optionalUser(r), "status.title")
+	v.Data = sv
+	s.render(w, r, http.StatusOK, "status", v)
+}
