@@ -232,13 +232,18 @@ func runAgencies(args []string) error {
 	}
 	keys := filepath.Join(*data, "keys")
 	cfg := config.Config{
-		Database:   dbCfg,
-		Listen:     *listen,
-		PublicURL:  "http://" + *listen,
-		KeyDir:     keys,
-		LogKey:     filepath.Join(keys, logKeyFile),
-		LogOrigin:  "minwon.demo/log",
-		SessionTTL: config.Duration(30 * time.Minute),
+		Database:    dbCfg,
+		Listen:      *listen,
+		PublicURL:   "http://" + *listen,
+		KeyDir:      keys,
+		LogKey:      filepath.Join(keys, logKeyFile),
+		LogOrigin:   "minwon.demo/log",
+		SessionTTL:  config.Duration(30 * time.Minute),
+		AdminListen: "127.0.0.1:0",
+		AdminToken:  filepath.Join(keys, adminTokenFile),
+	}
+	if _, err := loadOrCreateToken(cfg.AdminToken); err != nil {
+		return err
 	}
 	if _, err := docsig.LoadOrCreateSigner(filepath.Join(keys, documentKeyFile)); err != nil {
 		return err
