@@ -191,7 +191,7 @@ func (db *DB) LogHashes(ctx context.Context, ids []int64) ([][]byte, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := db.sql.QueryContext(ctx, db.rebind(q), args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: log hashes: %w", err)
 	}
@@ -280,7 +280,7 @@ type LogEntry struct {
 
 // LogEntriesFor returns the entries about an issuance number, oldest first.
 func (db *DB) LogEntriesFor(ctx context.Context, number string) ([]LogEntry, error) {
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT idx, kind, data FROM log_entries WHERE number = ? ORDER BY idx`), number)
+	rows, err := db.query(ctx, `SELECT idx, kind, data FROM log_entries WHERE number = ? ORDER BY idx`, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: log entries: %w", err)
 	}

@@ -53,6 +53,42 @@ type Log struct {
 	size       int64
 	root       Hash
 	checkpoint []byte
+
+	hashes *hashCache
+}
+
+// hashCacheSize bounds the cache of committed Merkle hashes (about 24 MB):
+// enough for the upper levels of the tree, which every proof reads, and the
+// recent entries, whose documents are verified most.
+const hashCacheSize = 1 << 18
+
+// hashCache keeps committed Merkle hashes. A stored hash never changes once
+// committed, so proofs and tiles can skip the database for it. When full,
+// an arbitrary entry makes room.
+type hashCache struct {
+	mu sync.RWMutex
+	m  map[int64]Hash
+}
+
+func (c *hashCache) get(id int64) (Hash, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	h, ok := c.m[id]
+	return h, ok
+}
+
+func (c *hashCache) put(ids []int64, hashes func(int) Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, id := range ids {
+		if len(c.m) >= hashCacheSize {
+			for k := range c.m {
+				delete(c.m, k)
+				break
+			}
+		}
+		c.m[id] = hashes(i)
+	}
 }
 
 type appendReq struct {
@@ -108,7 +144,7 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 	l := &Log{
 		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now,
 		reqs: make(chan *appendReq, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{}),
-		followDone: make(chan struct{}),
+		followDone: make(chan struct{}), hashes: &hashCache{m: map[int64]Hash{}},
 	}
 	found, err := l.Refresh(ctx)
 	if err != nil {
@@ -408,6 +444,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	l.hashes.put(hashIDs, func(i int) Hash { return local[hashIDs[i]] })
 	l.adopt(head{size: size, root: root, cp: cp})
 	return nil
 }
@@ -425,6 +462,8 @@ func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashRea
 		for i, id := range ids {
 			if h, ok := local[id]; ok {
 				out[i] = h
+			} else if h, ok := l.hashes.get(id); ok {
+				out[i], local[id] = h, h
 			} else {
 				missing = append(missing, id)
 			}
@@ -449,6 +488,7 @@ func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashRea
 			copy(h[:], raw[i])
 			local[id] = h
 		}
+		l.hashes.put(missing, func(i int) Hash { return local[missing[i]] })
 		return out, nil
 	})
 }
