@@ -45,6 +45,7 @@ type Env struct {
 	Backend  storetest.Backend
 	Accounts []Account
 	Signer   docsig.Signer
+	KeyDir   string // the nodes' shared key directory
 }
 
 // Node is one minwon process: its own store handle (connection pool), app
@@ -109,7 +110,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Env: agencies, Backend: b}
+	env := &Env{Env: agencies, Backend: b, KeyDir: filepath.Join(dir, "keys")}
 	for i := range opt.Nodes {
 		node := &Node{DB: seedDB}
 		if i > 0 {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -259,6 +260,22 @@ func (r *Ring) RegisterLog(ctx context.Context, key ed25519.PrivateKey) (string,
 		return "", err
 	}
 	return id, nil
+}
+
+// Previous returns the retired, unrevoked keys of purpose, oldest first:
+// what still verifies what it signed while it was active.
+func (r *Ring) Previous(purpose string) []store.SigningKey {
+	r.fresh()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []store.SigningKey
+	for _, k := range r.keys {
+		if k.Purpose == purpose && State(k) == Retired {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out
 }
 
 // Rotate makes a fresh document-signing key the active one; the previous

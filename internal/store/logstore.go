@@ -324,3 +324,12 @@ func (t *Tx) HasLogEntry(ctx context.Context, number, kind string) (bool, error)
 	}
 	return n > 0, nil
 }
+
+// ReplaceCheckpointNote stores a new signature for the checkpoint of size
+// (the same tree head, signed by a rotated log key).
+func (t *Tx) ReplaceCheckpointNote(ctx context.Context, size int64, note []byte) error {
+	if _, err := t.tx.ExecContext(ctx, t.db.rebind(`UPDATE log_checkpoints SET note = ? WHERE size = ?`), note, size); err != nil {
+		return fmt.Errorf("store: replace checkpoint signature: %w", err)
+	}
+	return nil
+}

@@ -54,7 +54,8 @@ type Log struct {
 	root       Hash
 	checkpoint []byte
 
-	hashes *hashCache
+	hashes   *hashCache
+	previous []note.Verifier // retired log keys, trusted for the head only until it is signed again
 }
 
 // hashCacheSize bounds the cache of committed Merkle hashes (about 24 MB):
@@ -136,7 +137,11 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 // so whichever process holds the lock is the sequencer for that batch and
 // the log keeps one append order. All of them must use the same origin and
 // key.
-func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey) (*Log, error) {
+//
+// previous are the log's earlier (retired, not revoked) public keys: after
+// a key rotation the newest checkpoint may still be signed by one of them,
+// and Open then signs it again with key.
+func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
 	signer, verifier, err := NoteSigner(origin, key)
 	if err != nil {
 		return nil, fmt.Errorf("tlog: key: %w", err)
@@ -146,9 +151,27 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 		reqs: make(chan *appendReq, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{}),
 		followDone: make(chan struct{}), hashes: &hashCache{m: map[int64]Hash{}},
 	}
+	for _, pub := range previous {
+		vkey, err := note.NewEd25519VerifierKey(origin, pub)
+		if err != nil {
+			return nil, fmt.Errorf("tlog: previous key: %w", err)
+		}
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return nil, fmt.Errorf("tlog: previous key: %w", err)
+		}
+		l.previous = append(l.previous, v)
+	}
 	found, err := l.Refresh(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if found {
+		if _, _, cp := l.Checkpoint(); !l.signedByCurrent(cp) {
+			if err := l.resign(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if !found {
 		// An empty log: sign its first checkpoint (size 0), unless another
@@ -210,7 +233,7 @@ func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 	if known {
 		return h, nil
 	}
-	n, err := note.Open(cp, note.VerifierList(l.verifier))
+	n, err := note.Open(cp, note.VerifierList(append([]note.Verifier{l.verifier}, l.previous...)...))
 	if err != nil {
 		return head{}, fmt.Errorf("tlog: the stored checkpoint does not verify with this key (was the log key replaced, or does another node use another key?): %w", err)
 	}
@@ -261,6 +284,46 @@ func (l *Log) Latest(ctx context.Context) (size int64, root Hash, signed []byte,
 	}
 	size, root, signed = l.Checkpoint()
 	return size, root, signed, nil
+}
+
+// signedByCurrent says whether cp carries a valid signature by the log's
+// current key.
+func (l *Log) signedByCurrent(cp []byte) bool {
+	_, err := note.Open(cp, note.VerifierList(l.verifier))
+	return err == nil
+}
+
+// resign signs the newest checkpoint again with the current key, after a
+// key rotation, so clients that know only the new key can check it. The
+// older checkpoints keep their old signatures.
+func (l *Log) resign(ctx context.Context) error {
+	tx, err := l.db.BeginLog(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	size, root, cp, err := tx.LatestCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	h, err := l.checkHead(size, root, cp)
+	if err != nil {
+		return err
+	}
+	signed, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, h.size, h.root)}, l.signer)
+	if err != nil {
+		return fmt.Errorf("tlog: sign checkpoint: %w", err)
+	}
+	if err := tx.ReplaceCheckpointNote(ctx, h.size, signed); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.size, l.root, l.checkpoint = h.size, h.root, signed
+	l.mu.Unlock()
+	return nil
 }
 
 // Close stops the committer after the batch in progress.

@@ -197,11 +197,11 @@ type Bundle struct {
 	Revocation     *Revocation
 }
 
-// PublicKeys is what an offline check trusts: the log's note verifier key
-// (C2SP signed-note "origin+hash+key") and the document keys by id with
-// their state.
+// PublicKeys is what an offline check trusts: the log's note verifier keys
+// (C2SP signed-note "origin+hash+key"; the current one first, then retired
+// ones) and the document keys by id with their state.
 type PublicKeys struct {
-	LogVerifierKey string
+	LogVerifierKeys []string
 	Documents      map[string]DocumentKey
 }
 
@@ -245,7 +245,7 @@ func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
 	if b.Status != Valid {
 		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
 	}
-	cp, err := tlog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKey)
+	cp, err := tlog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
 	if err != nil {
 		return err
 	}
