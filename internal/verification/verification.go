@@ -202,7 +202,7 @@ type Bundle struct {
 // ones) and the document keys by id with their state.
 type PublicKeys struct {
 	LogVerifierKeys []string
-	Documents      map[string]DocumentKey
+	Documents       map[string]DocumentKey
 }
 
 // DocumentKey is a document-signing public key and its state.
