@@ -20,8 +20,14 @@ Usage:
         drive minwon like thousands of citizens and check every document it issues
   minwon loadtest --compare-chromium N
         rendering cost of minwon's PDF writer against HTML printed by headless Chromium
-  minwon serve --config FILE
-        production start (PostgreSQL); not available yet
+  minwon serve --config FILE [--listen ADDR] [--node NAME]
+        production start: PostgreSQL (or SQLite) and configured agencies; several
+        nodes may share one PostgreSQL database (docs/POSTGRES.md)
+  minwon keygen [--dir DIR] [--log-origin ORIGIN]
+        create the document-signing and log checkpoint keys serve needs, if absent
+  minwon agencies [--data DIR] [--people N] [--seed S] [--addr-base HOST:PORT] [--postgres DSN]
+        run the simulated agencies standalone for serve, seed their accounts into
+        minwon's database and write DIR/serve.json
   minwon verify FILE.pdf --log URL [--key KEYS.json] [--save-proof PROOF.json]
   minwon verify FILE.pdf --checkpoint PROOF.json --key KEYS.json
         check a document: its signature, its inclusion in the transparency log
@@ -46,7 +52,11 @@ func main() {
 	case "verify":
 		err = runVerify(os.Args[2:])
 	case "serve":
-		err = fmt.Errorf("serve: production start (PostgreSQL store, configured agencies) is not built yet; use 'minwon demo'")
+		err = runServe(os.Args[2:])
+	case "keygen":
+		err = runKeygen(os.Args[2:])
+	case "agencies":
+		err = runAgencies(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

@@ -83,10 +83,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.LogOrigin == "" {
 		cfg.LogOrigin = "minwon.local/log"
 	}
-	log, err := tlog.Open(ctx, cfg.DB, cfg.LogOrigin, cfg.LogKey)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.KeyDir == "" {
 		return nil, fmt.Errorf("app: KeyDir (where document-signing keys live) is required")
 	}
@@ -95,6 +91,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	logKeyID, err := ring.RegisterLog(ctx, cfg.LogKey)
+	if err != nil {
+		return nil, err
+	}
+	// After a log key rotation the newest checkpoint may still carry the
+	// previous key's signature; the log signs it again with the new one.
+	var previousLogKeys []ed25519.PublicKey
+	for _, k := range ring.Previous(keyring.Log) {
+		previousLogKeys = append(previousLogKeys, k.PublicKey)
+	}
+	log, err := tlog.Open(ctx, cfg.DB, cfg.LogOrigin, cfg.LogKey, previousLogKeys...)
 	if err != nil {
 		return nil, err
 	}

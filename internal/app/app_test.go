@@ -16,6 +16,7 @@ import (
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/population"
+	"github.com/minwon/minwon/internal/storetest"
 )
 
 type issued struct {
@@ -245,7 +246,11 @@ func TestCorporateCertificates(t *testing.T) {
 }
 
 func TestObjectsAreScopedToTheCaller(t *testing.T) {
-	env := apptest.Start(t, 400, 15)
+	storetest.Each(t, testObjectsAreScopedToTheCaller)
+}
+
+func testObjectsAreScopedToTheCaller(t *testing.T, b storetest.Backend) {
+	env := apptest.StartOpts(t, 400, 15, apptest.Options{Backend: &b})
 	w := env.World
 	f := findFamily(t, w)
 	head, spouse := &w.People[f.head], &w.People[f.spouse]
@@ -290,7 +295,11 @@ func TestObjectsAreScopedToTheCaller(t *testing.T) {
 }
 
 func TestIdempotency(t *testing.T) {
-	env := apptest.Start(t, 200, 16)
+	storetest.Each(t, testIdempotency)
+}
+
+func testIdempotency(t *testing.T, b storetest.Backend) {
+	env := apptest.StartOpts(t, 200, 16, apptest.Options{Backend: &b})
 	p := &env.World.People[env.World.Households[0].Head]
 	c := env.Login(t, env.AccountOf(t, p.Subject))
 	key := newKey()

@@ -1,16 +1,21 @@
 package app_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyfile"
+	"github.com/minwon/minwon/internal/storetest"
 	"github.com/minwon/minwon/internal/tlog"
 	"github.com/minwon/minwon/internal/verification"
 )
@@ -79,7 +84,11 @@ func checkOffline(t *testing.T, pdf []byte, ans verification.ResultJSON, keys ve
 }
 
 func TestVerifyValidTamperedUnknownUnlogged(t *testing.T) {
-	env := apptest.Start(t, 300, 21)
+	storetest.Each(t, testVerifyValidTamperedUnknownUnlogged)
+}
+
+func testVerifyValidTamperedUnknownUnlogged(t *testing.T, b storetest.Backend) {
+	env := apptest.StartOpts(t, 300, 21, apptest.Options{Backend: &b})
 	person := env.World.People[env.World.Households[0].Head]
 	c := env.Login(t, env.AccountOf(t, person.Subject))
 	anon := env.Anonymous(t)
@@ -166,7 +175,11 @@ func TestVerifyValidTamperedUnknownUnlogged(t *testing.T) {
 }
 
 func TestRevokedDocumentAndKey(t *testing.T) {
-	env := apptest.Start(t, 300, 22)
+	storetest.Each(t, testRevokedDocumentAndKey)
+}
+
+func testRevokedDocumentAndKey(t *testing.T, b storetest.Backend) {
+	env := apptest.StartOpts(t, 300, 22, apptest.Options{Backend: &b})
 	person := env.World.People[env.World.Households[1].Head]
 	c := env.Login(t, env.AccountOf(t, person.Subject))
 	anon, admin := env.Anonymous(t), env.Admin(t)
@@ -282,5 +295,54 @@ func decodeJSON(t *testing.T, body []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("decode %q: %v", body, err)
+	}
+}
+
+// TestLogKeyRotation restarts minwon with a new log checkpoint key: the
+// log signs its head again with it, publishes the old key as previous, and
+// documents (and saved proofs) from before the rotation still verify.
+func TestLogKeyRotation(t *testing.T) {
+	env := apptest.Start(t, 100, 25)
+	person := env.World.People[env.World.Households[0].Head]
+	c := env.Login(t, env.AccountOf(t, person.Subject))
+	_, pdf := issuePDF(t, c, "resident-registration-copy")
+	before := verifyPDF(t, env.Anonymous(t), pdf)
+	env.App.Close()
+
+	newKey, err := keyfile.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	defer srv.Close()
+	a, err := app.New(context.Background(), app.Config{DB: env.DB, Agencies: env.Endpoints, KeyDir: env.KeyDir, PublicURL: srv.URL, LogKey: newKey, LogOrigin: "minwon.test/log"})
+	if err != nil {
+		t.Fatalf("restart with a new log key: %v", err)
+	}
+	defer a.Close()
+	handler = a.Handler
+	anon := env.Anonymous(t).On(&apptest.Node{Server: srv})
+
+	var ks verification.KeySetJSON
+	if code := anon.Do("GET", "/api/v1/keys", nil, nil, &ks); code != http.StatusOK || len(ks.Log.Previous) != 1 {
+		t.Fatalf("keys after rotation: %d %+v", code, ks.Log)
+	}
+	newOnly := ks
+	newOnly.Log.Previous = nil
+	pkNew, _ := newOnly.PublicKeys()
+	pkAll, _ := ks.PublicKeys()
+	after := verifyPDF(t, anon, pdf)
+	if after.Status != verification.Valid {
+		t.Fatalf("after rotation: %s", after.Status)
+	}
+	if err := checkOffline(t, pdf, after, pkNew); err != nil {
+		t.Fatalf("new answer with the new key: %v", err)
+	}
+	if err := checkOffline(t, pdf, before, pkNew); err == nil {
+		t.Fatal("a checkpoint of the old key verified with the new key alone")
+	}
+	if err := checkOffline(t, pdf, before, pkAll); err != nil {
+		t.Fatalf("a proof saved before the rotation, with the published previous key: %v", err)
 	}
 }

@@ -1,5 +1,6 @@
-// Package apptest runs a whole minwon for end-to-end tests: a seeded SQLite
-// store, the simulated agencies and the app's HTTP handler on loopback,
+// Package apptest runs a whole minwon for end-to-end tests: a seeded store
+// (SQLite, or any storetest backend), the simulated agencies and the app's
+// HTTP handler on loopback — one app node or several sharing the database —
 // with a small client for the JSON API.
 package apptest
 
@@ -8,6 +9,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/minwon/minwon/internal/agencytest"
 	"github.com/minwon/minwon/internal/app"
@@ -24,6 +27,7 @@ import (
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/storetest"
 )
 
 // Account is one row of demo-accounts.csv.
@@ -31,58 +35,112 @@ type Account struct {
 	Login, Password, Subject, Name, BirthDate, Kind string
 }
 
-// Env is a running minwon.
+// Env is a running minwon. App, DB and Server are its first node's.
 type Env struct {
 	*agencytest.Env
 	App      *app.App
 	DB       *store.DB
 	Server   *httptest.Server
+	Nodes    []*Node // every app node; Nodes[0] is App, DB, Server
+	Backend  storetest.Backend
 	Accounts []Account
 	Signer   docsig.Signer
+	KeyDir   string // the nodes' shared key directory
 }
 
-// Start seeds n people from seed and serves minwon until t ends. The
-// agencies' circuit breakers never open (tests inject faults at will).
+// Node is one minwon process: its own store handle (connection pool), app
+// and HTTP server, sharing the database, keys and agencies with the others.
+type Node struct {
+	App    *app.App
+	DB     *store.DB
+	Server *httptest.Server
+	// Application is the node's PostgreSQL application_name ("" on SQLite),
+	// to find its sessions on the server.
+	Application string
+}
+
+// Options choose the database, how many app nodes share it, and linkage.
+type Options struct {
+	Backend *storetest.Backend // nil: a fresh SQLite database
+	Nodes   int                // app nodes on the one database; default 1
+	// Linkage tunes every node's linkage client; nil means breakers that
+	// never open (tests inject faults at will).
+	Linkage *linkage.Options
+}
+
+// Start seeds n people from seed and serves minwon, on a fresh SQLite
+// database, until t ends. The agencies' circuit breakers never open (tests
+// inject faults at will).
 func Start(t testing.TB, n int, seed int64) *Env {
 	t.Helper()
-	return StartWith(t, n, seed, linkage.Options{BreakerThreshold: 1 << 20})
+	return StartOpts(t, n, seed, Options{})
 }
 
 // StartWith is Start with the linkage options opt, e.g. breakers that open.
 func StartWith(t testing.TB, n int, seed int64, opt linkage.Options) *Env {
 	t.Helper()
+	return StartOpts(t, n, seed, Options{Linkage: &opt})
+}
+
+// StartOpts is Start with a chosen backend, number of app nodes and
+// linkage options.
+func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "minwon.db"))
-	if err != nil {
-		t.Fatal(err)
+	var b storetest.Backend
+	if opt.Backend != nil {
+		b = *opt.Backend
+	} else {
+		b = storetest.SQLite(t)
 	}
-	t.Cleanup(func() { db.Close() })
-	world, _, err := demo.Seed(ctx, db, dir, population.Config{People: n, Seed: seed}, io.Discard)
+	if opt.Nodes < 1 {
+		opt.Nodes = 1
+	}
+	if opt.Linkage == nil {
+		opt.Linkage = &linkage.Options{BreakerThreshold: 1 << 20}
+	}
+	seedDB := b.Open(t)
+	world, _, err := demo.Seed(ctx, seedDB, dir, population.Config{People: n, Seed: seed}, io.Discard)
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	agencies := agencytest.StartWorld(t, world)
-	env := &Env{Env: agencies, DB: db}
-	// The handler needs its public URL before the server exists.
-	var handler http.Handler
-	env.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(env.Server.Close)
 	logKey, err := keyfile.LoadOrCreate(filepath.Join(dir, "keys", "log.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, app.Config{
-		DB: db, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: env.Server.URL,
-		LogKey: logKey, LogOrigin: "minwon.test/log",
-		LinkageOptions: opt,
-	})
-	if err != nil {
-		t.Fatal(err)
+	env := &Env{Env: agencies, Backend: b, KeyDir: filepath.Join(dir, "keys")}
+	for i := range opt.Nodes {
+		node := &Node{DB: seedDB}
+		if i > 0 {
+			nb := b
+			if b.Name == "postgres" {
+				node.Application = fmt.Sprintf("minwon-test-node-%d", i)
+				nb = b.WithApplicationName(node.Application)
+			}
+			node.DB = nb.Open(t)
+		}
+		// The handler needs its public URL before the server exists.
+		var handler http.Handler
+		node.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+		t.Cleanup(node.Server.Close)
+		// Every node reads the one key directory, as nodes sharing a
+		// key volume would.
+		a, err := app.New(ctx, app.Config{
+			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: node.Server.URL,
+			LogKey: logKey, LogOrigin: "minwon.test/log",
+			LinkageOptions: *opt.Linkage,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(a.Close)
+		node.App, handler = a, a.Handler
+		env.Nodes = append(env.Nodes, node)
 	}
-	t.Cleanup(a.Close)
-	env.App, handler = a, a.Handler
-	env.Signer = a.Keys.Signer()
+	env.App, env.DB, env.Server = env.Nodes[0].App, env.Nodes[0].DB, env.Nodes[0].Server
+	env.Signer = env.App.Keys.Signer()
 	env.Accounts = readAccounts(t, filepath.Join(dir, demo.AccountsFile))
 	return env
 }
@@ -117,6 +175,14 @@ func (e *Env) AccountOf(t testing.TB, subject string) Account {
 	return Account{}
 }
 
+// httpClient keeps enough idle connections per node for concurrent
+// tests and benchmarks (http.DefaultClient keeps 2, and churns the rest).
+var httpClient = &http.Client{Transport: &http.Transport{
+	MaxIdleConns:        256,
+	MaxIdleConnsPerHost: 64,
+	IdleConnTimeout:     30 * time.Second,
+}}
+
 // Client calls the API with one session.
 type Client struct {
 	t     testing.TB
@@ -137,10 +203,16 @@ func (e *Env) Admin(t testing.TB) *Client {
 	return &Client{t: t, base: srv.URL, Token: token}
 }
 
-// Login logs the account in.
+// Login logs the account in on the first node.
 func (e *Env) Login(t testing.TB, a Account) *Client {
 	t.Helper()
-	c := &Client{t: t, base: e.Server.URL}
+	return e.LoginOn(t, e.Nodes[0], a)
+}
+
+// LoginOn logs the account in on node.
+func (e *Env) LoginOn(t testing.TB, node *Node, a Account) *Client {
+	t.Helper()
+	c := &Client{t: t, base: node.Server.URL}
 	var out struct {
 		Token string `json:"token"`
 	}
@@ -164,25 +236,51 @@ func (c *Client) Do(method, path string, body any, header map[string]string, out
 	return resp.StatusCode
 }
 
+// On returns a client with the same session that calls node instead.
+func (c *Client) On(node *Node) *Client {
+	c2 := *c
+	c2.base = node.Server.URL
+	return &c2
+}
+
 // Raw sends a request and returns the response and its body.
 func (c *Client) Raw(method, path string, body any, header map[string]string) (*http.Response, []byte) {
 	c.t.Helper()
-	if body == nil {
-		return c.Send(method, path, "", nil, header)
-	}
-	b, err := json.Marshal(body)
+	resp, data, err := c.Try(method, path, body, header)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return c.Send(method, path, "application/json", b, header)
+	return resp, data
+}
+
+// Try sends a JSON request and returns the response and its body, or the
+// error; unlike Raw and Do it may be called from any goroutine.
+func (c *Client) Try(method, path string, body any, header map[string]string) (*http.Response, []byte, error) {
+	if body == nil {
+		return c.TrySend(method, path, "", nil, header)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.TrySend(method, path, "application/json", b, header)
 }
 
 // Send sends body as contentType and returns the response and its body.
 func (c *Client) Send(method, path, contentType string, body []byte, header map[string]string) (*http.Response, []byte) {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	resp, data, err := c.TrySend(method, path, contentType, body, header)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	return resp, data
+}
+
+// TrySend is Send returning the error; it may be called from any goroutine.
+func (c *Client) TrySend(method, path, contentType string, body []byte, header map[string]string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -193,16 +291,16 @@ func (c *Client) Send(method, path, contentType string, body []byte, header map[
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.t.Fatal(err)
+		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	return resp, data
+	return resp, data, nil
 }
 
 // PDFText extracts a PDF's text with poppler's pdftotext, the way a reader

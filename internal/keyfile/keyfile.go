@@ -28,6 +28,19 @@ func LoadOrCreate(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyfile: read %s: %w", path, err)
 	}
+	return parse(path, raw)
+}
+
+// Load reads the key at path; a missing file is an error, never a new key.
+func Load(path string) (ed25519.PrivateKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keyfile: read %s: %w", path, err)
+	}
+	return parse(path, raw)
+}
+
+func parse(path string, raw []byte) (ed25519.PrivateKey, error) {
 	seed, err := hex.DecodeString(strings.TrimSpace(string(raw)))
 	if err != nil || len(seed) != ed25519.SeedSize {
 		return nil, fmt.Errorf("keyfile: %s is not a hex Ed25519 seed", path)

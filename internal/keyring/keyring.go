@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -88,7 +89,7 @@ func Open(ctx context.Context, db inventory, dir string) (*Ring, error) {
 		var key ed25519.PrivateKey
 		legacy := filepath.Join(dir, legacyDocumentKey)
 		if _, err := os.Stat(legacy); err == nil {
-			if key, err = keyfile.LoadOrCreate(legacy); err != nil {
+			if key, err = keyfile.Load(legacy); err != nil {
 				return nil, err
 			}
 			if err := keyfile.Save(r.path(docsig.KeyID(key.Public().(ed25519.PublicKey))), key); err != nil && !errors.Is(err, os.ErrExist) {
@@ -158,9 +159,11 @@ func (r *Ring) load(ctx context.Context) error {
 	if !ok || id == r.signer.KeyID {
 		return nil
 	}
-	key, err := keyfile.LoadOrCreate(r.path(id))
+	// Load only: a node without the file must not invent a key under
+	// that id. Every node signing documents shares the key directory.
+	key, err := keyfile.Load(r.path(id))
 	if err != nil {
-		return fmt.Errorf("keyring: active document key %s: %w", id, err)
+		return fmt.Errorf("keyring: active document key %s (is the key directory shared by every node?): %w", id, err)
 	}
 	if docsig.KeyID(key.Public().(ed25519.PublicKey)) != id {
 		return fmt.Errorf("keyring: key file %s does not hold key %s", r.path(id), id)
@@ -257,6 +260,22 @@ func (r *Ring) RegisterLog(ctx context.Context, key ed25519.PrivateKey) (string,
 		return "", err
 	}
 	return id, nil
+}
+
+// Previous returns the retired, unrevoked keys of purpose, oldest first:
+// what still verifies what it signed while it was active.
+func (r *Ring) Previous(purpose string) []store.SigningKey {
+	r.fresh()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []store.SigningKey
+	for _, k := range r.keys {
+		if k.Purpose == purpose && State(k) == Retired {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out
 }
 
 // Rotate makes a fresh document-signing key the active one; the previous

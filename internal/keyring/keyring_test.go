@@ -183,3 +183,17 @@ func TestCheckReason(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeWithoutTheKeyFileFailsInsteadOfInventing(t *testing.T) {
+	ctx := context.Background()
+	a, db, _ := open(t)
+	elsewhere := t.TempDir()
+	if _, err := Open(ctx, db, elsewhere); err == nil {
+		t.Fatal("a node without the active key's file opened")
+	}
+	entries, _ := filepath.Glob(filepath.Join(elsewhere, "*.key"))
+	if len(entries) != 0 {
+		t.Fatalf("a key file was invented: %v", entries)
+	}
+	_ = a
+}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrDuplicate is returned when an insert collides with a unique key: the
@@ -42,8 +44,11 @@ func (db *DB) InsertIssuance(ctx context.Context, is Issuance) error {
 }
 
 func isUniqueViolation(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "duplicate key value")
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (Issuance, error) {
@@ -65,7 +70,7 @@ func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (Issuance
 
 // IssuanceByIdempotencyKey returns the issuance a requester made with key.
 func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (Issuance, error) {
-	row := db.sql.QueryRowContext(ctx, db.rebind(`SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? AND idempotency_key = ?`), login, key)
+	row := db.queryRow(ctx, `SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? AND idempotency_key = ?`, login, key)
 	return scanIssuance(row, false)
 }
 
@@ -77,7 +82,7 @@ func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject stri
 	if withBlobs {
 		cols += ", pdf, data_json"
 	}
-	row := db.sql.QueryRowContext(ctx, db.rebind(`SELECT `+cols+` FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`), number, login, subject)
+	row := db.queryRow(ctx, `SELECT `+cols+` FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`, number, login, subject)
 	return scanIssuance(row, withBlobs)
 }
 

@@ -26,6 +26,46 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	return &Tx{db: db, tx: tx}, nil
 }
 
+// BeginLog starts a write transaction that holds the transparency log's
+// append lock until it ends, so that whoever holds it is the log's one
+// sequencer, even with several minwon processes on one database. On
+// PostgreSQL it is a transaction-level advisory lock: it is released at
+// commit or rollback, and by the server when the holder's connection dies,
+// so another node takes over. On SQLite it is the database write lock every
+// transaction takes at BEGIN.
+//
+// Read the log's head with Tx.LatestCheckpoint after BeginLog returns: only
+// then is it the head this transaction appends to.
+func (db *DB) BeginLog(ctx context.Context) (*Tx, error) {
+	tx, err := db.beginLocked(ctx, lockClassLog)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin log append: %w", err)
+	}
+	return &Tx{db: db, tx: tx}, nil
+}
+
+// LogSequencer reports which database session holds the log's append lock
+// now: its server process id and application_name. It returns ErrNotFound
+// when nobody appends at this moment, and on SQLite, which has no sessions
+// to name.
+func (db *DB) LogSequencer(ctx context.Context) (pid int, application string, err error) {
+	if db.dialect != postgres {
+		return 0, "", ErrNotFound
+	}
+	err = db.sql.QueryRowContext(ctx, fmt.Sprintf(`
+		SELECT l.pid, coalesce(a.application_name, '')
+		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		  AND l.classid = %d AND l.objid = hashtext(coalesce(current_schema(), ''))::oid AND l.objsubid = 2`, lockClassLog)).Scan(&pid, &application)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", ErrNotFound
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("store: log sequencer: %w", err)
+	}
+	return pid, application, nil
+}
+
 // Commit commits the transaction.
 func (t *Tx) Commit() error {
 	if err := t.tx.Commit(); err != nil {
@@ -93,6 +133,46 @@ func (t *Tx) InsertLogEntry(ctx context.Context, idx int64, number, kind string,
 	return nil
 }
 
+// LogRow is one log entry to store.
+type LogRow struct {
+	Index  int64
+	Number string
+	Kind   string
+	Data   []byte
+}
+
+// insertChunk bounds the rows of one multi-row INSERT (SQLite allows
+// 32766 parameters; PostgreSQL 65535).
+const insertChunk = 500
+
+// InsertLogEntries stores log entries and the Merkle hashes they add, with
+// a few multi-row INSERTs rather than one round trip per row.
+func (t *Tx) InsertLogEntries(ctx context.Context, rows []LogRow, hashIDs []int64, hashes [][]byte) error {
+	for start := 0; start < len(rows); start += insertChunk {
+		chunk := rows[start:min(start+insertChunk, len(rows))]
+		args := make([]any, 0, 4*len(chunk))
+		for _, r := range chunk {
+			args = append(args, r.Index, r.Number, r.Kind, r.Data)
+		}
+		q := `INSERT INTO log_entries (idx, number, kind, data) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, len(chunk)-1)
+		if _, err := t.tx.ExecContext(ctx, t.db.rebind(q), args...); err != nil {
+			return fmt.Errorf("store: insert log entries: %w", err)
+		}
+	}
+	for start := 0; start < len(hashIDs); start += insertChunk {
+		end := min(start+insertChunk, len(hashIDs))
+		args := make([]any, 0, 2*(end-start))
+		for i := start; i < end; i++ {
+			args = append(args, hashIDs[i], hashes[i])
+		}
+		q := `INSERT INTO log_hashes (id, hash) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, end-start-1)
+		if _, err := t.tx.ExecContext(ctx, t.db.rebind(q), args...); err != nil {
+			return fmt.Errorf("store: insert log hashes: %w", err)
+		}
+	}
+	return nil
+}
+
 // InsertCheckpoint stores a signed checkpoint.
 func (t *Tx) InsertCheckpoint(ctx context.Context, size int64, root, note []byte, at time.Time) error {
 	if _, err := t.tx.ExecContext(ctx, t.db.rebind(`INSERT INTO log_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`), size, root, note, at.UnixMilli()); err != nil {
@@ -111,7 +191,7 @@ func (db *DB) LogHashes(ctx context.Context, ids []int64) ([][]byte, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := db.sql.QueryContext(ctx, db.rebind(q), args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: log hashes: %w", err)
 	}
@@ -142,7 +222,22 @@ func (db *DB) LogHashes(ctx context.Context, ids []int64) ([][]byte, error) {
 // LatestCheckpoint returns the newest checkpoint, or ErrNotFound for an
 // empty log.
 func (db *DB) LatestCheckpoint(ctx context.Context) (size int64, root, note []byte, err error) {
-	err = db.sql.QueryRowContext(ctx, `SELECT size, root, note FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &root, &note)
+	return latestCheckpoint(ctx, db.sql)
+}
+
+// LatestCheckpoint returns the newest checkpoint as this transaction sees
+// it. After BeginLog it is the head no other writer can move until this
+// transaction ends.
+func (t *Tx) LatestCheckpoint(ctx context.Context) (size int64, root, note []byte, err error) {
+	return latestCheckpoint(ctx, t.tx)
+}
+
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func latestCheckpoint(ctx context.Context, q rowQuerier) (size int64, root, note []byte, err error) {
+	err = q.QueryRowContext(ctx, `SELECT size, root, note FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &root, &note)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil, ErrNotFound
 	}
@@ -185,7 +280,7 @@ type LogEntry struct {
 
 // LogEntriesFor returns the entries about an issuance number, oldest first.
 func (db *DB) LogEntriesFor(ctx context.Context, number string) ([]LogEntry, error) {
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT idx, kind, data FROM log_entries WHERE number = ? ORDER BY idx`), number)
+	rows, err := db.query(ctx, `SELECT idx, kind, data FROM log_entries WHERE number = ? ORDER BY idx`, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: log entries: %w", err)
 	}
@@ -228,4 +323,13 @@ func (t *Tx) HasLogEntry(ctx context.Context, number, kind string) (bool, error)
 		return false, fmt.Errorf("store: look up log entry: %w", err)
 	}
 	return n > 0, nil
+}
+
+// ReplaceCheckpointNote stores a new signature for the checkpoint of size
+// (the same tree head, signed by a rotated log key).
+func (t *Tx) ReplaceCheckpointNote(ctx context.Context, size int64, note []byte) error {
+	if _, err := t.tx.ExecContext(ctx, t.db.rebind(`UPDATE log_checkpoints SET note = ? WHERE size = ?`), note, size); err != nil {
+		return fmt.Errorf("store: replace checkpoint signature: %w", err)
+	}
+	return nil
 }

@@ -33,10 +33,10 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 func (db *DB) ActiveSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	s := Session{TokenHash: tokenHash}
 	var created, expires int64
-	err := db.sql.QueryRowContext(ctx, db.rebind(`
+	err := db.queryRow(ctx, `
 		SELECT s.login, a.subject, a.kind, s.created_at, s.expires_at
 		FROM sessions s JOIN accounts a ON a.login = s.login
-		WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ?`),
+		WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ?`,
 		tokenHash, now.UnixMilli()).Scan(&s.Login, &s.Subject, &s.Kind, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNotFound

@@ -3,8 +3,10 @@
 // next to the code that runs it, with migrations as numbered files embedded
 // in the binary.
 //
-// The default backend is embedded SQLite (pure Go, no cgo); the SQL is kept
-// to what PostgreSQL also runs, with "?" placeholders rebound per dialect.
+// Two backends run the same SQL and the same migrations: embedded SQLite
+// (pure Go, no cgo; the default for demos and single-machine installs) and
+// PostgreSQL through pgx (for several app nodes sharing one database). The
+// SQL is kept to what both run, with "?" placeholders rebound per dialect.
 // Package store never holds agency source records and never logs values.
 package store
 
@@ -20,9 +22,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
@@ -36,13 +41,158 @@ type DB struct {
 	sql     *sql.DB
 	dialect dialect
 	now     func() time.Time
+
+	stmtMu sync.RWMutex
+	stmts  map[string]*sql.Stmt // hot queries, prepared once (parsing was a third of a verification)
+}
+
+// maxStmts bounds the prepared-statement cache (queries with IN lists of
+// varying length each take a slot).
+const maxStmts = 256
+
+// prepared returns the prepared statement for q ("?" placeholders), or nil
+// if it cannot be prepared or the cache is full; callers then run q directly.
+func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
+	db.stmtMu.RLock()
+	st, ok := db.stmts[q]
+	db.stmtMu.RUnlock()
+	if ok {
+		return st
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[q]; ok {
+		return st
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	if len(db.stmts) >= maxStmts {
+		return nil
+	}
+	st, err := db.sql.PrepareContext(ctx, db.rebind(q))
+	if err != nil {
+		return nil
+	}
+	db.stmts[q] = st
+	return st
+}
+
+// query runs a hot query through its prepared statement.
+func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.prepared(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.sql.QueryContext(ctx, db.rebind(q), args...)
+}
+
+// queryRow runs a hot one-row query through its prepared statement.
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.sql.QueryRowContext(ctx, db.rebind(q), args...)
 }
 
 type dialect int
 
 const (
 	sqlite dialect = iota + 1
+	postgres
 )
+
+// Backend names the database behind db: "sqlite" or "postgres".
+func (db *DB) Backend() string {
+	if db.dialect == postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Open opens the database a DSN names: a postgres:// or postgresql:// URL
+// opens PostgreSQL, anything else is the path of a SQLite file.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgresDSN(dsn) {
+		return OpenPostgres(ctx, dsn, PostgresOptions{})
+	}
+	return OpenSQLite(ctx, dsn)
+}
+
+// IsPostgresDSN reports whether dsn is a PostgreSQL URL.
+func IsPostgresDSN(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// PostgresOptions tune the connection pool; zero values take the defaults.
+type PostgresOptions struct {
+	MaxConns int // open connections at most; default 16
+	// ApplicationName names this process to the server (pg_stat_activity,
+	// LogSequencer); default: the DSN's application_name, if any.
+	ApplicationName string
+	// IdleInTransactionTimeout has the server end a session of this process
+	// that sits idle inside a transaction that long: a frozen or cut-off
+	// node then releases the log lock it holds, and another node takes
+	// over. minwon's transactions never wait on the client for long.
+	// Default 10s, unless the DSN sets idle_in_transaction_session_timeout;
+	// negative: leave the server's setting.
+	IdleInTransactionTimeout time.Duration
+}
+
+// OpenPostgres connects to PostgreSQL (a pgx DSN: URL or key=value form)
+// and brings the schema up to date. Several minwon processes may open the
+// same database at once: migrations and log appends take advisory locks
+// (see lockMigrate and BeginLog), so they never run twice or interleave.
+//
+// The tables live in the DSN's search_path (its first schema), so one
+// database can hold several independent minwons, e.g. one per test.
+func OpenPostgres(ctx context.Context, dsn string, opt PostgresOptions) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the DSN, password included.
+		return nil, errors.New("store: the PostgreSQL DSN does not parse (expected postgres://user@host:5432/db?sslmode=... or key=value pairs)")
+	}
+	if opt.ApplicationName != "" {
+		cfg.RuntimeParams["application_name"] = opt.ApplicationName
+	}
+	if _, set := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !set && opt.IdleInTransactionTimeout >= 0 {
+		if opt.IdleInTransactionTimeout == 0 {
+			opt.IdleInTransactionTimeout = 10 * time.Second
+		}
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opt.IdleInTransactionTimeout.Milliseconds(), 10)
+	}
+	sdb := stdlib.OpenDB(*cfg)
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = 16
+	}
+	sdb.SetMaxOpenConns(opt.MaxConns)
+	sdb.SetMaxIdleConns(opt.MaxConns)
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	db := &DB{sql: sdb, dialect: postgres, now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Advisory lock keys (PostgreSQL). Each lock is the pair (class, hash of the
+// current schema): minwons in different schemas of one database do not
+// contend, and a session's locks go with its connection, so a node that
+// dies releases what it held.
+const (
+	lockClassMigrate = 0x6d770001 // "mw" 1: schema migrations
+	lockClassLog     = 0x6d770002 // "mw" 2: the transparency log's sequencer
+)
+
+// advisoryXactLock returns the statement that takes the transaction-level
+// advisory lock of class in the current schema.
+func advisoryXactLock(class int) string {
+	return fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(coalesce(current_schema(), '')))", class)
+}
 
 // OpenSQLite opens (creating if needed) the SQLite database at path and
 // brings its schema up to date.
@@ -89,8 +239,36 @@ func (db *DB) rebind(q string) string {
 	return b.String()
 }
 
+// beginLocked starts a transaction that, on PostgreSQL, first takes the
+// advisory lock of class; it is held until commit or rollback. On SQLite
+// every transaction already holds the database's write lock from BEGIN.
+func (db *DB) beginLocked(ctx context.Context, class int) (*sql.Tx, error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if db.dialect == postgres {
+		if _, err := tx.ExecContext(ctx, advisoryXactLock(class)); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+	}
+	return tx, nil
+}
+
+// migrate applies the embedded migrations not yet recorded, each in its own
+// transaction under the migration lock: nodes starting together apply each
+// migration exactly once.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	tx, err := db.beginLocked(ctx, lockClassMigrate)
+	if err != nil {
+		return fmt.Errorf("store: begin schema_migrations: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -117,7 +295,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 func (db *DB) apply(ctx context.Context, version int, name, body string) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.beginLocked(ctx, lockClassMigrate)
 	if err != nil {
 		return fmt.Errorf("store: begin migration %s: %w", name, err)
 	}
@@ -222,7 +400,7 @@ func (db *DB) Seed(ctx context.Context, meta map[string]string, accounts []Accou
 // Account returns the account with that login.
 func (db *DB) Account(ctx context.Context, login string) (Account, error) {
 	a := Account{Login: login}
-	err := db.sql.QueryRowContext(ctx, db.rebind(`SELECT password_hash, subject, kind FROM accounts WHERE login = ?`), login).Scan(&a.PasswordHash, &a.Subject, &a.Kind)
+	err := db.queryRow(ctx, `SELECT password_hash, subject, kind FROM accounts WHERE login = ?`, login).Scan(&a.PasswordHash, &a.Subject, &a.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, ErrNotFound
 	}

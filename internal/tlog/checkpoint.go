@@ -1,22 +1,33 @@
 package tlog
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/mod/sumdb/note"
 )
 
-// OpenCheckpoint verifies a signed checkpoint with a note verifier key
-// ("origin+hash+key", as VerifierKey returns) and parses it. The origin is
-// the key's name.
-func OpenCheckpoint(signed []byte, verifierKey string) (Checkpoint, error) {
-	v, err := note.NewVerifier(verifierKey)
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("tlog: log key: %w", err)
+// OpenCheckpoint verifies a signed checkpoint with any of the trusted note
+// verifier keys ("origin+hash+key", as VerifierKey returns; all for one
+// origin, e.g. the current log key and retired ones) and parses it.
+func OpenCheckpoint(signed []byte, verifierKeys ...string) (Checkpoint, error) {
+	if len(verifierKeys) == 0 {
+		return Checkpoint{}, errors.New("tlog: no trusted log key")
 	}
-	n, err := note.Open(signed, note.VerifierList(v))
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("tlog: checkpoint is not signed by the trusted log key: %w", err)
+	var vs []note.Verifier
+	for _, k := range verifierKeys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return Checkpoint{}, fmt.Errorf("tlog: log key: %w", err)
+		}
+		if len(vs) > 0 && v.Name() != vs[0].Name() {
+			return Checkpoint{}, fmt.Errorf("tlog: the trusted log keys name different logs (%q, %q)", vs[0].Name(), v.Name())
+		}
+		vs = append(vs, v)
 	}
-	return ParseCheckpoint(n.Text, v.Name())
+	n, err := note.Open(signed, note.VerifierList(vs...))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("tlog: checkpoint is not signed by a trusted log key: %w", err)
+	}
+	return ParseCheckpoint(n.Text, vs[0].Name())
 }

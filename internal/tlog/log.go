@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,14 +44,52 @@ type Log struct {
 	verifier note.Verifier
 	now      func() time.Time
 
-	reqs chan *appendReq
-	stop chan struct{}
-	done chan struct{}
+	reqs       chan *appendReq
+	stop       chan struct{}
+	done       chan struct{} // the committer ended
+	followDone chan struct{} // the follower ended
 
 	mu         sync.RWMutex
 	size       int64
 	root       Hash
 	checkpoint []byte
+
+	hashes   *hashCache
+	previous []note.Verifier // retired log keys, trusted for the head only until it is signed again
+}
+
+// hashCacheSize bounds the cache of committed Merkle hashes (about 24 MB):
+// enough for the upper levels of the tree, which every proof reads, and the
+// recent entries, whose documents are verified most.
+const hashCacheSize = 1 << 18
+
+// hashCache keeps committed Merkle hashes. A stored hash never changes once
+// committed, so proofs and tiles can skip the database for it. When full,
+// an arbitrary entry makes room.
+type hashCache struct {
+	mu sync.RWMutex
+	m  map[int64]Hash
+}
+
+func (c *hashCache) get(id int64) (Hash, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	h, ok := c.m[id]
+	return h, ok
+}
+
+func (c *hashCache) put(ids []int64, hashes func(int) Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, id := range ids {
+		if len(c.m) >= hashCacheSize {
+			for k := range c.m {
+				delete(c.m, k)
+				break
+			}
+		}
+		c.m[id] = hashes(i)
+	}
 }
 
 type appendReq struct {
@@ -91,7 +130,18 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 
 // Open loads the log from db and starts its committer. origin names the log
 // in its checkpoints (e.g. "minwon.example/log").
-func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey) (*Log, error) {
+//
+// Several Logs, in one process or in several minwon processes, may share one
+// database: each batch is appended under the database's log lock
+// (store.BeginLog) after re-reading the log's head inside that transaction,
+// so whichever process holds the lock is the sequencer for that batch and
+// the log keeps one append order. All of them must use the same origin and
+// key.
+//
+// previous are the log's earlier (retired, not revoked) public keys: after
+// a key rotation the newest checkpoint may still be signed by one of them,
+// and Open then signs it again with key.
+func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
 	signer, verifier, err := NoteSigner(origin, key)
 	if err != nil {
 		return nil, fmt.Errorf("tlog: key: %w", err)
@@ -99,31 +149,181 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 	l := &Log{
 		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now,
 		reqs: make(chan *appendReq, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{}),
+		followDone: make(chan struct{}), hashes: &hashCache{m: map[int64]Hash{}},
 	}
-	size, root, cp, err := db.LatestCheckpoint(ctx)
-	switch {
-	case err == nil:
-		if len(root) != tlog.HashSize {
-			return nil, fmt.Errorf("tlog: stored root has %d bytes", len(root))
-		}
-		n, err := note.Open(cp, note.VerifierList(verifier))
+	for _, pub := range previous {
+		vkey, err := note.NewEd25519VerifierKey(origin, pub)
 		if err != nil {
-			return nil, fmt.Errorf("tlog: the stored checkpoint does not verify with this key (was the log key replaced?): %w", err)
+			return nil, fmt.Errorf("tlog: previous key: %w", err)
 		}
-		if _, err := ParseCheckpoint(n.Text, origin); err != nil {
-			return nil, err
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return nil, fmt.Errorf("tlog: previous key: %w", err)
 		}
-		l.size, l.checkpoint = size, cp
-		copy(l.root[:], root)
-	case errors.Is(err, store.ErrNotFound):
+		l.previous = append(l.previous, v)
+	}
+	found, err := l.Refresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if _, _, cp := l.Checkpoint(); !l.signedByCurrent(cp) {
+			if err := l.resign(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !found {
+		// An empty log: sign its first checkpoint (size 0), unless another
+		// process does so first.
 		if err := l.commit(ctx, nil); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, err
 	}
 	go l.run()
+	go l.follow()
 	return l, nil
+}
+
+// followEvery is how often a Log re-reads the log's head, so Checkpoint on
+// a node that appends nothing (or little) is at most about that stale.
+// (A variable for tests.)
+var followEvery = time.Second
+
+// follow refreshes the cached checkpoint until Close, for nodes that share
+// the database: the others' appends show up in Checkpoint within
+// followEvery. A failed read is ignored; the next one retries, and proofs
+// and tiles beyond the cached size read the head themselves.
+func (l *Log) follow() {
+	defer close(l.followDone)
+	every := followEvery
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), every)
+			l.Refresh(ctx)
+			cancel()
+		}
+	}
+}
+
+// head is a checkpoint read from the database and checked.
+type head struct {
+	size int64
+	root Hash
+	cp   []byte
+}
+
+// checkHead checks a stored checkpoint: it must be signed by this log's key
+// for this origin and say the stored size and root. A checkpoint already
+// held in memory is not checked again.
+func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
+	if len(root) != tlog.HashSize {
+		return head{}, fmt.Errorf("tlog: stored root has %d bytes", len(root))
+	}
+	h := head{size: size, cp: cp}
+	copy(h.root[:], root)
+	l.mu.RLock()
+	known := l.size == size && l.root == h.root && bytes.Equal(l.checkpoint, cp)
+	l.mu.RUnlock()
+	if known {
+		return h, nil
+	}
+	n, err := note.Open(cp, note.VerifierList(append([]note.Verifier{l.verifier}, l.previous...)...))
+	if err != nil {
+		return head{}, fmt.Errorf("tlog: the stored checkpoint does not verify with this key (was the log key replaced, or does another node use another key?): %w", err)
+	}
+	c, err := ParseCheckpoint(n.Text, l.origin)
+	if err != nil {
+		return head{}, err
+	}
+	if c.Size != size || c.Root != h.root {
+		return head{}, fmt.Errorf("tlog: stored checkpoint %d says size %d", size, c.Size)
+	}
+	return h, nil
+}
+
+// adopt makes h the newest checkpoint this Log knows, unless it already
+// knows a newer one.
+func (l *Log) adopt(h head) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h.size > l.size || l.checkpoint == nil {
+		l.size, l.root, l.checkpoint = h.size, h.root, h.cp
+	}
+}
+
+// Refresh reads the newest checkpoint from the database, which another
+// process sharing it may have appended, and makes it the one Checkpoint
+// returns. It reports whether the log has any checkpoint yet.
+func (l *Log) Refresh(ctx context.Context) (bool, error) {
+	size, root, cp, err := l.db.LatestCheckpoint(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	h, err := l.checkHead(size, root, cp)
+	if err != nil {
+		return false, err
+	}
+	l.adopt(h)
+	return true, nil
+}
+
+// Latest returns the newest checkpoint in the database, including appends
+// by other processes: Checkpoint after a Refresh.
+func (l *Log) Latest(ctx context.Context) (size int64, root Hash, signed []byte, err error) {
+	if _, err := l.Refresh(ctx); err != nil {
+		return 0, Hash{}, nil, err
+	}
+	size, root, signed = l.Checkpoint()
+	return size, root, signed, nil
+}
+
+// signedByCurrent says whether cp carries a valid signature by the log's
+// current key.
+func (l *Log) signedByCurrent(cp []byte) bool {
+	_, err := note.Open(cp, note.VerifierList(l.verifier))
+	return err == nil
+}
+
+// resign signs the newest checkpoint again with the current key, after a
+// key rotation, so clients that know only the new key can check it. The
+// older checkpoints keep their old signatures.
+func (l *Log) resign(ctx context.Context) error {
+	tx, err := l.db.BeginLog(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	size, root, cp, err := tx.LatestCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	h, err := l.checkHead(size, root, cp)
+	if err != nil {
+		return err
+	}
+	signed, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, h.size, h.root)}, l.signer)
+	if err != nil {
+		return fmt.Errorf("tlog: sign checkpoint: %w", err)
+	}
+	if err := tx.ReplaceCheckpointNote(ctx, h.size, signed); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.size, l.root, l.checkpoint = h.size, h.root, signed
+	l.mu.Unlock()
+	return nil
 }
 
 // Close stops the committer after the batch in progress.
@@ -134,6 +334,7 @@ func (l *Log) Close() {
 		close(l.stop)
 	}
 	<-l.done
+	<-l.followDone
 }
 
 // ErrClosed is returned by Append after Close.
@@ -172,16 +373,9 @@ func (l *Log) run() {
 			return
 		}
 		batch := []*appendReq{first}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-l.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		if err := l.commit(context.Background(), batch); err != nil {
+		// The batch grows while commit waits for the log lock (another
+		// node's batch): see drain.
+		if err := l.commit(context.Background(), &batch); err != nil {
 			for _, r := range batch {
 				if r.err == nil {
 					r.err = err
@@ -190,6 +384,18 @@ func (l *Log) run() {
 		}
 		for _, r := range batch {
 			close(r.done)
+		}
+	}
+}
+
+// drain adds queued requests to batch, up to maxBatch, without waiting.
+func (l *Log) drain(batch *[]*appendReq) {
+	for len(*batch) < maxBatch {
+		select {
+		case r := <-l.reqs:
+			*batch = append(*batch, r)
+		default:
+			return
 		}
 	}
 }
@@ -206,55 +412,86 @@ func (l *Log) failQueued() {
 	}
 }
 
-// commit writes a batch and a new checkpoint in one transaction.
-func (l *Log) commit(ctx context.Context, batch []*appendReq) error {
-	tx, err := l.db.Begin(ctx)
+// commit writes a batch and a new checkpoint in one transaction. It takes
+// the log lock and reads the log's head inside the transaction, so the
+// batch goes after whatever any process appended before, and nobody appends
+// until it commits. Once it holds the lock it adds what was queued
+// meanwhile to *pbatch. A nil pbatch signs the first checkpoint of an empty
+// log.
+func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
+	tx, err := l.db.BeginLog(ctx)
+	if pbatch != nil {
+		l.drain(pbatch) // also on error: the caller fails the whole batch
+	}
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	var batch []*appendReq
+	if pbatch != nil {
+		batch = *pbatch
+	}
 
-	l.mu.RLock()
-	size := l.size
-	l.mu.RUnlock()
+	var prev head
+	hasHead := true
+	rawSize, rawRoot, rawCP, err := tx.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		hasHead = false
+	case err != nil:
+		return err
+	default:
+		if prev, err = l.checkHead(rawSize, rawRoot, rawCP); err != nil {
+			return err
+		}
+	}
+	if batch == nil && hasHead {
+		l.adopt(prev) // another process signed the first checkpoint
+		return nil
+	}
+	if batch != nil && !hasHead {
+		return errors.New("tlog: the log has no checkpoint")
+	}
+
+	size := prev.size
+	// The callers' pre-functions run one by one, each in a savepoint so a
+	// failing one is undone alone; the entries and hashes of those that
+	// succeeded are then written together.
 	local := map[int64]Hash{}
 	reader := l.hashReader(ctx, local)
+	var (
+		rows     []store.LogRow
+		hashIDs  []int64
+		hashData [][]byte
+	)
 	for _, r := range batch {
-		var ids []int64
-		var hashes []Hash
-		err := tx.Savepoint(ctx, func() error {
-			if r.pre != nil {
-				if err := r.pre(tx); err != nil {
-					return err
-				}
+		if r.pre != nil {
+			if err := tx.Savepoint(ctx, func() error { return r.pre(tx) }); err != nil {
+				r.err = err
+				continue
 			}
-			data := r.entry.Marshal()
-			var err error
-			hashes, err = tlog.StoredHashes(size, data, reader)
-			if err != nil {
-				return fmt.Errorf("tlog: hashes: %w", err)
-			}
-			base := tlog.StoredHashIndex(0, size)
-			ids = make([]int64, len(hashes))
-			raw := make([][]byte, len(hashes))
-			for i := range hashes {
-				ids[i] = base + int64(i)
-				raw[i] = hashes[i][:]
-			}
-			return tx.InsertLogEntry(ctx, size, r.entry.Number, r.entry.Kind, data, ids, raw)
-		})
+		}
+		data := r.entry.Marshal()
+		hashes, err := tlog.StoredHashes(size, data, reader)
 		if err != nil {
-			r.err = err
-			continue
+			return fmt.Errorf("tlog: hashes: %w", err)
 		}
-		for i, id := range ids {
-			local[id] = hashes[i]
+		base := tlog.StoredHashIndex(0, size)
+		for i := range hashes {
+			local[base+int64(i)] = hashes[i]
+			hashIDs = append(hashIDs, base+int64(i))
+			hashData = append(hashData, hashes[i][:])
 		}
+		rows = append(rows, store.LogRow{Index: size, Number: r.entry.Number, Kind: r.entry.Kind, Data: data})
 		r.index = size
 		size++
 	}
-	if batch != nil && size == l.size {
+	if batch != nil && size == prev.size {
+		l.adopt(prev)
 		return nil // every item failed alone; nothing to commit
+	}
+	if err := tx.InsertLogEntries(ctx, rows, hashIDs, hashData); err != nil {
+		return err
 	}
 	root, err := tlog.TreeHash(size, reader)
 	if err != nil {
@@ -270,21 +507,26 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	l.size, l.root, l.checkpoint = size, root, cp
-	l.mu.Unlock()
+	l.hashes.put(hashIDs, func(i int) Hash { return local[hashIDs[i]] })
+	l.adopt(head{size: size, root: root, cp: cp})
 	return nil
 }
 
 // hashReader reads stored hashes from local (this batch's, not yet
-// committed) or the database.
+// committed, and those already read) or the database, adding what it reads
+// to local: stored hashes never change.
 func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashReader {
+	if local == nil {
+		local = map[int64]Hash{}
+	}
 	return tlog.HashReaderFunc(func(ids []int64) ([]Hash, error) {
 		out := make([]Hash, len(ids))
 		var missing []int64
 		for i, id := range ids {
 			if h, ok := local[id]; ok {
 				out[i] = h
+			} else if h, ok := l.hashes.get(id); ok {
+				out[i], local[id] = h, h
 			} else {
 				missing = append(missing, id)
 			}
@@ -304,11 +546,20 @@ func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashRea
 			copy(out[i][:], raw[k])
 			k++
 		}
+		for i, id := range missing {
+			var h Hash
+			copy(h[:], raw[i])
+			local[id] = h
+		}
+		l.hashes.put(missing, func(i int) Hash { return local[missing[i]] })
 		return out, nil
 	})
 }
 
-// Checkpoint returns the latest signed checkpoint and what it says.
+// Checkpoint returns the newest signed checkpoint this Log knows and what
+// it says: the one it last committed or read. With several processes on one
+// database another may have appended since (up to about followEvery ago);
+// Latest reads the database.
 func (l *Log) Checkpoint() (size int64, root Hash, signed []byte) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -321,9 +572,28 @@ func (l *Log) Origin() string { return l.origin }
 // Verifier returns the checkpoint verifier.
 func (l *Log) Verifier() note.Verifier { return l.verifier }
 
+// knownSize returns the size of the newest checkpoint, reading the
+// database only when want is beyond the one in memory (another process may
+// have appended it).
+func (l *Log) knownSize(ctx context.Context, want int64) (int64, error) {
+	cur, _, _ := l.Checkpoint()
+	if want <= cur {
+		return cur, nil
+	}
+	if _, err := l.Refresh(ctx); err != nil {
+		return 0, err
+	}
+	cur, _, _ = l.Checkpoint()
+	return cur, nil
+}
+
 // InclusionProof proves entry index is in the tree of the given size.
 func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([]Hash, error) {
-	if cur, _, _ := l.Checkpoint(); size > cur || index >= size || index < 0 {
+	cur, err := l.knownSize(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	if size > cur || index >= size || index < 0 {
 		return nil, fmt.Errorf("tlog: no entry %d in a tree of size %d", index, size)
 	}
 	p, err := tlog.ProveRecord(size, index, l.hashReader(ctx, nil))
@@ -335,7 +605,11 @@ func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([]Hash, er
 
 // ConsistencyProof proves the tree of size old is a prefix of size new.
 func (l *Log) ConsistencyProof(ctx context.Context, old, new int64) ([]Hash, error) {
-	if cur, _, _ := l.Checkpoint(); new > cur || old > new || old < 0 {
+	cur, err := l.knownSize(ctx, new)
+	if err != nil {
+		return nil, err
+	}
+	if new > cur || old > new || old < 0 {
 		return nil, fmt.Errorf("tlog: no consistency proof from %d to %d", old, new)
 	}
 	p, err := tlog.ProveTree(new, old, l.hashReader(ctx, nil))
@@ -411,10 +685,24 @@ func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	if err != nil || t.H != tileHeight {
 		return nil, ErrNoTile
 	}
-	size, _, _ := l.Checkpoint()
 	// The tile must exist in the current tree: its last leaf-level index
 	// must be below the size scaled to its level.
+	if t.N < 0 || t.N > math.MaxInt64>>(2*tileHeight) {
+		return nil, ErrNoTile
+	}
 	start := t.N << uint(tileHeight)
+	need := start + int64(t.W) // leaves (L<0) or level-L hashes the tile needs
+	if t.L > 0 {
+		shift := uint(t.L * tileHeight)
+		if shift >= 62 || need > math.MaxInt64>>shift {
+			return nil, ErrNoTile // beyond any possible size
+		}
+		need <<= shift
+	}
+	size, err := l.knownSize(ctx, need)
+	if err != nil {
+		return nil, err
+	}
 	if t.L < 0 {
 		if start+int64(t.W) > size {
 			return nil, ErrNoTile

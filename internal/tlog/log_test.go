@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/storetest"
 )
 
 const origin = "minwon.test/log"
@@ -27,20 +27,22 @@ func testEntry(i int) Entry {
 	}
 }
 
-func openLog(t *testing.T, path string, key ed25519.PrivateKey) (*Log, *store.DB) {
+// openLog opens a store handle on b and a Log on it, as one process would.
+func openLog(t *testing.T, b storetest.Backend, key ed25519.PrivateKey) (*Log, *store.DB) {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), path)
+	db, err := b.OpenErr(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, err := Open(context.Background(), db, origin, key)
 	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
 	return l, db
 }
 
-func newKey(t *testing.T) ed25519.PrivateKey {
+func newKey(t testing.TB) ed25519.PrivateKey {
 	_, k, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +54,11 @@ func newKey(t *testing.T) ed25519.PrivateKey {
 // restarts and checks every entry's inclusion proof and every pair of
 // checkpoints' consistency proof.
 func TestProofsAcrossAppendsAndRestarts(t *testing.T) {
+	storetest.Each(t, testProofsAcrossAppendsAndRestarts)
+}
+
+func testProofsAcrossAppendsAndRestarts(t *testing.T, b storetest.Backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "log.db")
 	key := newKey(t)
 	type cp struct {
 		size int64
@@ -64,7 +69,7 @@ func TestProofsAcrossAppendsAndRestarts(t *testing.T) {
 	var mu sync.Mutex
 	next := 0
 	for round := 0; round < 3; round++ {
-		l, db := openLog(t, path, key)
+		l, db := openLog(t, b, key)
 		var wg sync.WaitGroup
 		for w := 0; w < 8; w++ {
 			wg.Add(1)
@@ -98,7 +103,7 @@ func TestProofsAcrossAppendsAndRestarts(t *testing.T) {
 		db.Close()
 	}
 
-	l, db := openLog(t, path, key)
+	l, db := openLog(t, b, key)
 	defer db.Close()
 	defer l.Close()
 	size, root, _ := l.Checkpoint()
@@ -140,8 +145,12 @@ func TestProofsAcrossAppendsAndRestarts(t *testing.T) {
 }
 
 func TestFailedPreAppendsNothing(t *testing.T) {
+	storetest.Each(t, testFailedPreAppendsNothing)
+}
+
+func testFailedPreAppendsNothing(t *testing.T, b storetest.Backend) {
 	ctx := context.Background()
-	l, db := openLog(t, filepath.Join(t.TempDir(), "log.db"), newKey(t))
+	l, db := openLog(t, b, newKey(t))
 	defer db.Close()
 	defer l.Close()
 	boom := errors.New("boom")
@@ -158,22 +167,26 @@ func TestFailedPreAppendsNothing(t *testing.T) {
 }
 
 func TestReopenWithOtherKeyFails(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "log.db")
-	l, db := openLog(t, path, newKey(t))
-	l.Close()
-	db.Close()
-	db2, _ := store.OpenSQLite(context.Background(), path)
-	defer db2.Close()
-	if _, err := Open(context.Background(), db2, origin, newKey(t)); err == nil {
-		t.Fatal("log opened with a key that did not sign its checkpoint")
-	}
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		l, db := openLog(t, b, newKey(t))
+		l.Close()
+		db.Close()
+		db2 := b.Open(t)
+		if _, err := Open(context.Background(), db2, origin, newKey(t)); err == nil {
+			t.Fatal("log opened with a key that did not sign its checkpoint")
+		}
+	})
 }
 
 // TestTilesServeTheTree rebuilds the tree hash from the served tiles with
 // x/mod's own tile reader, as a standard client would.
 func TestTilesServeTheTree(t *testing.T) {
+	storetest.Each(t, testTilesServeTheTree)
+}
+
+func testTilesServeTheTree(t *testing.T, b storetest.Backend) {
 	ctx := context.Background()
-	l, db := openLog(t, filepath.Join(t.TempDir(), "log.db"), newKey(t))
+	l, db := openLog(t, b, newKey(t))
 	defer db.Close()
 	defer l.Close()
 	for i := 0; i < 600; i++ {

@@ -69,6 +69,7 @@ type logEntries interface {
 
 type prover interface {
 	Checkpoint() (size int64, root tlog.Hash, signed []byte)
+	Latest(ctx context.Context) (size int64, root tlog.Hash, signed []byte, err error)
 	InclusionProof(ctx context.Context, index, size int64) ([]tlog.Hash, error)
 }
 
@@ -144,7 +145,14 @@ func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Res
 func (v *Verifier) prove(ctx context.Context, res *Result) error {
 	size, _, signed := v.Log.Checkpoint()
 	if res.LogIndex >= size {
-		// Appended on another node after our checkpoint; the next one covers it.
+		// Appended on another node after the checkpoint this node holds:
+		// read the newest one, which covers it.
+		var err error
+		if size, _, signed, err = v.Log.Latest(ctx); err != nil {
+			return err
+		}
+	}
+	if res.LogIndex >= size {
 		return fmt.Errorf("verification: entry %d is beyond checkpoint %d", res.LogIndex, size)
 	}
 	proof, err := v.Log.InclusionProof(ctx, res.LogIndex, size)
@@ -189,12 +197,12 @@ type Bundle struct {
 	Revocation     *Revocation
 }
 
-// PublicKeys is what an offline check trusts: the log's note verifier key
-// (C2SP signed-note "origin+hash+key") and the document keys by id with
-// their state.
+// PublicKeys is what an offline check trusts: the log's note verifier keys
+// (C2SP signed-note "origin+hash+key"; the current one first, then retired
+// ones) and the document keys by id with their state.
 type PublicKeys struct {
-	LogVerifierKey string
-	Documents      map[string]DocumentKey
+	LogVerifierKeys []string
+	Documents       map[string]DocumentKey
 }
 
 // DocumentKey is a document-signing public key and its state.
@@ -237,7 +245,7 @@ func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
 	if b.Status != Valid {
 		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
 	}
-	cp, err := tlog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKey)
+	cp, err := tlog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
 	if err != nil {
 		return err
 	}

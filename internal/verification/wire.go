@@ -107,6 +107,9 @@ type LogKeyJSON struct {
 	Origin      string `json:"origin"`
 	KeyID       string `json:"key_id"`
 	VerifierKey string `json:"verifier_key"` // C2SP signed-note verifier key
+	// Previous are the verifier keys of earlier, retired log keys: the
+	// checkpoints signed before a rotation still verify with them.
+	Previous []string `json:"previous_verifier_keys,omitempty"`
 }
 
 // DocumentKeyJSON is one document-signing key.
@@ -141,7 +144,7 @@ func (k KeySetJSON) PublicKeys() (PublicKeys, error) {
 	if k.Log.VerifierKey == "" {
 		return PublicKeys{}, fmt.Errorf("the key set names no log verifier key")
 	}
-	out := PublicKeys{LogVerifierKey: k.Log.VerifierKey, Documents: map[string]DocumentKey{}}
+	out := PublicKeys{LogVerifierKeys: append([]string{k.Log.VerifierKey}, k.Log.Previous...), Documents: map[string]DocumentKey{}}
 	for _, d := range k.DocumentKeys {
 		raw, err := base64.StdEncoding.DecodeString(d.PublicKey)
 		if err != nil || len(raw) != ed25519.PublicKeySize {
@@ -168,5 +171,14 @@ func (i Inventory) KeySet(ctx context.Context) (KeySetJSON, error) {
 	if err != nil {
 		return KeySetJSON{}, err
 	}
-	return KeySet(list, i.Log), nil
+	log := i.Log
+	log.Previous = nil
+	for _, k := range i.Previous(keyring.Log) {
+		vk, err := tlog.VerifierKey(log.Origin, k.PublicKey)
+		if err != nil {
+			return KeySetJSON{}, err
+		}
+		log.Previous = append(log.Previous, vk)
+	}
+	return KeySet(list, log), nil
 }
