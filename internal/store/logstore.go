@@ -183,6 +183,20 @@ func (t *Tx) InsertCheckpoint(ctx context.Context, size int64, root, note []byte
 
 // LogHashes reads stored hashes by id, in the order asked.
 func (db *DB) LogHashes(ctx context.Context, ids []int64) ([][]byte, error) {
+	return logHashes(ctx, ids, db.query)
+}
+
+// LogHashes reads stored hashes inside the transaction, on its own
+// connection: the log's committer must never wait for a second pooled
+// connection while it holds the write lock (logins waiting for that lock
+// can hold every other connection).
+func (t *Tx) LogHashes(ctx context.Context, ids []int64) ([][]byte, error) {
+	return logHashes(ctx, ids, func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+		return t.tx.QueryContext(ctx, t.db.rebind(q), args...)
+	})
+}
+
+func logHashes(ctx context.Context, ids []int64, query func(ctx context.Context, q string, args ...any) (*sql.Rows, error)) ([][]byte, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -191,7 +205,7 @@ func (db *DB) LogHashes(ctx context.Context, ids []int64) ([][]byte, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := db.query(ctx, q, args...)
+	rows, err := query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: log hashes: %w", err)
 	}

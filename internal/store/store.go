@@ -418,3 +418,6 @@ func (db *DB) CountAccounts(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// SetMaxOpenConns bounds the connection pool.
+func (db *DB) SetMaxOpenConns(n int) { db.sql.SetMaxOpenConns(n) }

@@ -458,7 +458,8 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	// failing one is undone alone; the entries and hashes of those that
 	// succeeded are then written together.
 	local := map[int64]Hash{}
-	reader := l.hashReader(ctx, local)
+	// Read through the transaction's own connection: see store.Tx.LogHashes.
+	reader := l.hashReader(ctx, local, tx.LogHashes)
 	var (
 		rows     []store.LogRow
 		hashIDs  []int64
@@ -515,7 +516,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 // hashReader reads stored hashes from local (this batch's, not yet
 // committed, and those already read) or the database, adding what it reads
 // to local: stored hashes never change.
-func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashReader {
+func (l *Log) hashReader(ctx context.Context, local map[int64]Hash, readDB func(context.Context, []int64) ([][]byte, error)) tlog.HashReader {
 	if local == nil {
 		local = map[int64]Hash{}
 	}
@@ -534,7 +535,7 @@ func (l *Log) hashReader(ctx context.Context, local map[int64]Hash) tlog.HashRea
 		if len(missing) == 0 {
 			return out, nil
 		}
-		raw, err := l.db.LogHashes(ctx, missing)
+		raw, err := readDB(ctx, missing)
 		if err != nil {
 			return nil, err
 		}
@@ -596,7 +597,7 @@ func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([]Hash, er
 	if size > cur || index >= size || index < 0 {
 		return nil, fmt.Errorf("tlog: no entry %d in a tree of size %d", index, size)
 	}
-	p, err := tlog.ProveRecord(size, index, l.hashReader(ctx, nil))
+	p, err := tlog.ProveRecord(size, index, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
 		return nil, fmt.Errorf("tlog: inclusion proof: %w", err)
 	}
@@ -612,7 +613,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, old, new int64) ([]Hash, err
 	if new > cur || old > new || old < 0 {
 		return nil, fmt.Errorf("tlog: no consistency proof from %d to %d", old, new)
 	}
-	p, err := tlog.ProveTree(new, old, l.hashReader(ctx, nil))
+	p, err := tlog.ProveTree(new, old, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
 		return nil, fmt.Errorf("tlog: consistency proof: %w", err)
 	}
@@ -724,7 +725,7 @@ func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	if start+int64(t.W) > levelSize {
 		return nil, ErrNoTile
 	}
-	data, err := tlog.ReadTileData(t, l.hashReader(ctx, nil))
+	data, err := tlog.ReadTileData(t, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
 		return nil, fmt.Errorf("tlog: read tile: %w", err)
 	}
