@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,20 @@ type Sessions struct {
 	limiter  *failureLimiter
 	dummy    string // hash verified for unknown logins so timing does not reveal them
 	upgrader Params
+	// hashing bounds concurrent argon2id work: each takes up to 19 MiB, and
+	// a login storm (every session expiring at once) once took a server
+	// to 4.7 GB. Logins beyond the bound wait their turn.
+	hashing chan struct{}
+}
+
+// hashSlot waits for a free argon2id slot; release it when done.
+func (s *Sessions) hashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // NewSessions returns a session service with sessions lasting ttl.
@@ -64,6 +79,7 @@ func NewSessions(db sessionStore, ttl time.Duration) (*Sessions, error) {
 		limiter:  newFailureLimiter(10, 15*time.Minute),
 		dummy:    dummy,
 		upgrader: Interactive,
+		hashing:  make(chan struct{}, 2*runtime.NumCPU()),
 	}, nil
 }
 
@@ -88,6 +104,11 @@ func (s *Sessions) Login(ctx context.Context, login, password string) (token str
 	if !s.limiter.allow(login, now) {
 		return "", time.Time{}, Principal{}, ErrRateLimited
 	}
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", time.Time{}, Principal{}, err
+	}
+	defer release()
 	acct, err := s.db.Account(ctx, login)
 	if errors.Is(err, store.ErrNotFound) {
 		VerifyPassword(s.dummy, password)

@@ -125,3 +125,22 @@ func TestConcurrentSessionsAreDistinct(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLoginsWaitForAHashingSlot: argon2id work is bounded; a login beyond
+// the bound waits (and gives up with its context) instead of adding another
+// 19 MiB hash to a storm.
+func TestLoginsWaitForAHashingSlot(t *testing.T) {
+	s, _ := newSessions(t)
+	for range cap(s.hashing) {
+		s.hashing <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, _, err := s.Login(ctx, "alice", "s3cret-password"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("login with every slot taken: %v", err)
+	}
+	<-s.hashing
+	if _, _, _, err := s.Login(context.Background(), "alice", "s3cret-password"); err != nil {
+		t.Fatalf("login with a free slot: %v", err)
+	}
+}
