@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -67,6 +68,8 @@ type Ring struct {
 	dir     string
 	now     func() time.Time
 	refresh time.Duration
+
+	reloading atomic.Bool // one caller reloads; the others use what is loaded
 
 	mu     sync.RWMutex
 	loaded time.Time
@@ -179,7 +182,8 @@ func (r *Ring) fresh() {
 	r.mu.RLock()
 	stale := r.now().Sub(r.loaded) > r.refresh
 	r.mu.RUnlock()
-	if stale {
+	if stale && r.reloading.CompareAndSwap(false, true) {
+		defer r.reloading.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = r.load(ctx)
