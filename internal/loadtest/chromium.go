@@ -195,10 +195,14 @@ func CompareChromium(ctx context.Context, n int, w io.Writer) (*ChromiumResult, 
 	}
 	res.MinwonPerSec1 = float64(n) / time.Since(t0).Seconds()
 	res.MinwonBytes = len(sample)
-	res.MinwonPerSecAll = parallel(n, runtime.NumCPU(), func(i int) error {
+	rate, err := parallel(n, runtime.NumCPU(), func(_, i int) error {
 		_, err := r.Render(docs[i])
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	res.MinwonPerSecAll = rate
 	if txt, err := Pdftotext(sample); err == nil {
 		res.MinwonTextOK = strings.Contains(txt, docs[n-1].Sections[0].Rows[0].Value)
 	}
@@ -250,35 +254,13 @@ func CompareChromium(ctx context.Context, n int, w io.Writer) (*ChromiumResult, 
 	if txt, err := Pdftotext(cpdf); err == nil {
 		res.ChromiumTextOK = strings.Contains(txt, docs[n-1].Sections[0].Rows[0].Value)
 	}
-	var next atomic.Int64
 	res.ChromeTabs = len(tabs)
-	t0 = time.Now()
-	var wg sync.WaitGroup
-	var firstErr error
-	var mu sync.Mutex
-	for _, tb := range tabs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				if _, err := tb.print(pages[i]); err != nil {
-					mu.Lock()
-					firstErr = cmpOr(firstErr, err)
-					mu.Unlock()
-					return
-				}
-			}
-		}()
+	if res.ChromePerSecAll, err = parallel(n, len(tabs), func(worker, i int) error {
+		_, err := tabs[worker].print(pages[i])
+		return err
+	}); err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	res.ChromePerSecAll = float64(n) / time.Since(t0).Seconds()
 	fmt.Fprintf(w, "Chromium (warm, DevTools printToPDF): %.1f docs/s with 1 tab, %.1f docs/s with %d tabs (%d bytes each)\n", res.ChromePerSec1, res.ChromePerSecAll, len(tabs), res.ChromeBytes)
 	b.close()
 
@@ -303,11 +285,16 @@ func CompareChromium(ctx context.Context, n int, w io.Writer) (*ChromiumResult, 
 	return res, nil
 }
 
-func parallel(n, workers int, f func(i int) error) float64 {
+// parallel runs f for i in [0, n) on workers goroutines (worker is the
+// goroutine's number) and returns the rate; the first error stops its
+// worker and is returned.
+func parallel(n, workers int, f func(worker, i int) error) (float64, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
 	t0 := time.Now()
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -316,14 +303,17 @@ func parallel(n, workers int, f func(i int) error) float64 {
 				if i >= int64(n) {
 					return
 				}
-				if f(int(i)) != nil {
+				if err := f(w, int(i)); err != nil {
+					mu.Lock()
+					firstErr = cmpOr(firstErr, err)
+					mu.Unlock()
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return float64(n) / time.Since(t0).Seconds()
+	return float64(n) / time.Since(t0).Seconds(), firstErr
 }
 
 // browser is headless Chromium driven over the DevTools protocol on a pipe
