@@ -29,8 +29,12 @@ import (
 	"github.com/minwon/minwon/internal/population"
 )
 
-// Faults are the simulated failures an agency injects. Rates are
-// probabilities in [0,1] applied to each request independently.
+// Faults are the simulated failures an agency injects. Rates are fractions
+// in [0,1] of the requests that reach each check, spread evenly rather than
+// drawn by chance: with Drop 0.5 exactly every second request is dropped,
+// with Swap 0.01 every hundredth answer is swapped. Which request is hit
+// still depends on arrival order under concurrency, but a test that retries
+// sequentially gets the same faults on every run.
 type Faults struct {
 	Delay  time.Duration // added to every answer
 	Jitter time.Duration // plus a random 0..Jitter, which reorders answers
@@ -69,6 +73,19 @@ type Server struct {
 	now     func() time.Time
 
 	requests, answered, notFound, dropped, errored, swapped atomic.Int64
+	dropSeq, errorSeq, swapSeq                              faultSeq
+}
+
+// faultSeq spreads a rate evenly over the requests it is asked about:
+// request n is hit when floor(n·rate) > floor((n-1)·rate).
+type faultSeq struct{ n atomic.Int64 }
+
+func (q *faultSeq) hit(rate float64) bool {
+	if rate <= 0 {
+		return false
+	}
+	n := q.n.Add(1)
+	return int64(float64(n)*rate) > int64(float64(n-1)*rate)
 }
 
 // New returns the simulated agency name ("registry", "education" or "tax")
@@ -185,7 +202,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	if !s.delay(r.Context(), f) {
 		return
 	}
-	if f.Drop > 0 && rand.Float64() < f.Drop {
+	if s.dropSeq.hit(f.Drop) {
 		s.dropped.Add(1)
 		if hj, ok := w.(http.Hijacker); ok {
 			if c, _, err := hj.Hijack(); err == nil {
@@ -195,7 +212,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler)
 	}
-	if f.Error > 0 && rand.Float64() < f.Error {
+	if s.errorSeq.hit(f.Error) {
 		s.errored.Add(1)
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "simulated failure")
 		return
@@ -221,7 +238,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	}
 	ans := signed{correlationID: req.CorrelationID, body: body, sig: s.signer.Sign(body)}
 	s.swapBuf.put(ans)
-	if f.Swap > 0 && rand.Float64() < f.Swap {
+	if s.swapSeq.hit(f.Swap) {
 		if other, ok := s.swapBuf.other(req.CorrelationID); ok {
 			s.swapped.Add(1)
 			ans = other

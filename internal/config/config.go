@@ -246,7 +246,7 @@ func checkURL(s string, withPath bool) error {
 }
 
 func decodeKey(s string) (ed25519.PublicKey, error) {
-	raw, err := base64.StdEncoding.DecodeString(s)
+	raw, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil || len(raw) != ed25519.PublicKeySize {
 		return nil, errors.New("not a base64 Ed25519 public key (32 bytes)")
 	}

@@ -94,7 +94,7 @@ func VerifyPDF(signed []byte, keys Keys) (PDFSignature, error) {
 		return PDFSignature{}, fmt.Errorf("%w: malformed signature trailer", ErrInvalid)
 	}
 	keyID, number := string(m[1]), string(m[2])
-	sig, err := base64.StdEncoding.DecodeString(string(m[3]))
+	sig, err := base64.StdEncoding.Strict().DecodeString(string(m[3]))
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return PDFSignature{}, fmt.Errorf("%w: malformed signature", ErrInvalid)
 	}
@@ -134,7 +134,7 @@ func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) {
 	if err := json.Unmarshal(data, &env); err != nil {
 		return nil, "", fmt.Errorf("%w: not a data.json envelope: %v", ErrInvalid, err)
 	}
-	sig, err := base64.StdEncoding.DecodeString(env.Signature)
+	sig, err := base64.StdEncoding.Strict().DecodeString(env.Signature)
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return nil, "", fmt.Errorf("%w: malformed signature", ErrInvalid)
 	}

@@ -155,7 +155,7 @@ func parseSignature(h string) (keyID string, sig []byte, err error) {
 	if !ok || keyID == "" {
 		return "", nil, fmt.Errorf("missing or malformed %s header", SignatureHeader)
 	}
-	sig, err = base64.StdEncoding.DecodeString(b64)
+	sig, err = base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return "", nil, fmt.Errorf("malformed signature in %s header", SignatureHeader)
 	}

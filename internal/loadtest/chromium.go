@@ -480,7 +480,7 @@ func (t *tab) print(path string) ([]byte, error) {
 	if err := t.b.call(t.session, "Page.printToPDF", map[string]any{"preferCSSPageSize": true, "printBackground": true}, &out); err != nil {
 		return nil, err
 	}
-	return base64.StdEncoding.DecodeString(out.Data)
+	return base64.StdEncoding.Strict().DecodeString(out.Data)
 }
 
 func (b *browser) close() {

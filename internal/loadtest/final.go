@@ -456,7 +456,7 @@ func checkProof(res verifyResult, index int64, leaves map[int64]sumtlog.Hash, op
 	}
 	proof := make(sumtlog.RecordProof, len(strs))
 	for i, s := range strs {
-		b, err := base64.StdEncoding.DecodeString(s)
+		b, err := base64.StdEncoding.Strict().DecodeString(s)
 		if err != nil || len(b) != sumtlog.HashSize {
 			b, err = decodeHex(s)
 			if err != nil || len(b) != sumtlog.HashSize {

@@ -240,8 +240,12 @@ func collectPages(objs map[int]*pdfObject, n int, out *[]int, depth int) error {
 		if i < 0 {
 			return errors.New("pdf: /Pages without /Kids")
 		}
-		kids := o.dict[i:]
-		kids = kids[strings.Index(kids, "[")+1 : strings.Index(kids, "]")]
+		kids := o.dict[i+len("/Kids"):]
+		open, close := strings.Index(kids, "["), strings.Index(kids, "]")
+		if open < 0 || close < open {
+			return errors.New("pdf: /Kids is not an array")
+		}
+		kids = kids[open+1 : close]
 		for _, m := range refRE.FindAllStringSubmatch(kids, -1) {
 			k, _ := strconv.Atoi(m[1])
 			if err := collectPages(objs, k, out, depth+1); err != nil {

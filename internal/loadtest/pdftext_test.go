@@ -102,6 +102,8 @@ func TestPDFStringsRejectsGarbage(t *testing.T) {
 func FuzzPDFStrings(f *testing.F) {
 	f.Add(renderSample(f, "김민준", "1990-01-01", 1).PDF)
 	f.Add([]byte("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [2 0 R] >>\nendobj\ntrailer << /Root 1 0 R >>"))
+	// A /Kids without its brackets once sliced out of range.
+	f.Add([]byte("1 0 obj /Pages 2 0 Rendobj2 0 obj /Type /Pages /Kidsendobjtrailer/Root 1 0 R0"))
 	f.Fuzz(func(t *testing.T, pdf []byte) {
 		PDFStrings(pdf)
 	})

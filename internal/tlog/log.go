@@ -642,7 +642,7 @@ func ParseCheckpoint(text, origin string) (Checkpoint, error) {
 	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
 		return Checkpoint{}, errors.New("tlog: malformed checkpoint size")
 	}
-	raw, err := base64.StdEncoding.DecodeString(lines[2])
+	raw, err := base64.StdEncoding.Strict().DecodeString(lines[2])
 	if err != nil || len(raw) != tlog.HashSize {
 		return Checkpoint{}, errors.New("tlog: malformed checkpoint root")
 	}

@@ -280,6 +280,8 @@ func FuzzParseEntry(f *testing.F) {
 func FuzzParseCheckpoint(f *testing.F) {
 	f.Add(FormatCheckpoint(origin, 5, Hash{1}))
 	f.Add("minwon.test/log\n-1\nAAAA\n")
+	// Non-zero padding bits: the same root in a second byte form.
+	f.Add("minwon.test/log\n0\n0000000000000000000000000000000000000000001=\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := ParseCheckpoint(text, origin)
 		if err == nil && (c.Size < 0 || !strings.HasPrefix(text, FormatCheckpoint(origin, c.Size, c.Root))) {

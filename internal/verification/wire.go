@@ -81,7 +81,7 @@ func (j ResultJSON) Bundle() (Bundle, error) {
 		b.LogIndex = *j.LogIndex
 	}
 	for i, s := range j.InclusionProof {
-		raw, err := base64.StdEncoding.DecodeString(s)
+		raw, err := base64.StdEncoding.Strict().DecodeString(s)
 		if err != nil || len(raw) != len(tlog.Hash{}) {
 			return Bundle{}, fmt.Errorf("inclusion_proof[%d] is not a base64 hash", i)
 		}
@@ -146,7 +146,7 @@ func (k KeySetJSON) PublicKeys() (PublicKeys, error) {
 	}
 	out := PublicKeys{LogVerifierKeys: append([]string{k.Log.VerifierKey}, k.Log.Previous...), Documents: map[string]DocumentKey{}}
 	for _, d := range k.DocumentKeys {
-		raw, err := base64.StdEncoding.DecodeString(d.PublicKey)
+		raw, err := base64.StdEncoding.Strict().DecodeString(d.PublicKey)
 		if err != nil || len(raw) != ed25519.PublicKeySize {
 			return PublicKeys{}, fmt.Errorf("document key %s: not a base64 Ed25519 public key", d.ID)
 		}
