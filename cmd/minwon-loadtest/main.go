@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/loadtest"
 	"github.com/minwon/minwon/internal/population"
@@ -187,7 +188,7 @@ func run(args []string) error {
 		if *data == "" {
 			return errors.New("give --accounts FILE or --data DIR")
 		}
-		*accounts = filepath.Join(*data, demo.AccountsFile)
+		*accounts = datadir.Dir(*data).Accounts()
 	}
 	accts, err := loadtest.ReadAccounts(*accounts)
 	if err != nil {

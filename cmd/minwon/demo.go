@@ -9,17 +9,17 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
@@ -70,7 +70,7 @@ func runSeed(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(f.data, "minwon.db"))
+	db, err := store.OpenSQLite(ctx, datadir.Dir(f.data).Database())
 	if err != nil {
 		return err
 	}
@@ -87,14 +87,19 @@ func runSeed(args []string) error {
 }
 
 func runDemo(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return demoUntilDone(ctx, args)
+}
+
+// demoUntilDone runs the demo until ctx ends.
+func demoUntilDone(ctx context.Context, args []string) error {
 	f, err := parseDemoFlags("demo", args, true)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
-	db, err := store.OpenSQLite(ctx, filepath.Join(f.data, "minwon.db"))
+	db, err := store.OpenSQLite(ctx, datadir.Dir(f.data).Database())
 	if err != nil {
 		return err
 	}
@@ -104,6 +109,7 @@ func runDemo(args []string) error {
 		return err
 	}
 
+	dir := datadir.Dir(f.data)
 	// The simulated agencies: each its own server, port and signing key.
 	schema := linkage.DefaultSchema()
 	var endpoints []linkage.Endpoint
@@ -111,7 +117,7 @@ func runDemo(args []string) error {
 	var agencies []agencyInfo
 	info := demo.Info{PID: os.Getpid(), People: f.people, Seed: f.seed, Agencies: map[string]string{}}
 	for _, name := range schema.Agencies() {
-		signer, err := agency.LoadOrCreateKey(name, filepath.Join(f.data, "keys", "agency-"+name+".key"))
+		signer, err := agency.LoadOrCreateKey(name, dir.Keys().AgencyKey(name))
 		if err != nil {
 			return err
 		}
@@ -134,18 +140,18 @@ func runDemo(args []string) error {
 		return fmt.Errorf("demo: listen on %s: %w", f.addr, err)
 	}
 	base := "http://" + l.Addr().String()
-	logKey, err := keyfile.LoadOrCreate(filepath.Join(f.data, "keys", "log-checkpoint.key"))
+	logKey, err := keyfile.LoadOrCreate(dir.Keys().LogKey())
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: filepath.Join(f.data, "keys"), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log"})
+	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	// The operators' API gets its own loopback listener and a token kept
 	// in the data directory (mode 0600), never printed.
-	adminTokenPath := filepath.Join(f.data, "keys", "admin-token")
+	adminTokenPath := dir.Keys().AdminToken()
 	adminToken, err := loadOrCreateToken(adminTokenPath)
 	if err != nil {
 		return err
@@ -155,14 +161,6 @@ func runDemo(args []string) error {
 		return fmt.Errorf("demo: listen on %s: %w", f.adminAddr, err)
 	}
 	adminURL := "http://" + adminL.Addr().String()
-	adminSrv := &http.Server{Handler: a.Admin(adminToken), ReadHeaderTimeout: 5 * time.Second}
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
 	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
 	fmt.Printf("  portal:            %s/\n", base)
 	fmt.Printf("  API services:      %s/api/v1/services\n", base)
@@ -175,35 +173,27 @@ func runDemo(args []string) error {
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
 	fmt.Printf("  admin API:         %s/admin/v1/keys  (Bearer token in %s)\n", adminURL, adminTokenPath)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
+	servers := []httpserve.Listener{{Name: "portal", Listener: l, Handler: a.Handler}, {Name: "admin API", Listener: adminL, Handler: a.Admin(adminToken)}}
 	if f.pprof != "" {
 		pl, err := net.Listen("tcp", f.pprof)
 		if err != nil {
 			return fmt.Errorf("demo: pprof: %w", err)
 		}
-		go http.Serve(pl, pprofMux())
+		servers = append(servers, httpserve.Listener{Name: "pprof", Listener: pl, Handler: pprofMux()})
 		fmt.Printf("  pprof:             http://%s/debug/pprof/\n", pl.Addr())
 	}
 	info.Portal = base
-	if err := demo.WriteInfo(f.data, info); err != nil {
+	if err := demo.WriteInfo(f.data, info, demo.URLs{Portal: base, Admin: adminURL, Agencies: info.Agencies}); err != nil {
 		return err
 	}
 	fmt.Println("Press Ctrl-C to stop.")
 
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(l) }()
-	go func() { errc <- adminSrv.Serve(adminL) }()
-	select {
-	case <-ctx.Done():
-		fmt.Println("\nstopping...")
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("demo: portal: %w", err)
-		}
+	err = httpserve.UntilDone(ctx, servers...)
+	fmt.Println("\nstopped")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	adminSrv.Shutdown(shutdownCtx)
-	return srv.Shutdown(shutdownCtx)
+	return nil
 }
 
 // loadOrCreateToken reads the admin token at path, creating a random one

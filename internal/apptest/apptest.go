@@ -15,12 +15,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/minwon/minwon/internal/agencytest"
 	"github.com/minwon/minwon/internal/app"
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/keyfile"
@@ -106,11 +106,12 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		t.Fatalf("seed: %v", err)
 	}
 	agencies := agencytest.StartWorld(t, world)
-	logKey, err := keyfile.LoadOrCreate(filepath.Join(dir, "keys", "log.key"))
+	dd := datadir.Dir(dir)
+	logKey, err := keyfile.LoadOrCreate(dd.Keys().LogKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Env: agencies, Backend: b, KeyDir: filepath.Join(dir, "keys")}
+	env := &Env{Env: agencies, Backend: b, KeyDir: dd.Keys().Path()}
 	for i := range opt.Nodes {
 		node := &Node{DB: seedDB}
 		if i > 0 {
@@ -128,7 +129,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		// Every node reads the one key directory, as nodes sharing a
 		// key volume would.
 		a, err := app.New(ctx, app.Config{
-			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: node.Server.URL,
+			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
 			LinkageOptions: *opt.Linkage,
 		})
@@ -141,7 +142,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	}
 	env.App, env.DB, env.Server = env.Nodes[0].App, env.Nodes[0].DB, env.Nodes[0].Server
 	env.Signer = env.App.Keys.Signer()
-	env.Accounts = readAccounts(t, filepath.Join(dir, demo.AccountsFile))
+	env.Accounts = readAccounts(t, dd.Accounts())
 	return env
 }
 

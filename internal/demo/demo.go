@@ -22,12 +22,10 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
 )
-
-// AccountsFile is the name of the accounts file inside the data directory.
-const AccountsFile = "demo-accounts.csv"
 
 const metaKey = "population"
 
@@ -48,7 +46,7 @@ type Prepared struct {
 // were seeded before, checks cfg matches and regenerates the same world.
 // Progress lines go to progress.
 func Prepare(ctx context.Context, db *store.DB, dir string, cfg population.Config, progress io.Writer) (*Prepared, error) {
-	accountsPath := filepath.Join(dir, AccountsFile)
+	accountsPath := datadir.Dir(dir).Accounts()
 	raw, err := db.Meta(ctx, metaKey)
 	switch {
 	case err == nil:
@@ -116,7 +114,7 @@ func Seed(ctx context.Context, db *store.DB, dir string, cfg population.Config, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, st, fmt.Errorf("demo: %w", err)
 	}
-	if err := writeAccounts(filepath.Join(dir, AccountsFile), rows); err != nil {
+	if err := writeAccounts(datadir.Dir(dir).Accounts(), rows); err != nil {
 		return nil, st, err
 	}
 	st.Write = time.Since(t2)
