@@ -51,3 +51,14 @@ func (k KeyDir) AdminToken() string { return filepath.Join(string(k), "admin-tok
 func (k KeyDir) AgencyKey(agency string) string {
 	return filepath.Join(string(k), "agency-"+agency+".key")
 }
+
+// SubjectIndexKey is the HMAC key under which citizens are found by
+// resident registration number without storing the number.
+func (k KeyDir) SubjectIndexKey() string { return filepath.Join(string(k), "subject-index.key") }
+
+// PKI is the simulated government PKI (see package pki): ca.pem is the
+// root every client and server trusts.
+func (d Dir) PKI() string { return filepath.Join(string(d), "pki") }
+
+// Officials is the CSV of seeded officials and their certificate files.
+func (d Dir) Officials() string { return filepath.Join(string(d), "demo-officials.csv") }
