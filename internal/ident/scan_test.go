@@ -11,12 +11,12 @@ func TestContainsRRN(t *testing.T) {
 		{"9001011234568", true},
 		{"900101 1234568", true},
 		{"900101 - 1234568", true},
-		{"900101–1234568", true},  // en dash
-		{"900101—1234568", true},  // em dash
+		{"900101–1234568", true}, // en dash
+		{"900101—1234568", true}, // em dash
 		{"９００１０１－１２３４５６８", true}, // full-width
-		{"210315-3847261", true},  // post-2020: no check digit to rely on
+		{"210315-3847261", true}, // post-2020: no check digit to rely on
 		{"주민번호는 900101-1234567 입니다", true},
-		{"900101|1234568", true}, // split across two table cells
+		{"900101|1234568", true},  // split across two table cells
 		{"900101-9234568", false}, // sex digit 9
 		{"901301-1234568", false}, // month 13
 		{"900100-1234568", false}, // day 00
