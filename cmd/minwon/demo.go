@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
@@ -22,17 +24,21 @@ import (
 	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
 )
 
 type demoFlags struct {
-	addr      string
-	adminAddr string
-	data      string
-	people    int
-	seed      int64
-	pprof     string
+	addr        string
+	adminAddr   string
+	counterAddr string
+	data        string
+	people      int
+	seed        int64
+	pprof       string
+	grace       time.Duration
+	crlRefresh  time.Duration
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -41,6 +47,9 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 	if withAddr {
 		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "portal and API listen address")
 		fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "operators' admin API listen address (keep it on loopback)")
+		fs.StringVar(&f.counterAddr, "counter-addr", "127.0.0.1:0", "officials' counter listen address (mutual TLS with certificates of DIR/pki)")
+		fs.DurationVar(&f.grace, "grace", pki.DefaultGrace, "how long counter officials keep working while the validation service is unreachable")
+		fs.DurationVar(&f.crlRefresh, "crl-refresh", 10*time.Second, "how often the counter fetches the revocation list")
 		fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) for profiling")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
@@ -57,6 +66,9 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			return f, fmt.Errorf("%s: --pprof must be a loopback address such as 127.0.0.1:6060", name)
 		}
+	}
+	if withAddr && (f.grace < time.Minute || f.crlRefresh < time.Second || f.crlRefresh > f.grace) {
+		return f, fmt.Errorf("%s: --grace must be at least 1m and --crl-refresh between 1s and the grace", name)
 	}
 	if f.people < 1 || f.people > 5_000_000 {
 		return f, fmt.Errorf("%s: --people must be between 1 and 5000000", name)
@@ -144,7 +156,11 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log"})
+	indexKey, err := keyfile.LoadOrCreateSecret(dir.Keys().SubjectIndexKey())
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey})
 	if err != nil {
 		return err
 	}
@@ -161,6 +177,40 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo: listen on %s: %w", f.adminAddr, err)
 	}
 	adminURL := "http://" + adminL.Addr().String()
+
+	// The simulated GPKI: its validation service on its own port, and the
+	// counter on its own mutual-TLS listener. The counter's checker fetches
+	// the CRL in the background; requests never wait for it.
+	ca, officials, err := demo.PreparePKI(f.data, os.Stdout)
+	if err != nil {
+		return err
+	}
+	validation := pki.NewValidation(ca, time.Hour)
+	valL, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: validation service: %w", err)
+	}
+	validationURL := "http://" + valL.Addr().String()
+	checker, err := pki.NewChecker(pki.CheckerConfig{
+		ValidationURL: validationURL, Issuer: ca.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
+		CachePath: filepath.Join(dir.PKI(), "crl-cache.json"),
+	})
+	if err != nil {
+		return err
+	}
+	counterCred, err := ca.ServerCredential("counter", []string{"127.0.0.1", "localhost"})
+	if err != nil {
+		return err
+	}
+	counterTLS, err := pki.ServerTLS(counterCred, ca.Pool())
+	if err != nil {
+		return err
+	}
+	counterL, err := net.Listen("tcp", f.counterAddr)
+	if err != nil {
+		return fmt.Errorf("demo: listen on %s: %w", f.counterAddr, err)
+	}
+	counterURL := "https://" + counterL.Addr().String()
 	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
 	fmt.Printf("  portal:            %s/\n", base)
 	fmt.Printf("  API services:      %s/api/v1/services\n", base)
@@ -172,8 +222,15 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
 	fmt.Printf("  admin API:         %s/admin/v1/keys  (Bearer token in %s)\n", adminURL, adminTokenPath)
+	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
+	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
-	servers := []httpserve.Listener{{Name: "portal", Listener: l, Handler: a.Handler}, {Name: "admin API", Listener: adminL, Handler: a.Admin(adminToken)}}
+	servers := []httpserve.Listener{
+		{Name: "portal", Listener: l, Handler: a.Handler},
+		{Name: "admin API", Listener: adminL, Handler: a.Admin(adminToken)},
+		{Name: "validation service", Listener: validation.Listener(valL), Handler: validation},
+		{Name: "counter", Listener: tls.NewListener(counterL, counterTLS), Handler: a.Counter(checker)},
+	}
 	if f.pprof != "" {
 		pl, err := net.Listen("tcp", f.pprof)
 		if err != nil {
@@ -183,11 +240,17 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		fmt.Printf("  pprof:             http://%s/debug/pprof/\n", pl.Addr())
 	}
 	info.Portal = base
-	if err := demo.WriteInfo(f.data, info, demo.URLs{Portal: base, Admin: adminURL, Agencies: info.Agencies}); err != nil {
+	if err := demo.WriteInfo(f.data, info, demo.URLs{Portal: base, Admin: adminURL, Counter: counterURL, Validation: validationURL, Agencies: info.Agencies}); err != nil {
 		return err
 	}
 	fmt.Println("Press Ctrl-C to stop.")
 
+	ctx, stopChecker := context.WithCancel(ctx)
+	defer stopChecker()
+	go func() {
+		// The first refresh runs once the validation service listens.
+		checker.Run(ctx)
+	}()
 	err = httpserve.UntilDone(ctx, servers...)
 	fmt.Println("\nstopped")
 	if err != nil {

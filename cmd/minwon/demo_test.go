@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/pki"
 )
 
 // The demo writes urls.json (../shared/API.md) once every listener answers,
@@ -37,7 +40,7 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if urls.Portal == "" || urls.Admin == "" || len(urls.Agencies) != 3 {
+	if urls.Portal == "" || urls.Admin == "" || urls.Counter == "" || urls.Validation == "" || len(urls.Agencies) != 3 {
 		t.Fatalf("urls.json = %+v", urls)
 	}
 	get := func(url string) int {
@@ -59,6 +62,38 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 		if c := get(u + "/v1/health"); c != http.StatusOK {
 			t.Errorf("agency %s health: %d", name, c)
 		}
+	}
+	if c := get(urls.Validation + "/health"); c != http.StatusOK {
+		t.Errorf("validation health: %d", c)
+	}
+	// The counter answers an official of the demo's PKI, and nobody else.
+	clerk, err := demo.FindOfficial(dir.Path(), "c0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := pki.RootPool(filepath.Join(dir.PKI(), pki.RootCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg, err := pki.ClientTLS(pki.Credential{CertFile: clerk.Cert, KeyFile: clerk.Key}, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	official := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 10 * time.Second}
+	resp, err := official.Get(urls.Counter + "/counter/v1/status")
+	if err != nil {
+		t.Fatalf("counter status: %v", err)
+	}
+	var st struct{ Official, Office, Credential string }
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || st.Official != "c0001" || st.Office == "" || st.Credential == "" {
+		t.Errorf("counter status: %d %+v", resp.StatusCode, st)
+	}
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 10 * time.Second}
+	if resp, err := anon.Get(urls.Counter + "/counter/v1/status"); err == nil {
+		resp.Body.Close()
+		t.Errorf("counter answered %d without a client certificate", resp.StatusCode)
 	}
 	if fi, err := os.Stat(dir.URLs()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("urls.json mode: %v %v", fi.Mode(), err)

@@ -215,6 +215,15 @@ func Choices(p auth.Principal, prof *Profile, svc *form.Service) []Choice {
 // Authorize returns the relation under which p may request svc for subject,
 // or ErrForbidden. Subject "" means the caller themself.
 func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Service, subject string) (form.Requester, error) {
+	if p.Kind == auth.KindOfficial {
+		// An official at the counter acts for the citizen in front of
+		// them, whose identity they checked in person; the service decides
+		// whether the counter may issue it.
+		if subject != "" && svc.Allows(form.CounterOfficial) {
+			return form.CounterOfficial, nil
+		}
+		return "", ErrForbidden
+	}
 	if subject == "" {
 		subject = p.Subject
 	}

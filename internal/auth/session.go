@@ -27,8 +27,12 @@ var (
 type Principal struct {
 	Login   string
 	Subject string // the account's opaque subject id
-	Kind    string // "person" or "corporate"
+	Kind    string // "person", "corporate" or KindOfficial
 }
+
+// KindOfficial is the principal kind of a counter official, authenticated
+// by a client certificate rather than a session.
+const KindOfficial = "official"
 
 // sessionStore is what sessions need from the database.
 type sessionStore interface {

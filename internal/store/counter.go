@@ -50,17 +50,17 @@ func (db *DB) PutSubjectIndex(ctx context.Context, rows []IndexRow) error {
 	return nil
 }
 
-// SubjectByDigest finds the subject a number's keyed hash belongs to.
-func (db *DB) SubjectByDigest(ctx context.Context, kind string, digest []byte) (string, error) {
-	var subject string
-	err := db.queryRow(ctx, `SELECT subject FROM subject_index WHERE digest = ? AND kind = ?`, digest, kind).Scan(&subject)
+// LookupSubject finds the subject a number's keyed hash belongs to; found
+// is false if the index has no such row.
+func (db *DB) LookupSubject(ctx context.Context, kind string, digest []byte) (subject string, found bool, err error) {
+	err = db.queryRow(ctx, `SELECT subject FROM subject_index WHERE digest = ? AND kind = ?`, digest, kind).Scan(&subject)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
+		return "", false, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("store: subject index: %w", err)
+		return "", false, fmt.Errorf("store: subject index: %w", err)
 	}
-	return subject, nil
+	return subject, true, nil
 }
 
 // SubjectIndexSize counts the index's rows.
