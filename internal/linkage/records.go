@@ -125,43 +125,33 @@ type Corporation struct {
 }
 
 // Person decodes a registry.person record.
-func (r *Record) Person() (*Person, error) {
-	var p Person
-	return &p, r.decodeAs(Registry, "person", &p)
-}
+func (r *Record) Person() (*Person, error) { return decodeAs[Person](r, Registry, "person") }
 
 // Student decodes an education.student record.
-func (r *Record) Student() (*Student, error) {
-	var s Student
-	return &s, r.decodeAs(Education, "student", &s)
-}
+func (r *Record) Student() (*Student, error) { return decodeAs[Student](r, Education, "student") }
 
 // Taxpayer decodes a tax.taxpayer record.
-func (r *Record) Taxpayer() (*Taxpayer, error) {
-	var t Taxpayer
-	return &t, r.decodeAs(Tax, "taxpayer", &t)
-}
+func (r *Record) Taxpayer() (*Taxpayer, error) { return decodeAs[Taxpayer](r, Tax, "taxpayer") }
 
 // Corporation decodes a tax.corporation record.
 func (r *Record) Corporation() (*Corporation, error) {
-	var c Corporation
-	return &c, r.decodeAs(Tax, "corporation", &c)
+	return decodeAs[Corporation](r, Tax, "corporation")
 }
 
-// decodeAs decodes the record's fields into v, the typed record of
-// agency.dataset.
-func (r *Record) decodeAs(agency, dataset string, v any) error {
+// decodeAs decodes r's fields into T, the typed record of agency.dataset.
+func decodeAs[T any](r *Record, agency, dataset string) (*T, error) {
 	if r.Agency != agency || r.Dataset != dataset {
-		return fmt.Errorf("%s.%s record is not a %s.%s record", r.Agency, r.Dataset, agency, dataset)
+		return nil, fmt.Errorf("%s.%s record is not a %s.%s record", r.Agency, r.Dataset, agency, dataset)
 	}
 	obj, err := json.Marshal(r.Fields)
 	if err != nil {
-		return fmt.Errorf("%s.%s: %w", agency, dataset, err)
+		return nil, fmt.Errorf("%s.%s: %w", agency, dataset, err)
 	}
+	v := new(T)
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s.%s: decode: %w", agency, dataset, err)
+		return nil, fmt.Errorf("%s.%s: decode: %w", agency, dataset, err)
 	}
-	return nil
+	return v, nil
 }
