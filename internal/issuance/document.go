@@ -76,11 +76,11 @@ func splitSource(src string) (agency, dataset, field string) {
 // format renders one agency value by its class. Unknown shapes are errors:
 // a document never prints a value it does not understand.
 func format(f *Field, raw json.RawMessage, subject string, showRRNBack bool) error {
-	print, ok := printers[f.Class]
+	pr, ok := printers[f.Class]
 	if !ok {
 		return fmt.Errorf("class %q cannot be printed", f.Class)
 	}
-	return print(f, raw, printing{subject: subject, showRRNBack: showRRNBack})
+	return pr(f, raw, printing{subject: subject, showRRNBack: showRRNBack})
 }
 
 // printing is what formatting may depend on besides the value itself.
@@ -123,20 +123,20 @@ var printers = map[linkage.Class]printer{
 }
 
 // scalar prints a single value of type T as text.
-func scalar[T any](print func(v T, p printing) (string, error)) printer {
+func scalar[T any](show func(v T, p printing) (string, error)) printer {
 	return func(f *Field, raw json.RawMessage, p printing) error {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
 		}
 		var err error
-		f.Text, err = print(v, p)
+		f.Text, err = show(v, p)
 		return err
 	}
 }
 
 // text prints a string value.
-func text(print func(s string, p printing) (string, error)) printer { return scalar(print) }
+func text(show func(s string, p printing) (string, error)) printer { return scalar(show) }
 
 // table prints a list of T as a table, one row per element.
 func table[T any](columns []string, row func(r T, p printing) ([]string, error)) printer {
