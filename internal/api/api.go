@@ -7,7 +7,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -18,9 +17,9 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
-	"github.com/minwon/minwon/internal/verification"
 )
 
 // agencyHealth reports the linkage layer's view of each agency.
@@ -312,49 +311,27 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	w.Write(data)
 }
 
-// fail maps a domain error to its one status and code.
+// fail answers err from the one error table (package httperr).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var refused *issuance.RefusedError
-	var unavailable *linkage.UnavailableError
-	switch {
-	case errors.Is(err, auth.ErrBadCredentials):
-		writeError(w, http.StatusUnauthorized, "invalid_credentials", "wrong login or password")
-	case errors.Is(err, auth.ErrRateLimited):
-		w.Header().Set("Retry-After", "900")
-		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many failed logins for this account; try again in 15 minutes")
-	case errors.Is(err, auth.ErrNoSession):
-		writeError(w, http.StatusUnauthorized, "unauthenticated", "your session has expired or ended; log in again")
-	case errors.As(err, &refused):
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{
-			"code": "pre_issuance_refused", "rule": string(refused.Rule),
-			"message": "The document was not issued because a safety check failed: " + refused.Message + ". Nothing was issued and the failure was reported.",
-		}})
-	case errors.As(err, &unavailable):
-		w.Header().Set("Retry-After", linkage.RetryAfterSeconds(unavailable.RetryAfter))
-		writeError(w, http.StatusServiceUnavailable, "agency_unavailable", "the "+unavailable.Agency+" agency is not answering; try again in "+linkage.RetryAfterSeconds(unavailable.RetryAfter)+" seconds")
-	case errors.Is(err, access.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", "you may not request this service for that subject")
-	case errors.Is(err, issuance.ErrUnknownService):
-		writeError(w, http.StatusNotFound, "unknown_service", "no such service; see GET /api/v1/services")
-	case errors.Is(err, issuance.ErrNotCertificate):
-		writeError(w, http.StatusBadRequest, "not_a_certificate", "this service does not issue a document")
-	case errors.Is(err, issuance.ErrConflict):
-		writeError(w, http.StatusConflict, "idempotency_conflict", "this Idempotency-Key was already used for a different request")
-	case errors.Is(err, issuance.ErrBadRequest):
-		writeError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), issuance.ErrBadRequest.Error()+": "))
-	case errors.Is(err, issuance.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such issuance")
-	case errors.Is(err, verification.ErrBadInput):
-		writeError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), verification.ErrBadInput.Error()+": "))
-	case errors.Is(err, linkage.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no_record", "the agency has no record for this subject")
-	default:
+	writeFailure(w, r, s.Log, err)
+}
+
+// writeFailure writes err's answer from the error table as the API's error
+// shape, logging errors that are minwon's own fault.
+func writeFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	a := httperr.Of(err)
+	if a.Internal && log != nil {
 		// Errors carry no personal data by construction; log for operators.
-		if s.Log != nil {
-			s.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
-		writeError(w, http.StatusInternalServerError, "internal", "something went wrong on our side; nothing was issued")
+		log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if ra := a.RetryAfterHeader(); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
+	body := map[string]string{"code": a.Code, "message": a.Message}
+	if a.Rule != "" {
+		body["rule"] = a.Rule
+	}
+	writeJSON(w, a.Status, map[string]any{"error": body})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -384,6 +385,41 @@ func TestSwapDuringAuthorizationIsRefused(t *testing.T) {
 	code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy", "subject": member}, newKey(), &e)
 	if code != 422 || e.Error.Rule != "subject_mismatch" {
 		t.Fatalf("swapped answer during authorisation: %d %+v", code, e)
+	}
+}
+
+// A swapped registry answer outside issuance — reading the caller's own
+// household for GET /api/v1/me — is discarded like any other, and the
+// caller hears that the agency could not answer usably just now (503 with
+// Retry-After), not a 500; nothing of the swapped answer reaches them.
+func TestSwapDuringProfileIs503(t *testing.T) {
+	env := apptest.Start(t, 200, 23)
+	p := &env.World.People[env.World.Households[0].Head]
+	c := env.Login(t, env.AccountOf(t, p.Subject))
+	other := env.Login(t, env.AccountOf(t, env.World.People[env.World.Households[1].Head].Subject))
+	if code := other.Do("GET", "/api/v1/me", nil, nil, nil); code != 200 {
+		t.Fatalf("me before the swap: %d", code)
+	}
+	env.Agencies["registry"].SetFaults(agency.Faults{Swap: 1})
+
+	resp, body := c.Raw("GET", "/api/v1/me", nil, nil)
+	var e apiError
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	if resp.StatusCode != 503 || e.Error.Code != "agency_answer_mismatch" || resp.Header.Get("Retry-After") == "" || !strings.Contains(e.Error.Message, "registry") {
+		t.Fatalf("me while the registry swaps: %d %+v, Retry-After %q", resp.StatusCode, e, resp.Header.Get("Retry-After"))
+	}
+	other2 := &env.World.People[env.World.Households[1].Head]
+	if strings.Contains(string(body), other2.Name) || strings.Contains(string(body), other2.Subject) {
+		t.Fatalf("the answer names someone else: %s", body)
+	}
+	env.Agencies["registry"].SetFaults(agency.Faults{})
+	var me struct {
+		Subject string `json:"subject"`
+	}
+	if code := c.Do("GET", "/api/v1/me", nil, nil, &me); code != 200 || me.Subject != p.Subject {
+		t.Fatalf("me after healing: %d %+v", code, me)
 	}
 }
 
