@@ -5,7 +5,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,44 +13,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/portal"
 )
-
-// agencyHealth reports the linkage layer's view of each agency.
-type agencyHealth interface {
-	Status() []linkage.AgencyStatus
-}
-
-type sessions interface {
-	Login(ctx context.Context, login, password string) (string, time.Time, auth.Principal, error)
-	Authenticate(ctx context.Context, token string) (auth.Principal, error)
-	Logout(ctx context.Context, token string) error
-}
-
-type profiles interface {
-	Profile(ctx context.Context, p auth.Principal) (*access.Profile, error)
-}
-
-type issuer interface {
-	Issue(ctx context.Context, r issuance.Request) (*issuance.Issued, error)
-	Get(ctx context.Context, p auth.Principal, number string) (*issuance.Issued, error)
-	Files(ctx context.Context, p auth.Principal, number string) (pdf, data []byte, err error)
-	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
-}
 
 // Server holds the API's collaborators.
 type Server struct {
 	Catalog  *form.Catalog
-	Agencies agencyHealth
-	Sessions sessions
-	Profiles profiles
-	Issuer   issuer
-	Verifier verifier
+	Agencies portal.AgencyHealth
+	Sessions portal.Sessions
+	Profiles portal.Profiles
+	Issuer   portal.Issuer
+	Verifier portal.Verifier
 	Keys     publicKeys
 	Log      *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
@@ -117,15 +94,12 @@ type statusJSON struct {
 
 // status reports each agency's health and the services it degrades.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	st := statusJSON{Status: "ok", Agencies: s.Agencies.Status()}
-	down := map[string]bool{}
-	for _, a := range st.Agencies {
-		if a.State != linkage.Closed {
-			down[a.Agency] = true
-			st.Status = "degraded"
-		}
+	ps := portal.Status(s.Catalog, s.Agencies)
+	st := statusJSON{Status: "ok", Agencies: ps.Agencies}
+	if !ps.OK {
+		st.Status = "degraded"
 	}
-	for _, svc := range s.Catalog.Degraded(func(agency string) bool { return down[agency] }) {
+	for _, svc := range ps.Degraded {
 		st.Degraded = append(st.Degraded, svc.ID)
 	}
 	writeJSON(w, http.StatusOK, st)

@@ -10,12 +10,6 @@ import (
 	"github.com/minwon/minwon/internal/verification"
 )
 
-// verifier answers whether a document is genuine.
-type verifier interface {
-	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
-	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
-}
-
 // publicKeys lists the signing keys verifiers trust.
 type publicKeys interface {
 	KeySet(ctx context.Context) (verification.KeySetJSON, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/portal"
 )
 
 type noAgencies struct{}
@@ -48,8 +49,8 @@ func requestPage(t *testing.T, err error, log *slog.Logger, lang string) (*httpt
 	if cerr != nil {
 		t.Fatal(cerr)
 	}
-	type issuerStub struct{ issuer }
-	type verifierStub struct{ Verifier }
+	type issuerStub struct{ portal.Issuer }
+	type verifierStub struct{ portal.Verifier }
 	s, nerr := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: oneSession{}, Profiles: failingProfiles{err},
 		Issuer: issuerStub{}, Verifier: verifierStub{}, Log: log})
 	if nerr != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/portal"
 )
 
 // ---- home
@@ -358,15 +359,8 @@ type statusView struct {
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	sv := &statusView{OK: true, Agencies: s.Agencies.Status(), Checked: time.Now()}
-	down := map[string]bool{}
-	for _, a := range sv.Agencies {
-		if a.State != linkage.Closed {
-			down[a.Agency] = true
-			sv.OK = false
-		}
-	}
-	sv.Degraded = s.Catalog.Degraded(func(agency string) bool { return down[agency] })
+	ps := portal.Status(s.Catalog, s.Agencies)
+	sv := &statusView{OK: ps.OK, Agencies: ps.Agencies, Degraded: ps.Degraded, Checked: time.Now()}
 	v := s.newView(w, r, s.optionalUser(r), "status.title")
 	v.Data = sv
 	s.render(w, r, http.StatusOK, "status", v)

@@ -12,7 +12,6 @@
 package web
 
 import (
-	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -23,11 +22,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
-	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/portal"
 )
 
 //go:embed templates/*.html
@@ -36,37 +34,15 @@ var templates embed.FS
 //go:embed static
 var static embed.FS
 
-// agencyHealth reports the linkage layer's view of each agency.
-type agencyHealth interface {
-	Status() []linkage.AgencyStatus
-}
-
-type sessions interface {
-	Login(ctx context.Context, login, password string) (string, time.Time, auth.Principal, error)
-	Authenticate(ctx context.Context, token string) (auth.Principal, error)
-	Logout(ctx context.Context, token string) error
-}
-
-type profiles interface {
-	Profile(ctx context.Context, p auth.Principal) (*access.Profile, error)
-}
-
-type issuer interface {
-	Issue(ctx context.Context, r issuance.Request) (*issuance.Issued, error)
-	Get(ctx context.Context, p auth.Principal, number string) (*issuance.Issued, error)
-	Files(ctx context.Context, p auth.Principal, number string) (pdf, data []byte, err error)
-	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
-}
-
 // Server holds the pages' collaborators: the same domain objects the JSON
 // API uses.
 type Server struct {
 	Catalog  *form.Catalog
-	Agencies agencyHealth
-	Sessions sessions
-	Profiles profiles
-	Issuer   issuer
-	Verifier Verifier
+	Agencies portal.AgencyHealth
+	Sessions portal.Sessions
+	Profiles portal.Profiles
+	Issuer   portal.Issuer
+	Verifier portal.Verifier
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
 	SecureCookies bool
