@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/httperr"
@@ -67,21 +68,15 @@ func noStore(h http.Handler) http.Handler {
 	})
 }
 
-type serviceJSON struct {
-	ID         string           `json:"id"`
-	Kind       form.Kind        `json:"kind"`
-	Title      string           `json:"title"`
-	TitleKo    string           `json:"title_ko"`
-	Agency     string           `json:"agency"`
-	Requesters []form.Requester `json:"requesters"`
-	Version    int              `json:"version"`
-}
-
 func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 	list := s.Catalog.Services()
-	out := make([]serviceJSON, len(list))
+	out := make([]apiwire.Service, len(list))
 	for i, svc := range list {
-		out[i] = serviceJSON{ID: svc.ID, Kind: svc.Kind, Title: svc.Title, TitleKo: svc.TitleKo, Agency: svc.Agency, Requesters: svc.Requesters, Version: svc.Version}
+		req := make([]string, len(svc.Requesters))
+		for j, r := range svc.Requesters {
+			req[j] = string(r)
+		}
+		out[i] = apiwire.Service{ID: svc.ID, Kind: string(svc.Kind), Title: svc.Title, TitleKo: svc.TitleKo, Agency: svc.Agency, Requesters: req, Version: svc.Version}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -123,10 +118,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Login    string `json:"login"`
-		Password string `json:"password"`
-	}
+	var in apiwire.LoginRequest
 	if !decode(w, r, &in) {
 		return
 	}
@@ -143,7 +135,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
 	})
-	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_at": expires.UTC().Format(time.RFC3339)})
+	writeJSON(w, http.StatusOK, apiwire.LoginResponse{Token: token, ExpiresAt: expires.UTC().Format(time.RFC3339)})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +146,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
-	writeJSON(w, http.StatusOK, map[string]string{"status": "logged_out"})
+	writeJSON(w, http.StatusOK, apiwire.LogoutResponse{Status: "logged_out"})
 }
 
 // token returns the session token from the Authorization header or cookie.
@@ -194,24 +186,16 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, prof)
+	out := apiwire.Profile{Subject: prof.Subject, Name: prof.Name}
+	for _, rel := range prof.Relations {
+		out.Relations = append(out.Relations, apiwire.Relation{Subject: rel.Subject, Name: rel.Name, Relation: rel.Relation, Minor: rel.Minor, Role: rel.Role})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
-type issuedJSON struct {
-	Number   string `json:"number"`
-	Service  string `json:"service"`
-	Subject  string `json:"subject"`
-	IssuedAt string `json:"issued_at"`
-	LogIndex int64  `json:"log_index"`
-	SHA256   string `json:"sha256"`
-	Document string `json:"document"`
-	Data     string `json:"data"`
-	Verify   string `json:"verify"`
-}
-
-func toJSON(is *issuance.Issued) issuedJSON {
+func toJSON(is *issuance.Issued) apiwire.Issued {
 	base := "/api/v1/issuances/" + string(is.Number)
-	return issuedJSON{
+	return apiwire.Issued{
 		Number: string(is.Number), Service: is.Service, Subject: is.Subject,
 		IssuedAt: is.IssuedAt.UTC().Format(time.RFC3339Nano), SHA256: is.SHA256, LogIndex: is.LogIndex,
 		Document: base + "/document.pdf", Data: base + "/data.json", Verify: "/verify/" + string(is.Number),
@@ -219,13 +203,7 @@ func toJSON(is *issuance.Issued) issuedJSON {
 }
 
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	var in struct {
-		Service string `json:"service"`
-		Subject string `json:"subject"`
-		Options struct {
-			ShowRRNBack bool `json:"show_rrn_back"`
-		} `json:"options"`
-	}
+	var in apiwire.IssuanceRequest
 	if !decode(w, r, &in) {
 		return
 	}
@@ -246,7 +224,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]issuedJSON, len(list))
+	out := make([]apiwire.Issued, len(list))
 	for i, is := range list {
 		out[i] = toJSON(is)
 	}
@@ -301,11 +279,7 @@ func writeFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	if ra := a.RetryAfterHeader(); ra != "" {
 		w.Header().Set("Retry-After", ra)
 	}
-	body := map[string]string{"code": a.Code, "message": a.Message}
-	if a.Rule != "" {
-		body["rule"] = a.Rule
-	}
-	writeJSON(w, a.Status, map[string]any{"error": body})
+	writeJSON(w, a.Status, apiwire.ErrorBody{Error: apiwire.Error{Code: a.Code, Message: a.Message, Rule: a.Rule}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -317,5 +291,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError writes the API's one error shape.
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
+	writeJSON(w, status, apiwire.ErrorBody{Error: apiwire.Error{Code: code, Message: message}})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/issuance"
@@ -40,22 +41,14 @@ func (f failingProfiles) Profile(context.Context, auth.Principal) (*access.Profi
 	return nil, f.err
 }
 
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Rule    string `json:"rule"`
-	} `json:"error"`
-}
-
-func getMe(t *testing.T, err error, log *slog.Logger) (*httptest.ResponseRecorder, errorBody) {
+func getMe(t *testing.T, err error, log *slog.Logger) (*httptest.ResponseRecorder, apiwire.ErrorBody) {
 	t.Helper()
 	h := (&Server{Sessions: oneSession{}, Profiles: failingProfiles{err}, Log: log}).Handler()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	var body errorBody
+	var body apiwire.ErrorBody
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatalf("%s: not the error shape: %v", rec.Body, err)
 	}
@@ -151,7 +144,7 @@ func TestAdminErrorsComeFromTheTable(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		a.Handler().ServeHTTP(rec, req)
-		var body errorBody
+		var body apiwire.ErrorBody
 		raw, _ := io.ReadAll(rec.Body)
 		if err := json.Unmarshal(raw, &body); err != nil || rec.Code != c.status || body.Error.Code != c.code {
 			t.Errorf("%s with %v: %d %s, want %d %s", c.path, c.err, rec.Code, raw, c.status, c.code)

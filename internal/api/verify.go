@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -37,10 +38,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		}
 		res, err = s.Verifier.ByPDF(r.Context(), pdf)
 	default:
-		var in struct {
-			Number string `json:"number"`
-			SHA256 string `json:"sha256"`
-		}
+		var in apiwire.VerifyRequest
 		if !decode(w, r, &in) {
 			return
 		}
