@@ -13,6 +13,7 @@ package httperr
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -179,7 +180,7 @@ var table = []Row{
 		Answer: Answer{Status: http.StatusConflict, Code: "idempotency_conflict", Key: "err.conflict", Message: "this Idempotency-Key was already used for a different request"},
 	},
 	{
-		Err: issuance.ErrBadRequest, Example: errors.Join(issuance.ErrBadRequest, errors.New("show_rrn_back is only for your own documents")),
+		Err: issuance.ErrBadRequest, Example: fmt.Errorf("%w: show_rrn_back is only for your own documents", issuance.ErrBadRequest),
 		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "err.badrequest"},
 		fill:   inputMessage(issuance.ErrBadRequest),
 	},
@@ -200,7 +201,7 @@ var table = []Row{
 
 	// Verification.
 	{
-		Err: verification.ErrBadInput, Example: errors.Join(verification.ErrBadInput, errors.New("sha256 must be 64 lowercase hex digits")),
+		Err: verification.ErrBadInput, Example: fmt.Errorf("%w: sha256 must be 64 lowercase hex digits", verification.ErrBadInput),
 		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "verify.badnumber"},
 		fill:   inputMessage(verification.ErrBadInput),
 	},
@@ -230,7 +231,7 @@ var table = []Row{
 
 	// Service templates.
 	{
-		Err: form.ErrInvalid, Example: errors.Join(form.ErrInvalid, errors.New("no fields")),
+		Err: form.ErrInvalid, Example: fmt.Errorf("%w: tax-payment-certificate: no fields", form.ErrInvalid),
 		Answer: Answer{Status: http.StatusBadRequest, Code: "invalid_template", Key: "err.badrequest"},
 		fill:   inputMessage(form.ErrInvalid),
 	},
@@ -310,10 +311,7 @@ func Unknown() Answer { return unknown }
 // message: it names what was wrong with the input (never personal data).
 func inputMessage(sentinel error) func(error, *Answer) {
 	return func(err error, a *Answer) {
-		msg := err.Error()
-		msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
-		msg = strings.TrimPrefix(msg, sentinel.Error()+"\n")
-		a.Message = msg
+		a.Message = strings.TrimPrefix(err.Error(), sentinel.Error()+": ")
 	}
 }
 
