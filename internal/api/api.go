@@ -1,7 +1,8 @@
 // Package api serves minwon's JSON API under /api/v1. Handlers are thin:
 // decode, call one domain function, encode. Every error is
-// {"error":{"code","message"}} with a fitting status; never a stack trace,
-// never another person's data.
+// {"error":{"code","message"}} (apiwire.ErrorBody) with the status and code
+// the one error table (package httperr) gives it; never a stack trace, never
+// another person's data.
 package api
 
 import (

@@ -6,7 +6,9 @@
 // English on request. Every page is rendered with html/template; every form
 // POSTs with a CSRF token bound to the browser's session, and answers with a
 // redirect (post/redirect/get). Handlers are thin: they call the same domain
-// objects the JSON API calls and only choose words and status codes.
+// objects the JSON API calls (declared in package portal) and only choose
+// words; a domain error's status and message key come from the same table
+// the API answers from (package httperr).
 // Pages hold no personal data unless the viewer is its owner, and personal
 // pages are never cached.
 package web
