@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -68,18 +67,11 @@ func (a *Admin) Handler() http.Handler {
 		if !decode(w, r, &in) {
 			return
 		}
-		switch err := a.Keys.Revoke(r.Context(), r.PathValue("id"), in.Reason); {
-		case errors.Is(err, keyring.ErrUnknownKey):
-			writeError(w, http.StatusNotFound, "unknown_key", "no signing key with that id")
-		case errors.Is(err, keyring.ErrAlreadyRevoked):
-			writeError(w, http.StatusConflict, "already_revoked", "that key is already revoked")
-		case errors.Is(err, keyring.ErrBadReason):
-			writeError(w, http.StatusBadRequest, "bad_reason", err.Error())
-		case err != nil:
+		if err := a.Keys.Revoke(r.Context(), r.PathValue("id"), in.Reason); err != nil {
 			s.fail(w, r, err)
-		default:
-			writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "state": keyring.Revoked})
+			return
 		}
+		writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "state": keyring.Revoked})
 	})
 	mux.HandleFunc("POST /admin/v1/revocations", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
@@ -90,10 +82,6 @@ func (a *Admin) Handler() http.Handler {
 			return
 		}
 		rev, err := a.Revoker.Revoke(r.Context(), in.Number, in.Reason)
-		if errors.Is(err, issuance.ErrAlreadyRevoked) {
-			writeError(w, http.StatusConflict, "already_revoked", "that document is already revoked")
-			return
-		}
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -7,14 +7,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/verification"
 )
-
-// verifier answers whether a document is genuine.
-type verifier interface {
-	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
-	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
-}
 
 // publicKeys lists the signing keys verifiers trust.
 type publicKeys interface {
@@ -43,10 +38,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		}
 		res, err = s.Verifier.ByPDF(r.Context(), pdf)
 	default:
-		var in struct {
-			Number string `json:"number"`
-			SHA256 string `json:"sha256"`
-		}
+		var in apiwire.VerifyRequest
 		if !decode(w, r, &in) {
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/agencytest"
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
@@ -214,10 +215,8 @@ func (e *Env) Login(t testing.TB, a Account) *Client {
 func (e *Env) LoginOn(t testing.TB, node *Node, a Account) *Client {
 	t.Helper()
 	c := &Client{t: t, base: node.Server.URL}
-	var out struct {
-		Token string `json:"token"`
-	}
-	if code := c.Do("POST", "/api/v1/login", map[string]string{"login": a.Login, "password": a.Password}, nil, &out); code != http.StatusOK {
+	var out apiwire.LoginResponse
+	if code := c.Do("POST", "/api/v1/login", apiwire.LoginRequest{Login: a.Login, Password: a.Password}, nil, &out); code != http.StatusOK {
 		t.Fatalf("login %s: status %d", a.Login, code)
 	}
 	c.Token = out.Token
