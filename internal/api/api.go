@@ -269,18 +269,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeFailure(w, r, s.Log, err)
 }
 
-// writeFailure writes err's answer from the error table as the API's error
-// shape, logging errors that are minwon's own fault.
 func writeFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	a := httperr.Of(err)
-	if a.Internal && log != nil {
-		// Errors carry no personal data by construction; log for operators.
-		log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	if ra := a.RetryAfterHeader(); ra != "" {
-		w.Header().Set("Retry-After", ra)
-	}
-	writeJSON(w, a.Status, apiwire.ErrorBody{Error: apiwire.Error{Code: a.Code, Message: a.Message, Rule: a.Rule}})
+	httperr.WriteJSON(w, r, log, err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,6 +29,7 @@ import (
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/pki"
@@ -68,17 +68,8 @@ type Server struct {
 	Log         *slog.Logger
 }
 
-// Domain errors of the counter.
-var (
-	ErrNoCertificate   = errors.New("counter: a client certificate of an official is required")
-	ErrLocked          = errors.New("counter: the official's credential is locked")
-	ErrRole            = errors.New("counter: this official's role may not issue at the counter")
-	ErrNotAtCounter    = errors.New("counter: this service cannot be issued at the counter")
-	ErrIdentityCheck   = errors.New("counter: the citizen's identity document was not checked")
-	ErrUnknownCitizen  = errors.New("counter: no citizen or corporation with this number")
-	ErrPurposeHasRRN   = errors.New("counter: the purpose may not contain a resident registration number")
-	ErrBadCounterInput = errors.New("counter: bad request")
-)
+// errBadInput names what is wrong with a counter request's body.
+func errBadInput(msg string) error { return fmt.Errorf("%w: %s", issuance.ErrBadRequest, msg) }
 
 // IdentityMethods are the identity documents an official may check.
 var IdentityMethods = []string{"resident_card", "driver_license", "passport", "disability_card", "mobile_id"}
@@ -106,7 +97,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /counter/v1/issuances/{number}/document.pdf", s.official(true, s.file("application/pdf", 0)))
 	mux.HandleFunc("GET /counter/v1/issuances/{number}/data.json", s.official(true, s.file("application/json", 1)))
 	mux.HandleFunc("/counter/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such counter resource")
+		s.fail(w, r, issuance.ErrNotFound)
 	})
 	return mux
 }
@@ -117,18 +108,18 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) official(acting bool, h func(http.ResponseWriter, *http.Request, Official)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-			s.fail(w, r, ErrNoCertificate)
+			s.fail(w, r, pki.ErrNotOfficial)
 			return
 		}
 		cert := r.TLS.VerifiedChains[0][0]
 		o, err := pki.OfficialOf(cert)
 		if err != nil {
-			s.fail(w, r, ErrNoCertificate)
+			s.fail(w, r, pki.ErrNotOfficial)
 			return
 		}
 		off := Official{Official: o, Status: s.Credentials.Status(cert)}
 		if acting && off.Status.State == pki.Locked {
-			s.fail(w, r, fmt.Errorf("%w (%s)", ErrLocked, off.Status.Reason))
+			s.fail(w, r, fmt.Errorf("%w (%s)", pki.ErrLocked, off.Status.Reason))
 			return
 		}
 		h(w, r, off)
@@ -194,7 +185,7 @@ func toJSON(is *issuance.Issued) IssuedJSON {
 
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 	if o.Role != pki.CounterClerk {
-		s.fail(w, r, ErrRole)
+		s.fail(w, r, pki.ErrRole)
 		return
 	}
 	var in IssueRequest
@@ -211,20 +202,20 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		s.fail(w, r, issuance.ErrNotCertificate)
 		return
 	case !svc.Allows(form.CounterOfficial):
-		s.fail(w, r, ErrNotAtCounter)
+		s.fail(w, r, issuance.ErrNotAtCounter)
 		return
 	}
 	if !in.IdentityCheck.Verified || !slices.Contains(IdentityMethods, in.IdentityCheck.Method) {
-		s.fail(w, r, ErrIdentityCheck)
+		s.fail(w, r, issuance.ErrIdentityNotChecked)
 		return
 	}
 	purpose := strings.TrimSpace(in.Purpose)
 	if purpose == "" || utf8.RuneCountInString(purpose) > 200 || strings.ContainsAny(purpose, "\n\r=") {
-		s.fail(w, r, fmt.Errorf("%w: purpose (1–200 characters, one line) is required", ErrBadCounterInput))
+		s.fail(w, r, errBadInput("purpose (1–200 characters, one line) is required"))
 		return
 	}
 	if ident.ContainsRRN(purpose) {
-		s.fail(w, r, ErrPurposeHasRRN)
+		s.fail(w, r, issuance.ErrPurposeHasRRN)
 		return
 	}
 	var subject string
@@ -233,22 +224,22 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 	case svc.SubjectKind == form.CorporationSubject && in.BusinessNumber != "" && in.SubjectRRN == "":
 		var brn string
 		if brn, err = ident.ParseBusinessNumber(in.BusinessNumber); err != nil {
-			s.fail(w, r, fmt.Errorf("%w: business_number is not a valid business registration number", ErrBadCounterInput))
+			s.fail(w, r, errBadInput("business_number is not a valid business registration number"))
 			return
 		}
 		subject, err = s.Subjects.CorporationByBusinessNumber(r.Context(), brn)
 	case svc.SubjectKind != form.CorporationSubject && in.SubjectRRN != "" && in.BusinessNumber == "":
 		var rrn string
 		if rrn, err = ident.ParseRRN(in.SubjectRRN); err != nil {
-			s.fail(w, r, fmt.Errorf("%w: subject_rrn is not a valid resident registration number", ErrBadCounterInput))
+			s.fail(w, r, errBadInput("subject_rrn is not a valid resident registration number"))
 			return
 		}
 		subject, err = s.Subjects.PersonByRRN(r.Context(), rrn)
 	case svc.SubjectKind == form.CorporationSubject:
-		s.fail(w, r, fmt.Errorf("%w: %s is about a corporation: give business_number only", ErrBadCounterInput, svc.ID))
+		s.fail(w, r, errBadInput(svc.ID+" is about a corporation: give business_number only"))
 		return
 	default:
-		s.fail(w, r, fmt.Errorf("%w: %s is about a person: give subject_rrn only", ErrBadCounterInput, svc.ID))
+		s.fail(w, r, errBadInput(svc.ID+" is about a person: give subject_rrn only"))
 		return
 	}
 	if err != nil {
@@ -307,12 +298,12 @@ func (s *Server) file(contentType string, which int) func(http.ResponseWriter, *
 
 func decode(r *http.Request, v any) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		return fmt.Errorf("%w: the body must be application/json", ErrBadCounterInput)
+		return errBadInput("the body must be application/json")
 	}
 	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: the body is not the expected JSON", ErrBadCounterInput)
+		return errBadInput("the body is not the expected JSON: {service, subject_rrn | business_number, identity_check: {method, verified}, purpose, options?}")
 	}
 	return nil
 }
@@ -324,6 +315,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httperr.WriteJSON(w, r, s.Log, err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/issuance"
 )
 
 // indexStore looks a keyed hash up in the subject index.
@@ -36,7 +37,7 @@ func (x Index) lookup(ctx context.Context, kind string, digest []byte) (string, 
 		return "", err
 	}
 	if !ok {
-		return "", ErrUnknownCitizen
+		return "", issuance.ErrUnknownCitizen
 	}
 	return s, nil
 }

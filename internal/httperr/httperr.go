@@ -7,24 +7,29 @@
 // Domain errors are matched with errors.Is (sentinels, and typed errors that
 // answer Is for their sentinel), so wrapping with context never changes the
 // answer. An error no row matches is a 500 whose message says nothing about
-// it: only the operators' log sees the error. Package httperr never writes a
-// response itself; api and web render an Answer in their own shape.
+// it: only the operators' log sees the error. The JSON shape is written by
+// WriteJSON for the API, the counter and the admin API; the pages render an
+// Answer in their own shape.
 package httperr
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/tlog"
 	"github.com/minwon/minwon/internal/verification"
 )
@@ -199,6 +204,36 @@ var table = []Row{
 		Answer: Answer{Status: http.StatusConflict, Code: "already_revoked", Key: "err.alreadyrevoked", Message: "that document is already revoked"},
 	},
 
+	// The counter: officials on mutual TLS.
+	{
+		Err:    pki.ErrNotOfficial,
+		Answer: Answer{Status: http.StatusUnauthorized, Code: "official_certificate_required", Key: "err.forbidden", Message: "a client certificate of an official of this PKI is required"},
+	},
+	{
+		Err:    pki.ErrLocked,
+		Answer: Answer{Status: http.StatusForbidden, Code: "credential_locked", Key: "err.forbidden", Message: "your credential is locked: revoked, or the validation service has been unreachable for longer than the grace period; contact your certificate administrator"},
+	},
+	{
+		Err:    pki.ErrRole,
+		Answer: Answer{Status: http.StatusForbidden, Code: "role_not_allowed", Key: "err.forbidden", Message: "your role does not allow this"},
+	},
+	{
+		Err:    issuance.ErrNotAtCounter,
+		Answer: Answer{Status: http.StatusForbidden, Code: "not_at_counter", Key: "err.forbidden", Message: "this service cannot be issued at the counter"},
+	},
+	{
+		Err:    issuance.ErrIdentityNotChecked,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "identity_not_checked", Key: "err.badrequest", Message: "check the citizen's identity document in person and give its method (resident_card, driver_license, passport, disability_card or mobile_id) with verified true"},
+	},
+	{
+		Err:    issuance.ErrUnknownCitizen,
+		Answer: Answer{Status: http.StatusNotFound, Code: "unknown_citizen", Key: "err.notfound", Message: issuance.ErrUnknownCitizen.Error()},
+	},
+	{
+		Err:    issuance.ErrPurposeHasRRN,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "purpose_has_rrn", Key: "err.badrequest", Message: issuance.ErrPurposeHasRRN.Error()},
+	},
+
 	// Verification.
 	{
 		Err: verification.ErrBadInput, Example: fmt.Errorf("%w: sha256 must be 64 lowercase hex digits", verification.ErrBadInput),
@@ -302,6 +337,25 @@ func Rows() []Row {
 		}
 	}
 	return out
+}
+
+// WriteJSON answers err in the JSON error shape of the API, the counter
+// and the admin API ({"error":{"code","message"}}), with its Retry-After,
+// logging errors that are minwon's own fault. The pages render an Answer
+// themselves.
+func WriteJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	a := Of(err)
+	if a.Internal && log != nil {
+		// Errors carry no personal data by construction; log for operators.
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if ra := a.RetryAfterHeader(); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(a.Status)
+	json.NewEncoder(w).Encode(apiwire.ErrorBody{Error: apiwire.Error{Code: a.Code, Message: a.Message, Rule: a.Rule}})
 }
 
 // Unknown returns the answer to an unmapped error.

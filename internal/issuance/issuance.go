@@ -34,6 +34,11 @@ var (
 	ErrBadRequest     = errors.New("bad issuance request")
 	ErrConflict       = errors.New("idempotency key already used for another request")
 	ErrNotFound       = errors.New("no such issuance")
+	// The counter's requests (see package counter).
+	ErrNotAtCounter       = errors.New("this service cannot be issued at the counter")
+	ErrIdentityNotChecked = errors.New("the citizen's identity document was not checked in person")
+	ErrUnknownCitizen     = errors.New("no citizen or corporation is registered under this number")
+	ErrPurposeHasRRN      = errors.New("the purpose may not contain a resident registration number")
 )
 
 // Request asks for one document.

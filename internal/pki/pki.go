@@ -62,6 +62,11 @@ var (
 	ErrNotOfficial = errors.New("pki: the certificate does not name an official of this PKI")
 	ErrNoAuthority = errors.New("pki: no CA in this directory (run `minwon pki init`)")
 	ErrRevoked     = errors.New("pki: already revoked")
+	// ErrLocked: the credential may not act (revoked, grace over, or never
+	// validated).
+	ErrLocked = errors.New("pki: the official's credential is locked")
+	// ErrRole: the official's role may not do this.
+	ErrRole = errors.New("pki: the official's role does not allow this")
 	// ErrUnreachable: the validation service did not answer usably.
 	ErrUnreachable = errors.New("pki: validation service unreachable")
 )
