@@ -24,6 +24,7 @@ import (
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
@@ -112,6 +113,13 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	indexKey, err := keyfile.LoadOrCreateSecret(dd.Keys().SubjectIndexKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.IndexSubjects(ctx, seedDB, world, ident.NewIndexer(indexKey), io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	env := &Env{Env: agencies, Backend: b, KeyDir: dd.Keys().Path()}
 	for i := range opt.Nodes {
 		node := &Node{DB: seedDB}
@@ -132,7 +140,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		a, err := app.New(ctx, app.Config{
 			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
-			LinkageOptions: *opt.Linkage,
+			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -190,6 +198,14 @@ type Client struct {
 	t     testing.TB
 	base  string
 	Token string
+	http  *http.Client // nil: the shared plain client
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.http != nil {
+		return c.http
+	}
+	return httpClient
 }
 
 // Anonymous is a client without a session, for public endpoints.
@@ -291,7 +307,7 @@ func (c *Client) TrySend(method, path, contentType string, body []byte, header m
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}

@@ -328,3 +328,6 @@ func subjectPublicKeyBits(spki []byte) ([]byte, error) {
 	}
 	return info.PublicKey.RightAlign(), nil
 }
+
+// Authority returns the CA whose revocations the service publishes.
+func (v *Validation) Authority() *Authority { return v.ca }
