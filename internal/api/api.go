@@ -6,10 +6,8 @@
 package api
 
 import (
-	"encoding/json"
-	"io"
+	"github.com/minwon/minwon/internal/httpjson"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -17,7 +15,6 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
-	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/portal"
@@ -56,18 +53,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	mux.HandleFunc("GET /api/v1/keys", s.keys)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
+		httpjson.Error(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})
-	return noStore(mux)
+	return httpjson.NoStore(mux)
 }
 
 // noStore keeps personal data out of shared and browser caches.
-func noStore(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
-}
 
 func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 	list := s.Catalog.Services()
@@ -79,7 +70,7 @@ func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 		}
 		out[i] = apiwire.Service{ID: svc.ID, Kind: string(svc.Kind), Title: svc.Title, TitleKo: svc.TitleKo, Agency: svc.Agency, Requesters: req, Version: svc.Version}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 type statusJSON struct {
@@ -98,33 +89,19 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	for _, svc := range ps.Degraded {
 		st.Degraded = append(st.Degraded, svc.ID)
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpjson.Write(w, http.StatusOK, st)
 }
 
 // decode reads a JSON body of at most 64 KiB into v, refusing other
 // content types (which also stops cross-site form posts riding a cookie).
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
-		return false
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "the body is not the expected JSON: "+err.Error())
-		return false
-	}
-	return true
-}
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var in apiwire.LoginRequest
-	if !decode(w, r, &in) {
+	if !httpjson.Decode(w, r, &in) {
 		return
 	}
 	if in.Login == "" || in.Password == "" || len(in.Login) > 128 || len(in.Password) > 1024 {
-		writeError(w, http.StatusBadRequest, "bad_request", "login and password are required")
+		httpjson.Error(w, http.StatusBadRequest, "bad_request", "login and password are required")
 		return
 	}
 	token, expires, _, err := s.Sessions.Login(r.Context(), in.Login, in.Password)
@@ -136,7 +113,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
 	})
-	writeJSON(w, http.StatusOK, apiwire.LoginResponse{Token: token, ExpiresAt: expires.UTC().Format(time.RFC3339)})
+	httpjson.Write(w, http.StatusOK, apiwire.LoginResponse{Token: token, ExpiresAt: expires.UTC().Format(time.RFC3339)})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +124,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
-	writeJSON(w, http.StatusOK, apiwire.LogoutResponse{Status: "logged_out"})
+	httpjson.Write(w, http.StatusOK, apiwire.LogoutResponse{Status: "logged_out"})
 }
 
 // token returns the session token from the Authorization header or cookie.
@@ -169,7 +146,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := token(r)
 		if tok == "" {
-			writeError(w, http.StatusUnauthorized, "unauthenticated", "log in first (POST /api/v1/login) and send the token as Authorization: Bearer TOKEN")
+			httpjson.Error(w, http.StatusUnauthorized, "unauthenticated", "log in first (POST /api/v1/login) and send the token as Authorization: Bearer TOKEN")
 			return
 		}
 		p, err := s.Sessions.Authenticate(r.Context(), tok)
@@ -191,7 +168,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	for _, rel := range prof.Relations {
 		out.Relations = append(out.Relations, apiwire.Relation{Subject: rel.Subject, Name: rel.Name, Relation: rel.Relation, Minor: rel.Minor, Role: rel.Role})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func toJSON(is *issuance.Issued) apiwire.Issued {
@@ -205,7 +182,7 @@ func toJSON(is *issuance.Issued) apiwire.Issued {
 
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var in apiwire.IssuanceRequest
-	if !decode(w, r, &in) {
+	if !httpjson.Decode(w, r, &in) {
 		return
 	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
@@ -216,7 +193,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toJSON(is))
+	httpjson.Write(w, http.StatusCreated, toJSON(is))
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -229,7 +206,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	for i, is := range list {
 		out[i] = toJSON(is)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -238,7 +215,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(is))
+	httpjson.Write(w, http.StatusOK, toJSON(is))
 }
 
 func (s *Server) pdf(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -266,21 +243,5 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 
 // fail answers err from the one error table (package httperr).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	writeFailure(w, r, s.Log, err)
-}
-
-func writeFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	httperr.WriteJSON(w, r, log, err)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-// writeError writes the API's one error shape.
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, apiwire.ErrorBody{Error: apiwire.Error{Code: code, Message: message}})
+	httpjson.Fail(w, r, s.Log, err)
 }

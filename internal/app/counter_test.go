@@ -135,7 +135,7 @@ func TestCounterRefusals(t *testing.T) {
 		{"business number for a person's certificate", clerk, counterRequest("resident-registration-copy", "", env.World.Corporations[0].BusinessNumber), true, 400, "bad_request"},
 		{"not a certificate", clerk, counterRequest("childcare-allowance", p.RRN, ""), true, 400, "not_a_certificate"},
 		{"unknown service", clerk, counterRequest("no-such-service", p.RRN, ""), true, 404, "unknown_service"},
-		{"unknown field", clerk, with(func(b map[string]any) { b["subject"] = p.Subject }), true, 400, "bad_request"},
+		{"unknown field", clerk, with(func(b map[string]any) { b["subject"] = p.Subject }), true, 400, "bad_json"},
 		{"no idempotency key", clerk, counterRequest("resident-registration-copy", p.RRN, ""), false, 400, "bad_request"},
 	}
 	for _, tc := range cases {

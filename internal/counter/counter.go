@@ -15,11 +15,8 @@ package counter
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,7 +26,7 @@ import (
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
-	"github.com/minwon/minwon/internal/httperr"
+	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/pki"
@@ -99,7 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/counter/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, issuance.ErrNotFound)
 	})
-	return mux
+	return httpjson.NoStore(mux)
 }
 
 // official identifies the caller from the verified certificate and, when
@@ -142,7 +139,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, o Official) {
 	if !o.Status.GraceUntil.IsZero() {
 		out.GraceUntil = o.Status.GraceUntil.UTC().Format(time.RFC3339)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // IssueRequest is the body of POST /counter/v1/issuances.
@@ -189,8 +186,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		return
 	}
 	var in IssueRequest
-	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
+	if !httpjson.Decode(w, r, &in) {
 		return
 	}
 	svc := s.Catalog.Service(in.Service)
@@ -265,7 +261,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toJSON(is))
+	httpjson.Write(w, http.StatusCreated, toJSON(is))
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, o Official) {
@@ -274,7 +270,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, o Official) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(is))
+	httpjson.Write(w, http.StatusOK, toJSON(is))
 }
 
 // file serves the PDF (which 0) or data.json (which 1) of a document this
@@ -291,30 +287,10 @@ func (s *Server) file(contentType string, which int) func(http.ResponseWriter, *
 			body = data
 		}
 		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", "no-store")
 		w.Write(body)
 	}
 }
 
-func decode(r *http.Request, v any) error {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		return errBadInput("the body must be application/json")
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errBadInput("the body is not the expected JSON: {service, subject_rrn | business_number, identity_check: {method, verified}, purpose, options?}")
-	}
-	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	httperr.WriteJSON(w, r, s.Log, err)
+	httpjson.Fail(w, r, s.Log, err)
 }

@@ -7,23 +7,20 @@
 // Domain errors are matched with errors.Is (sentinels, and typed errors that
 // answer Is for their sentinel), so wrapping with context never changes the
 // answer. An error no row matches is a 500 whose message says nothing about
-// it: only the operators' log sees the error. The JSON shape is written by
-// WriteJSON for the API, the counter and the admin API; the pages render an
-// Answer in their own shape.
+// it: only the operators' log sees the error. Package httpjson writes an
+// Answer for the API, the counter and the admin API; the pages render it in
+// their own shape.
 package httperr
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
-	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
@@ -337,25 +334,6 @@ func Rows() []Row {
 		}
 	}
 	return out
-}
-
-// WriteJSON answers err in the JSON error shape of the API, the counter
-// and the admin API ({"error":{"code","message"}}), with its Retry-After,
-// logging errors that are minwon's own fault. The pages render an Answer
-// themselves.
-func WriteJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	a := Of(err)
-	if a.Internal && log != nil {
-		// Errors carry no personal data by construction; log for operators.
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	if ra := a.RetryAfterHeader(); ra != "" {
-		w.Header().Set("Retry-After", ra)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(a.Status)
-	json.NewEncoder(w).Encode(apiwire.ErrorBody{Error: apiwire.Error{Code: a.Code, Message: a.Message, Rule: a.Rule}})
 }
 
 // Unknown returns the answer to an unmapped error.
