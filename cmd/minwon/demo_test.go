@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,28 +20,7 @@ import (
 // The demo writes urls.json (../shared/API.md) once every listener answers,
 // and stops cleanly when its context ends.
 func TestDemoWritesURLsAndStops(t *testing.T) {
-	dir := datadir.Dir(t.TempDir())
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- demoUntilDone(ctx, []string{"--data", dir.Path(), "--addr", "127.0.0.1:0", "--people", "40", "--seed", "3"})
-	}()
-	var urls demo.URLs
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if b, err := os.ReadFile(dir.URLs()); err == nil && json.Unmarshal(b, &urls) == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("demo stopped before writing urls.json: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no urls.json within 60s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	dir, urls, stop := startDemo(t, 40, 3)
 	if urls.Portal == "" || urls.Admin == "" || urls.Counter == "" || urls.Validation == "" || len(urls.Agencies) != 3 {
 		t.Fatalf("urls.json = %+v", urls)
 	}
@@ -119,13 +100,50 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	if fi, err := os.Stat(dir.URLs()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("urls.json mode: %v %v", fi.Mode(), err)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("demo stop: %v", err)
+	if err := stop(); err != nil {
+		t.Fatalf("demo stop: %v", err)
+	}
+}
+
+// startDemo runs `minwon demo` in process on a fresh data directory and
+// waits for its urls.json; stop ends it and returns its error.
+func startDemo(t *testing.T, people int, seed int64) (datadir.Dir, demo.URLs, func() error) {
+	t.Helper()
+	dir := datadir.Dir(t.TempDir())
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- demoUntilDone(ctx, []string{"--data", dir.Path(), "--addr", "127.0.0.1:0", "--people", fmt.Sprint(people), "--seed", fmt.Sprint(seed), "--crl-refresh", "1s"})
+	}()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not stop")
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("demo did not stop within 30s")
+		}
+	}
+	t.Cleanup(func() { stop() })
+	var urls demo.URLs
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, err := os.ReadFile(dir.URLs()); err == nil && json.Unmarshal(b, &urls) == nil {
+			return dir, urls, stop
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("demo stopped before writing urls.json: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no urls.json within 60s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -28,6 +28,10 @@ Usage:
         check a document: its signature, its inclusion in the transparency log
         (checked here against the signed checkpoint) and that neither it nor
         its signing key is revoked; exit 0 only for a valid document
+  minwon counter [--data DIR --as ID | --url URL --cert F --key F --ca F] status|issue|document ...
+        the officials' counter client (mutual TLS); minwon counter help for its commands
+  minwon admin [--data DIR --as ID | --url URL --cert F --key F --ca F] whoami|keys|revoke|alerts|audit ...
+        the operators' client (mutual TLS); minwon admin help for its commands
   minwon help
 `
 
@@ -50,6 +54,18 @@ func main() {
 		err = runKeygen(os.Args[2:])
 	case "agencies":
 		err = runAgencies(os.Args[2:])
+	case "counter":
+		if len(os.Args) > 2 && os.Args[2] == "help" {
+			fmt.Print(counterUsage)
+			return
+		}
+		err = runCounter(os.Args[2:])
+	case "admin":
+		if len(os.Args) > 2 && os.Args[2] == "help" {
+			fmt.Print(adminUsage)
+			return
+		}
+		err = runAdmin(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

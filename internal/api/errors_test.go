@@ -101,4 +101,3 @@ func TestUnknownErrorIs500WithoutDetail(t *testing.T) {
 		t.Fatalf("the operators' log lacks the error: %q", logged.String())
 	}
 }
-
