@@ -20,12 +20,12 @@ import (
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/config"
 	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 func runServe(args []string) error {
@@ -169,7 +169,7 @@ func runKeygen(args []string) error {
 	fmt.Printf("log_key: %s\n", filepath.Join(*dir, logKeyFile))
 	fmt.Printf("admin_token: %s\n", filepath.Join(*dir, adminTokenFile))
 	if *origin != "" {
-		vkey, err := tlog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
+		vkey, err := doclog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
 		if err != nil {
 			return err
 		}

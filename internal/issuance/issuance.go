@@ -19,12 +19,12 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 // Domain errors; the API maps each to one code.
@@ -69,7 +69,7 @@ type authorizer interface {
 // logAppender appends to the transparency log; pre runs in the same
 // transaction, so a document is stored if and only if it is logged.
 type logAppender interface {
-	Append(ctx context.Context, e tlog.Entry, pre func(*store.Tx) error) (int64, error)
+	Append(ctx context.Context, e doclog.Entry, pre func(*store.Tx) error) (int64, error)
 }
 
 // issuanceStore is what the pipeline needs from the database.
@@ -236,7 +236,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		}
 		// The number is handed out only after the document and its log
 		// entry are durable, together.
-		entry := tlog.Entry{Kind: tlog.KindIssued, Number: is.Number, Service: is.Service, KeyID: is.KeyID, SHA256: is.PDFSHA256, Time: is.IssuedAt}
+		entry := doclog.Entry{Kind: doclog.KindIssued, Number: is.Number, Service: is.Service, KeyID: is.KeyID, SHA256: is.PDFSHA256, Time: is.IssuedAt}
 		// The insert runs in the log's shared transaction: a cancelled
 		// client must not interrupt it (SQLite would roll the whole batch
 		// back).
@@ -284,7 +284,7 @@ func (p *Pipeline) withLogIndex(ctx context.Context, is store.Issuance) (*Issued
 	out := issued(is)
 	out.LogIndex = -1
 	for _, e := range entries {
-		if e.Kind == tlog.KindIssued {
+		if e.Kind == doclog.KindIssued {
 			out.LogIndex = e.Index
 		}
 	}

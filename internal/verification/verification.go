@@ -18,11 +18,11 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 // Status is a verification verdict.
@@ -48,7 +48,7 @@ type Result struct {
 	LogIndex   int64
 	Revocation *Revocation
 	// Proof that entry LogIndex is in the tree of Checkpoint.
-	InclusionProof []tlog.Hash
+	InclusionProof []doclog.Hash
 	TreeSize       int64
 	Checkpoint     []byte // C2SP signed note
 }
@@ -68,9 +68,9 @@ type logEntries interface {
 }
 
 type prover interface {
-	Checkpoint() (size int64, root tlog.Hash, signed []byte)
-	Latest(ctx context.Context) (size int64, root tlog.Hash, signed []byte, err error)
-	InclusionProof(ctx context.Context, index, size int64) ([]tlog.Hash, error)
+	Checkpoint() (size int64, root doclog.Hash, signed []byte)
+	Latest(ctx context.Context) (size int64, root doclog.Hash, signed []byte, err error)
+	InclusionProof(ctx context.Context, index, size int64) ([]doclog.Hash, error)
 }
 
 type keys interface {
@@ -103,16 +103,16 @@ func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Res
 	if err != nil {
 		return nil, err
 	}
-	var issued *tlog.Entry
+	var issued *doclog.Entry
 	for _, se := range stored {
-		e, err := tlog.ParseEntry(se.Data)
+		e, err := doclog.ParseEntry(se.Data)
 		if err != nil {
 			return nil, fmt.Errorf("verification: log entry %d: %w", se.Index, err)
 		}
 		switch e.Kind {
-		case tlog.KindIssued:
+		case doclog.KindIssued:
 			issued, res.LogIndex = &e, se.Index
-		case tlog.KindRevoked:
+		case doclog.KindRevoked:
 			res.Revocation = &Revocation{Reason: e.Reason, At: e.Time, LogIndex: se.Index}
 		}
 	}
@@ -192,7 +192,7 @@ type Bundle struct {
 	IssuedAt       time.Time
 	KeyID          string
 	LogIndex       int64
-	InclusionProof []tlog.Hash
+	InclusionProof []doclog.Hash
 	Checkpoint     []byte
 	Revocation     *Revocation
 }
@@ -245,13 +245,13 @@ func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
 	if b.Status != Valid {
 		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
 	}
-	cp, err := tlog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
+	cp, err := doclog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(pdf)
-	entry := tlog.Entry{Kind: tlog.KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
-	if err := tlog.CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
+	entry := doclog.Entry{Kind: doclog.KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
+	if err := doclog.CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
 		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
 	}
 	return nil

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 // ResultJSON is the answer of POST /api/v1/verify (API.md), and what
@@ -82,10 +82,10 @@ func (j ResultJSON) Bundle() (Bundle, error) {
 	}
 	for i, s := range j.InclusionProof {
 		raw, err := base64.StdEncoding.Strict().DecodeString(s)
-		if err != nil || len(raw) != len(tlog.Hash{}) {
+		if err != nil || len(raw) != len(doclog.Hash{}) {
 			return Bundle{}, fmt.Errorf("inclusion_proof[%d] is not a base64 hash", i)
 		}
-		var h tlog.Hash
+		var h doclog.Hash
 		copy(h[:], raw)
 		b.InclusionProof = append(b.InclusionProof, h)
 	}
@@ -174,7 +174,7 @@ func (i Inventory) KeySet(ctx context.Context) (KeySetJSON, error) {
 	log := i.Log
 	log.Previous = nil
 	for _, k := range i.Previous(keyring.Log) {
-		vk, err := tlog.VerifierKey(log.Origin, k.PublicKey)
+		vk, err := doclog.VerifierKey(log.Origin, k.PublicKey)
 		if err != nil {
 			return KeySetJSON{}, err
 		}

@@ -1,4 +1,4 @@
-// Package tlog owns minwon's transparency log: an append-only Merkle log
+// Package doclog owns minwon's transparency log: an append-only Merkle log
 // (RFC 6962 hashing, via golang.org/x/mod/sumdb/tlog) of every issued and
 // revoked document, with checkpoints signed as C2SP signed notes and tiles
 // laid out per C2SP tlog-tiles, so standard clients can check inclusion and
@@ -6,9 +6,9 @@
 //
 // Appends are group-committed: concurrent callers share one transaction and
 // one fsync, and each caller's Append returns only after its entry and the
-// checkpoint that covers it are durable. Package tlog never stores personal
+// checkpoint that covers it are durable. Package doclog never stores personal
 // data.
-package tlog
+package doclog
 
 import (
 	"bytes"
@@ -144,7 +144,7 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
 	signer, verifier, err := NoteSigner(origin, key)
 	if err != nil {
-		return nil, fmt.Errorf("tlog: key: %w", err)
+		return nil, fmt.Errorf("doclog: key: %w", err)
 	}
 	l := &Log{
 		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now,
@@ -154,11 +154,11 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 	for _, pub := range previous {
 		vkey, err := note.NewEd25519VerifierKey(origin, pub)
 		if err != nil {
-			return nil, fmt.Errorf("tlog: previous key: %w", err)
+			return nil, fmt.Errorf("doclog: previous key: %w", err)
 		}
 		v, err := note.NewVerifier(vkey)
 		if err != nil {
-			return nil, fmt.Errorf("tlog: previous key: %w", err)
+			return nil, fmt.Errorf("doclog: previous key: %w", err)
 		}
 		l.previous = append(l.previous, v)
 	}
@@ -223,7 +223,7 @@ type head struct {
 // held in memory is not checked again.
 func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 	if len(root) != tlog.HashSize {
-		return head{}, fmt.Errorf("tlog: stored root has %d bytes", len(root))
+		return head{}, fmt.Errorf("doclog: stored root has %d bytes", len(root))
 	}
 	h := head{size: size, cp: cp}
 	copy(h.root[:], root)
@@ -235,14 +235,14 @@ func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 	}
 	n, err := note.Open(cp, note.VerifierList(append([]note.Verifier{l.verifier}, l.previous...)...))
 	if err != nil {
-		return head{}, fmt.Errorf("tlog: the stored checkpoint does not verify with this key (was the log key replaced, or does another node use another key?): %w", err)
+		return head{}, fmt.Errorf("doclog: the stored checkpoint does not verify with this key (was the log key replaced, or does another node use another key?): %w", err)
 	}
 	c, err := ParseCheckpoint(n.Text, l.origin)
 	if err != nil {
 		return head{}, err
 	}
 	if c.Size != size || c.Root != h.root {
-		return head{}, fmt.Errorf("tlog: stored checkpoint %d says size %d", size, c.Size)
+		return head{}, fmt.Errorf("doclog: stored checkpoint %d says size %d", size, c.Size)
 	}
 	return h, nil
 }
@@ -312,7 +312,7 @@ func (l *Log) resign(ctx context.Context) error {
 	}
 	signed, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, h.size, h.root)}, l.signer)
 	if err != nil {
-		return fmt.Errorf("tlog: sign checkpoint: %w", err)
+		return fmt.Errorf("doclog: sign checkpoint: %w", err)
 	}
 	if err := tx.ReplaceCheckpointNote(ctx, h.size, signed); err != nil {
 		return err
@@ -338,7 +338,7 @@ func (l *Log) Close() {
 }
 
 // ErrClosed is returned by Append after Close.
-var ErrClosed = errors.New("tlog: log is closed")
+var ErrClosed = errors.New("doclog: log is closed")
 
 // Append adds e to the log and returns its index once the entry and a
 // checkpoint covering it are durable. If pre is not nil it runs first in the
@@ -346,7 +346,7 @@ var ErrClosed = errors.New("tlog: log is closed")
 // not appended and Append returns pre's error.
 func (l *Log) Append(ctx context.Context, e Entry, pre func(*store.Tx) error) (int64, error) {
 	if _, err := ParseEntry(e.Marshal()); err != nil {
-		return 0, fmt.Errorf("tlog: refusing entry: %w", err)
+		return 0, fmt.Errorf("doclog: refusing entry: %w", err)
 	}
 	r := &appendReq{entry: e, pre: pre, done: make(chan struct{})}
 	select {
@@ -450,7 +450,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 		return nil
 	}
 	if batch != nil && !hasHead {
-		return errors.New("tlog: the log has no checkpoint")
+		return errors.New("doclog: the log has no checkpoint")
 	}
 
 	size := prev.size
@@ -475,7 +475,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 		data := r.entry.Marshal()
 		hashes, err := tlog.StoredHashes(size, data, reader)
 		if err != nil {
-			return fmt.Errorf("tlog: hashes: %w", err)
+			return fmt.Errorf("doclog: hashes: %w", err)
 		}
 		base := tlog.StoredHashIndex(0, size)
 		for i := range hashes {
@@ -496,11 +496,11 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	}
 	root, err := tlog.TreeHash(size, reader)
 	if err != nil {
-		return fmt.Errorf("tlog: tree hash: %w", err)
+		return fmt.Errorf("doclog: tree hash: %w", err)
 	}
 	cp, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, size, root)}, l.signer)
 	if err != nil {
-		return fmt.Errorf("tlog: sign checkpoint: %w", err)
+		return fmt.Errorf("doclog: sign checkpoint: %w", err)
 	}
 	if err := tx.InsertCheckpoint(ctx, size, root[:], cp, l.now()); err != nil {
 		return err
@@ -595,11 +595,11 @@ func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([]Hash, er
 		return nil, err
 	}
 	if size > cur || index >= size || index < 0 {
-		return nil, fmt.Errorf("tlog: no entry %d in a tree of size %d", index, size)
+		return nil, fmt.Errorf("doclog: no entry %d in a tree of size %d", index, size)
 	}
 	p, err := tlog.ProveRecord(size, index, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: inclusion proof: %w", err)
+		return nil, fmt.Errorf("doclog: inclusion proof: %w", err)
 	}
 	return p, nil
 }
@@ -611,11 +611,11 @@ func (l *Log) ConsistencyProof(ctx context.Context, old, new int64) ([]Hash, err
 		return nil, err
 	}
 	if new > cur || old > new || old < 0 {
-		return nil, fmt.Errorf("tlog: no consistency proof from %d to %d", old, new)
+		return nil, fmt.Errorf("doclog: no consistency proof from %d to %d", old, new)
 	}
 	p, err := tlog.ProveTree(new, old, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: consistency proof: %w", err)
+		return nil, fmt.Errorf("doclog: consistency proof: %w", err)
 	}
 	return p, nil
 }
@@ -636,15 +636,15 @@ type Checkpoint struct {
 func ParseCheckpoint(text, origin string) (Checkpoint, error) {
 	lines := strings.SplitN(text, "\n", 4)
 	if len(lines) < 4 || lines[0] != origin {
-		return Checkpoint{}, fmt.Errorf("tlog: checkpoint is not for log %q", origin)
+		return Checkpoint{}, fmt.Errorf("doclog: checkpoint is not for log %q", origin)
 	}
 	size, err := strconv.ParseInt(lines[1], 10, 64)
 	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
-		return Checkpoint{}, errors.New("tlog: malformed checkpoint size")
+		return Checkpoint{}, errors.New("doclog: malformed checkpoint size")
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(lines[2])
 	if err != nil || len(raw) != tlog.HashSize {
-		return Checkpoint{}, errors.New("tlog: malformed checkpoint root")
+		return Checkpoint{}, errors.New("doclog: malformed checkpoint root")
 	}
 	cp := Checkpoint{Origin: origin, Size: size}
 	copy(cp.Root[:], raw)
@@ -670,7 +670,7 @@ const tileHeight = 8
 
 // ErrNoTile is returned for a tile path that is malformed or beyond the
 // log's current size.
-var ErrNoTile = errors.New("tlog: no such tile")
+var ErrNoTile = errors.New("doclog: no such tile")
 
 // Tile returns the contents of a C2SP tlog-tiles resource, path relative
 // to the log prefix: "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]".
@@ -727,7 +727,7 @@ func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	}
 	data, err := tlog.ReadTileData(t, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: read tile: %w", err)
+		return nil, fmt.Errorf("doclog: read tile: %w", err)
 	}
 	return data, nil
 }

@@ -1,4 +1,4 @@
-package tlog
+package doclog
 
 import (
 	"errors"
@@ -12,22 +12,22 @@ import (
 // origin, e.g. the current log key and retired ones) and parses it.
 func OpenCheckpoint(signed []byte, verifierKeys ...string) (Checkpoint, error) {
 	if len(verifierKeys) == 0 {
-		return Checkpoint{}, errors.New("tlog: no trusted log key")
+		return Checkpoint{}, errors.New("doclog: no trusted log key")
 	}
 	var vs []note.Verifier
 	for _, k := range verifierKeys {
 		v, err := note.NewVerifier(k)
 		if err != nil {
-			return Checkpoint{}, fmt.Errorf("tlog: log key: %w", err)
+			return Checkpoint{}, fmt.Errorf("doclog: log key: %w", err)
 		}
 		if len(vs) > 0 && v.Name() != vs[0].Name() {
-			return Checkpoint{}, fmt.Errorf("tlog: the trusted log keys name different logs (%q, %q)", vs[0].Name(), v.Name())
+			return Checkpoint{}, fmt.Errorf("doclog: the trusted log keys name different logs (%q, %q)", vs[0].Name(), v.Name())
 		}
 		vs = append(vs, v)
 	}
 	n, err := note.Open(signed, note.VerifierList(vs...))
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("tlog: checkpoint is not signed by a trusted log key: %w", err)
+		return Checkpoint{}, fmt.Errorf("doclog: checkpoint is not signed by a trusted log key: %w", err)
 	}
 	return ParseCheckpoint(n.Text, vs[0].Name())
 }
