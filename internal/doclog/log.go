@@ -26,8 +26,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/minwon/minwon/internal/store"
 )
 
 // Hash is a Merkle tree hash.
@@ -38,7 +36,7 @@ const maxBatch = 512
 
 // Log is the transparency log. It is safe for concurrent use.
 type Log struct {
-	db       *store.DB
+	db       Store
 	origin   string
 	signer   note.Signer
 	verifier note.Verifier
@@ -94,7 +92,7 @@ func (c *hashCache) put(ids []int64, hashes func(int) Hash) {
 
 type appendReq struct {
 	entry Entry
-	pre   func(*store.Tx) error
+	pre   func(Tx) error
 	index int64
 	err   error
 	done  chan struct{}
@@ -133,7 +131,7 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 //
 // Several Logs, in one process or in several minwon processes, may share one
 // database: each batch is appended under the database's log lock
-// (store.BeginLog) after re-reading the log's head inside that transaction,
+// (Store.BeginLog) after re-reading the log's head inside that transaction,
 // so whichever process holds the lock is the sequencer for that batch and
 // the log keeps one append order. All of them must use the same origin and
 // key.
@@ -141,7 +139,7 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 // previous are the log's earlier (retired, not revoked) public keys: after
 // a key rotation the newest checkpoint may still be signed by one of them,
 // and Open then signs it again with key.
-func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
+func Open(ctx context.Context, db Store, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
 	signer, verifier, err := NoteSigner(origin, key)
 	if err != nil {
 		return nil, fmt.Errorf("doclog: key: %w", err)
@@ -262,7 +260,7 @@ func (l *Log) adopt(h head) {
 // returns. It reports whether the log has any checkpoint yet.
 func (l *Log) Refresh(ctx context.Context) (bool, error) {
 	size, root, cp, err := l.db.LatestCheckpoint(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNoCheckpoint) {
 		return false, nil
 	}
 	if err != nil {
@@ -342,9 +340,10 @@ var ErrClosed = errors.New("doclog: log is closed")
 
 // Append adds e to the log and returns its index once the entry and a
 // checkpoint covering it are durable. If pre is not nil it runs first in the
-// same transaction (e.g. storing the issued document); if pre fails, e is
-// not appended and Append returns pre's error.
-func (l *Log) Append(ctx context.Context, e Entry, pre func(*store.Tx) error) (int64, error) {
+// same transaction (e.g. storing the issued document, through the Store's
+// own Tx type, which pre type-asserts); if pre fails, e is not appended and
+// Append returns pre's error.
+func (l *Log) Append(ctx context.Context, e Entry, pre func(Tx) error) (int64, error) {
 	if _, err := ParseEntry(e.Marshal()); err != nil {
 		return 0, fmt.Errorf("doclog: refusing entry: %w", err)
 	}
@@ -436,7 +435,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	hasHead := true
 	rawSize, rawRoot, rawCP, err := tx.LatestCheckpoint(ctx)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNoCheckpoint):
 		hasHead = false
 	case err != nil:
 		return err
@@ -450,7 +449,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 		return nil
 	}
 	if batch != nil && !hasHead {
-		return errors.New("doclog: the log has no checkpoint")
+		return ErrNoCheckpoint
 	}
 
 	size := prev.size
@@ -458,10 +457,10 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	// failing one is undone alone; the entries and hashes of those that
 	// succeeded are then written together.
 	local := map[int64]Hash{}
-	// Read through the transaction's own connection: see store.Tx.LogHashes.
+	// Read through the transaction's own connection: see Tx.LogHashes.
 	reader := l.hashReader(ctx, local, tx.LogHashes)
 	var (
-		rows     []store.LogRow
+		rows     []Record
 		hashIDs  []int64
 		hashData [][]byte
 	)
@@ -483,7 +482,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 			hashIDs = append(hashIDs, base+int64(i))
 			hashData = append(hashData, hashes[i][:])
 		}
-		rows = append(rows, store.LogRow{Index: size, Number: r.entry.Number, Kind: r.entry.Kind, Data: data})
+		rows = append(rows, Record{Index: size, Number: r.entry.Number, Kind: r.entry.Kind, Data: data})
 		r.index = size
 		size++
 	}

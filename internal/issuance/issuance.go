@@ -69,12 +69,30 @@ type authorizer interface {
 // logAppender appends to the transparency log; pre runs in the same
 // transaction, so a document is stored if and only if it is logged.
 type logAppender interface {
-	Append(ctx context.Context, e doclog.Entry, pre func(*store.Tx) error) (int64, error)
+	Append(ctx context.Context, e doclog.Entry, pre func(doclog.Tx) error) (int64, error)
+}
+
+// logTx is what the pipeline writes inside the log's transaction. The log
+// hands pre its Store's Tx; the store's Tx has these methods too.
+type logTx interface {
+	InsertIssuance(ctx context.Context, is store.Issuance) error
+	HasLogEntry(ctx context.Context, number, kind string) (bool, error)
+}
+
+// inLogTx runs fn with the log transaction as a logTx.
+func inLogTx(fn func(logTx) error) func(doclog.Tx) error {
+	return func(tx doclog.Tx) error {
+		t, ok := tx.(logTx)
+		if !ok {
+			return fmt.Errorf("issuance: the log's store cannot store documents (%T)", tx)
+		}
+		return fn(t)
+	}
 }
 
 // issuanceStore is what the pipeline needs from the database.
 type issuanceStore interface {
-	LogEntriesFor(ctx context.Context, number string) ([]store.LogEntry, error)
+	LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error)
 	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (store.Issuance, error)
 	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (store.Issuance, error)
 	IssuancesOf(ctx context.Context, login string, limit int) ([]store.Issuance, error)
@@ -241,7 +259,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		// client must not interrupt it (SQLite would roll the whole batch
 		// back).
 		txCtx := context.WithoutCancel(ctx)
-		idx, err := p.Log.Append(ctx, entry, func(tx *store.Tx) error { return tx.InsertIssuance(txCtx, is) })
+		idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error { return tx.InsertIssuance(txCtx, is) }))
 		if errors.Is(err, store.ErrDuplicate) {
 			// Either a concurrent retry with the same key won the race, or
 			// the random number was taken: tell which.

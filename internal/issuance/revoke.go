@@ -8,7 +8,6 @@ import (
 
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyring"
-	"github.com/minwon/minwon/internal/store"
 )
 
 // ErrAlreadyRevoked is returned when revoking a revoked document.
@@ -63,7 +62,7 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 	rev.Kind, rev.Reason, rev.Time = doclog.KindRevoked, reason, p.now().UTC().Truncate(time.Millisecond)
 	// The check runs inside the log's transaction, so two concurrent
 	// revocations cannot both be logged.
-	idx, err := p.Log.Append(ctx, rev, func(tx *store.Tx) error {
+	idx, err := p.Log.Append(ctx, rev, inLogTx(func(tx logTx) error {
 		done, err := tx.HasLogEntry(context.WithoutCancel(ctx), rev.Number, doclog.KindRevoked)
 		if err != nil {
 			return err
@@ -72,7 +71,7 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 			return ErrAlreadyRevoked
 		}
 		return nil
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}

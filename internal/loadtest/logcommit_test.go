@@ -51,7 +51,7 @@ func BenchmarkLogAppend(b *testing.B) {
 							TemplateVersion: 1, TemplateDigest: "d", IssuedAt: time.Now(), PDFSHA256: fmt.Sprintf("%064x", n),
 							KeyID: "k", IdempotencyKey: num, RequestHash: "h", PDF: pdf, DataJSON: data}
 						e := doclog.Entry{Kind: doclog.KindIssued, Number: num, Service: "s", KeyID: "k", SHA256: is.PDFSHA256, Time: is.IssuedAt}
-						if _, err := l.Append(ctx, e, func(tx *store.Tx) error { return tx.InsertIssuance(ctx, is) }); err != nil {
+						if _, err := l.Append(ctx, e, func(tx doclog.Tx) error { return tx.(*store.Tx).InsertIssuance(ctx, is) }); err != nil {
 							b.Error(err)
 						}
 					}

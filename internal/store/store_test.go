@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/minwon/minwon/internal/doclog"
 	"sync"
 	"testing"
 	"time"
@@ -223,10 +224,11 @@ func TestLogTables(t *testing.T) {
 		if _, _, _, err := db.LatestCheckpoint(ctx); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("empty log checkpoint: %v", err)
 		}
-		tx, err := db.BeginLog(ctx)
+		ltx, err := db.BeginLog(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		tx := ltx.(*store.Tx)
 		if _, _, _, err := tx.LatestCheckpoint(ctx); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("empty log checkpoint in tx: %v", err)
 		}
@@ -234,13 +236,13 @@ func TestLogTables(t *testing.T) {
 			if err := tx.InsertIssuance(ctx, testIssuance("2000000000000001", "alice", "k1")); err != nil {
 				return err
 			}
-			return tx.InsertLogEntry(ctx, 0, "2000000000000001", "issued", []byte("e0"), []int64{0}, [][]byte{[]byte("h0")})
+			return tx.InsertLogEntries(ctx, []doclog.Record{{Index: 0, Number: "2000000000000001", Kind: "issued", Data: []byte("e0")}}, []int64{0}, [][]byte{[]byte("h0")})
 		}); err != nil {
 			t.Fatal(err)
 		}
 		// A failing caller (its issuance collides) leaves the others alone.
 		if err := tx.Savepoint(ctx, func() error {
-			if err := tx.InsertLogEntry(ctx, 1, "2000000000000002", "issued", []byte("e1"), []int64{1}, [][]byte{[]byte("h1")}); err != nil {
+			if err := tx.InsertLogEntries(ctx, []doclog.Record{{Index: 1, Number: "2000000000000002", Kind: "issued", Data: []byte("e1")}}, []int64{1}, [][]byte{[]byte("h1")}); err != nil {
 				return err
 			}
 			return tx.InsertIssuance(ctx, testIssuance("2000000000000002", "alice", "k1"))

@@ -64,7 +64,7 @@ type Revocation struct {
 var ErrBadInput = errors.New("bad verification request")
 
 type logEntries interface {
-	LogEntriesFor(ctx context.Context, number string) ([]store.LogEntry, error)
+	LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error)
 }
 
 type prover interface {
