@@ -28,9 +28,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Hash is a Merkle tree hash.
-type Hash = tlog.Hash
-
 // maxBatch bounds one group commit, so one transaction stays short.
 const maxBatch = 512
 
@@ -617,51 +614,6 @@ func (l *Log) ConsistencyProof(ctx context.Context, old, new int64) ([]Hash, err
 		return nil, fmt.Errorf("doclog: consistency proof: %w", err)
 	}
 	return p, nil
-}
-
-// FormatCheckpoint returns the C2SP tlog-checkpoint body.
-func FormatCheckpoint(origin string, size int64, root Hash) string {
-	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root[:]))
-}
-
-// Checkpoint is a parsed checkpoint body.
-type Checkpoint struct {
-	Origin string
-	Size   int64
-	Root   Hash
-}
-
-// ParseCheckpoint parses a C2SP checkpoint body for the expected origin.
-func ParseCheckpoint(text, origin string) (Checkpoint, error) {
-	lines := strings.SplitN(text, "\n", 4)
-	if len(lines) < 4 || lines[0] != origin {
-		return Checkpoint{}, fmt.Errorf("doclog: checkpoint is not for log %q", origin)
-	}
-	size, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
-		return Checkpoint{}, errors.New("doclog: malformed checkpoint size")
-	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(lines[2])
-	if err != nil || len(raw) != tlog.HashSize {
-		return Checkpoint{}, errors.New("doclog: malformed checkpoint root")
-	}
-	cp := Checkpoint{Origin: origin, Size: size}
-	copy(cp.Root[:], raw)
-	return cp, nil
-}
-
-// RecordHash is the leaf hash of entry data (RFC 6962).
-func RecordHash(data []byte) Hash { return tlog.RecordHash(data) }
-
-// CheckInclusion verifies that data is entry index of the tree (size, root).
-func CheckInclusion(proof []Hash, size int64, root Hash, index int64, data []byte) error {
-	return tlog.CheckRecord(proof, size, root, index, tlog.RecordHash(data))
-}
-
-// CheckConsistency verifies that tree (oldSize, oldRoot) is a prefix of
-// (size, root).
-func CheckConsistency(proof []Hash, size int64, root Hash, oldSize int64, oldRoot Hash) error {
-	return tlog.CheckTree(proof, size, root, oldSize, oldRoot)
 }
 
 // tileHeight is fixed by C2SP tlog-tiles.

@@ -29,6 +29,7 @@ import (
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/verify"
 )
 
 // Purposes of a key.
@@ -39,9 +40,9 @@ const (
 
 // Key states as verifiers see them.
 const (
-	Active  = "active"
-	Retired = "retired"
-	Revoked = "revoked"
+	Active  = verify.KeyActive
+	Retired = verify.KeyRetired
+	Revoked = verify.KeyRevoked
 )
 
 // inventory is the part of the store the ring needs.

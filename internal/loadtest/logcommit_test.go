@@ -13,6 +13,7 @@ import (
 
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/verify"
 )
 
 // BenchmarkLogAppend measures the transparency log's group commit as the
@@ -46,7 +47,8 @@ func BenchmarkLogAppend(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						n := seq.Add(1)
-						num := fmt.Sprintf("%016d", n)
+						num := fmt.Sprintf("%015d", n)
+						num += string(verify.NumberCheckDigit(num))
 						is := store.Issuance{Number: num, RequesterLogin: "u", RequesterSubject: "P", Subject: "P", Service: "s",
 							TemplateVersion: 1, TemplateDigest: "d", IssuedAt: time.Now(), PDFSHA256: fmt.Sprintf("%064x", n),
 							KeyID: "k", IdempotencyKey: num, RequestHash: "h", PDF: pdf, DataJSON: data}

@@ -10,30 +10,26 @@ package verification
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/minwon/minwon/internal/doclog"
-	"github.com/minwon/minwon/internal/docsig"
-	"github.com/minwon/minwon/internal/issuance"
-	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/verify"
 )
 
 // Status is a verification verdict.
-type Status string
+type Status = verify.Status
 
 // The verdicts of API.md.
 const (
-	Valid    Status = "valid"    // issued, logged, key and document not revoked, bytes match
-	Revoked  Status = "revoked"  // the document or its signing key was revoked
-	Unknown  Status = "unknown"  // no such document in the log
-	Mismatch Status = "mismatch" // a document by that number exists, but not these bytes
+	Valid    = verify.Valid
+	Revoked  = verify.Revoked
+	Unknown  = verify.Unknown
+	Mismatch = verify.Mismatch
 )
 
 // Result is the answer about one document.
@@ -54,11 +50,7 @@ type Result struct {
 }
 
 // Revocation says why and when a document stopped being valid.
-type Revocation struct {
-	Reason   string
-	At       time.Time
-	LogIndex int64 // -1 when the signing key, not the document, was revoked
-}
+type Revocation = verify.Revocation
 
 // ErrBadInput is returned for a malformed number or hash.
 var ErrBadInput = errors.New("bad verification request")
@@ -74,7 +66,7 @@ type prover interface {
 }
 
 type keys interface {
-	docsig.Keys
+	verify.Keys
 	Key(id string) (store.SigningKey, bool)
 }
 
@@ -85,17 +77,15 @@ type Verifier struct {
 	Keys    keys
 }
 
-var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 // ByNumber verifies by issuance number and, if sha256hex is not empty, the
 // document's SHA-256. Without a hash the answer says whether the number was
 // issued and is still valid, and gives the logged hash to compare.
 func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Result, error) {
-	n, err := issuance.ParseNumber(number)
+	n, err := verify.ParseNumber(number)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	if sha256hex != "" && !hashRE.MatchString(sha256hex) {
+	if sha256hex != "" && !verify.ValidSHA256(sha256hex) {
 		return nil, fmt.Errorf("%w: sha256 must be 64 lowercase hex digits", ErrBadInput)
 	}
 	res := &Result{Number: string(n), LogIndex: -1}
@@ -166,7 +156,7 @@ func (v *Verifier) prove(ctx context.Context, res *Result) error {
 // ByPDF verifies a signed PDF: its signature trailer names the number; its
 // bytes must hash to what the log holds for that number.
 func (v *Verifier) ByPDF(ctx context.Context, pdf []byte) (*Result, error) {
-	number, ok := docsig.TrailerNumber(pdf)
+	number, ok := verify.TrailerNumber(pdf)
 	if !ok {
 		return &Result{Status: Unknown, LogIndex: -1, Message: "This file carries no minwon signature: it is not a document minwon issued."}, nil
 	}
@@ -177,82 +167,25 @@ func (v *Verifier) ByPDF(ctx context.Context, pdf []byte) (*Result, error) {
 	}
 	// The hash matched the log; the signature must hold too (a revoked or
 	// unknown key was already caught by ByNumber).
-	if _, err := docsig.VerifyPDF(pdf, v.Keys); err != nil {
+	if _, err := verify.VerifyPDF(pdf, v.Keys); err != nil {
 		res.Status, res.Message = Mismatch, "The file's signature does not verify."
 	}
 	return res, nil
 }
 
-// Bundle is what a client needs to check a document offline: the
-// verification answer, as the API gives it.
-type Bundle struct {
-	Status         Status
-	Number         string
-	Service        string
-	IssuedAt       time.Time
-	KeyID          string
-	LogIndex       int64
-	InclusionProof []doclog.Hash
-	Checkpoint     []byte
-	Revocation     *Revocation
-}
-
-// PublicKeys is what an offline check trusts: the log's note verifier keys
-// (C2SP signed-note "origin+hash+key"; the current one first, then retired
-// ones) and the document keys by id with their state.
-type PublicKeys struct {
-	LogVerifierKeys []string
-	Documents       map[string]DocumentKey
-}
-
-// DocumentKey is a document-signing public key and its state.
-type DocumentKey struct {
-	PublicKey ed25519.PublicKey
-	State     string // keyring.Active, Retired or Revoked
-	Reason    string
-}
-
-// PublicKey implements docsig.Keys for keys that are not revoked.
-func (k PublicKeys) PublicKey(id string) (ed25519.PublicKey, bool) {
-	d, ok := k.Documents[id]
-	if !ok || d.State == keyring.Revoked {
-		return nil, false
-	}
-	return d.PublicKey, true
-}
+// The offline check and its inputs are package verify's, which outside
+// verifiers and cmd/minwon-verify import without the server's dependencies.
+type (
+	// Bundle is what a client needs to check a document offline.
+	Bundle = verify.Bundle
+	// PublicKeys is what an offline check trusts.
+	PublicKeys = verify.PublicKeys
+	// DocumentKey is a document-signing public key and its state.
+	DocumentKey = verify.DocumentKey
+)
 
 // CheckOffline decides, without trusting whoever supplied the bundle,
-// whether pdf is a valid, logged, unrevoked document: the PDF's signature
-// verifies with a trusted, unrevoked key; the checkpoint is signed by the
-// trusted log key; the entry rebuilt from the PDF's own bytes is included in
-// that checkpoint's tree; and the bundle reports no revocation. It returns
-// nil only for a valid document.
+// whether pdf is a valid, logged, unrevoked document (verify.CheckOffline).
 func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
-	sig, err := docsig.VerifyPDF(pdf, trusted)
-	if err != nil {
-		return err
-	}
-	if b.Number != sig.Number {
-		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, sig.Number)
-	}
-	if b.Status == Revoked || b.Revocation != nil {
-		reason := "revoked"
-		if b.Revocation != nil {
-			reason = "revoked: " + b.Revocation.Reason
-		}
-		return fmt.Errorf("document %s is %s", sig.Number, reason)
-	}
-	if b.Status != Valid {
-		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
-	}
-	cp, err := doclog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(pdf)
-	entry := doclog.Entry{Kind: doclog.KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
-	if err := doclog.CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
-		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
-	}
-	return nil
+	return verify.CheckOffline(pdf, b, trusted)
 }
