@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/keyring"
 	"sync"
 	"testing"
 	"time"
@@ -353,25 +354,25 @@ func TestSigningKeys(t *testing.T) {
 		ctx := context.Background()
 		db := b.Open(t)
 		t0 := time.UnixMilli(1_764_000_000_000).UTC()
-		k1 := store.SigningKey{ID: "doc-1", Purpose: "document", PublicKey: []byte{1, 2, 3}, CreatedAt: t0}
-		k2 := store.SigningKey{ID: "doc-2", Purpose: "document", PublicKey: []byte{4, 5, 6}, CreatedAt: t0.Add(time.Second)}
-		lk := store.SigningKey{ID: "log-1", Purpose: "log", PublicKey: []byte{7}, CreatedAt: t0}
-		for _, k := range []store.SigningKey{k1, lk, k2} {
+		k1 := keyring.SigningKey{ID: "doc-1", Purpose: "document", PublicKey: []byte{1, 2, 3}, CreatedAt: t0}
+		k2 := keyring.SigningKey{ID: "doc-2", Purpose: "document", PublicKey: []byte{4, 5, 6}, CreatedAt: t0.Add(time.Second)}
+		lk := keyring.SigningKey{ID: "log-1", Purpose: "log", PublicKey: []byte{7}, CreatedAt: t0}
+		for _, k := range []keyring.SigningKey{k1, lk, k2} {
 			if err := db.AddSigningKey(ctx, k); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := db.AddSigningKey(ctx, k1); !errors.Is(err, store.ErrDuplicate) {
+		if err := db.AddSigningKey(ctx, k1); !errors.Is(err, store.ErrDuplicate) || !errors.Is(err, keyring.ErrDuplicateKey) {
 			t.Fatalf("adding a key twice: %v", err)
 		}
-		if err := db.AddSigningKey(ctx, store.SigningKey{ID: "x", Purpose: "other", PublicKey: []byte{1}, CreatedAt: t0}); err == nil {
+		if err := db.AddSigningKey(ctx, keyring.SigningKey{ID: "x", Purpose: "other", PublicKey: []byte{1}, CreatedAt: t0}); err == nil {
 			t.Fatal("key of unknown purpose stored")
 		}
 		keys, err := db.SigningKeys(ctx)
 		if err != nil || len(keys) != 3 {
 			t.Fatalf("SigningKeys = %+v, %v", keys, err)
 		}
-		byID := map[string]store.SigningKey{}
+		byID := map[string]keyring.SigningKey{}
 		for _, k := range keys {
 			byID[k.ID] = k
 		}
@@ -387,10 +388,10 @@ func TestSigningKeys(t *testing.T) {
 		if err := db.RevokeSigningKey(ctx, "doc-2", "compromised", at); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RevokeSigningKey(ctx, "doc-2", "again", at); !errors.Is(err, store.ErrAlreadyRevoked) {
+		if err := db.RevokeSigningKey(ctx, "doc-2", "again", at); !errors.Is(err, keyring.ErrAlreadyRevoked) {
 			t.Fatalf("revoking twice: %v", err)
 		}
-		if err := db.RevokeSigningKey(ctx, "nope", "x", at); !errors.Is(err, store.ErrNotFound) {
+		if err := db.RevokeSigningKey(ctx, "nope", "x", at); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, keyring.ErrUnknownKey) {
 			t.Fatalf("revoking an unknown key: %v", err)
 		}
 		keys, _ = db.SigningKeys(ctx)

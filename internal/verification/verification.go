@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/doclog"
-	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/verify"
 )
 
@@ -67,7 +67,7 @@ type prover interface {
 
 type keys interface {
 	verify.Keys
-	Key(id string) (store.SigningKey, bool)
+	Key(id string) (keyring.SigningKey, bool)
 }
 
 // Verifier checks documents against the log and the key inventory.

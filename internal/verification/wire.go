@@ -6,7 +6,6 @@ import (
 
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyring"
-	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verify"
 )
 
@@ -51,7 +50,7 @@ func (r *Result) JSON() ResultJSON {
 }
 
 // KeySet builds the public inventory from the stored one.
-func KeySet(list []store.SigningKey, log LogKeyJSON) KeySetJSON {
+func KeySet(list []keyring.SigningKey, log LogKeyJSON) KeySetJSON {
 	out := KeySetJSON{Log: log, DocumentKeys: []DocumentKeyJSON{}}
 	for _, k := range list {
 		if k.Purpose != keyring.Document {
