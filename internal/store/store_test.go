@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyring"
 	"sync"
@@ -64,7 +65,7 @@ func TestSeedAndAccount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		db := b.Open(t)
-		accounts := []store.Account{
+		accounts := []auth.Account{
 			{Login: "citizen000001", PasswordHash: "h1", Subject: "PAAAAAAAAAA", Kind: "person"},
 			{Login: "corp000001", PasswordHash: "h2", Subject: "CBBBBBBBBBB", Kind: "corporate"},
 		}
@@ -100,7 +101,7 @@ func TestSeedIsAllOrNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		db := b.Open(t)
-		accounts := []store.Account{
+		accounts := []auth.Account{
 			{Login: "a", PasswordHash: "h", Subject: "P1", Kind: "person"},
 			{Login: "a", PasswordHash: "h", Subject: "P2", Kind: "person"}, // duplicate login
 		}
@@ -113,7 +114,7 @@ func TestSeedIsAllOrNothing(t *testing.T) {
 		if _, err := db.Meta(ctx, "population"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatal("failed seed left its meta entry")
 		}
-		bad := []store.Account{{Login: "b", PasswordHash: "h", Subject: "P3", Kind: "robot"}}
+		bad := []auth.Account{{Login: "b", PasswordHash: "h", Subject: "P3", Kind: "robot"}}
 		if err := db.Seed(ctx, nil, bad); err == nil {
 			t.Fatal("account of unknown kind stored")
 		}
@@ -124,22 +125,22 @@ func TestSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		db := b.Open(t)
-		if err := db.Seed(ctx, nil, []store.Account{{Login: "alice", PasswordHash: "h", Subject: "PALICE00001", Kind: "person"}}); err != nil {
+		if err := db.Seed(ctx, nil, []auth.Account{{Login: "alice", PasswordHash: "h", Subject: "PALICE00001", Kind: "person"}}); err != nil {
 			t.Fatal(err)
 		}
 		now := time.UnixMilli(1_764_000_000_123)
-		s := store.Session{TokenHash: "th1", Login: "alice", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		s := auth.Session{TokenHash: "th1", Login: "alice", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := db.CreateSession(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateSession(ctx, store.Session{TokenHash: "th2", Login: "nobody", CreatedAt: now, ExpiresAt: now}); err == nil {
+		if err := db.CreateSession(ctx, auth.Session{TokenHash: "th2", Login: "nobody", CreatedAt: now, ExpiresAt: now}); err == nil {
 			t.Fatal("session for an unknown login stored")
 		}
 		got, err := db.ActiveSession(ctx, "th1", now.Add(time.Minute))
 		if err != nil || got.Login != "alice" || got.Subject != "PALICE00001" || got.Kind != "person" || !got.ExpiresAt.Equal(s.ExpiresAt) || !got.CreatedAt.Equal(now) {
 			t.Fatalf("ActiveSession = %+v, %v", got, err)
 		}
-		if _, err := db.ActiveSession(ctx, "th1", now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := db.ActiveSession(ctx, "th1", now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, auth.ErrNoSession) {
 			t.Fatalf("expired session: %v", err)
 		}
 		if err := db.EndSession(ctx, "th1", now.Add(2*time.Minute)); err != nil {
