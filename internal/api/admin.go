@@ -12,7 +12,6 @@ import (
 
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
-	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -27,7 +26,7 @@ type revoker interface {
 }
 
 type alerts interface {
-	Alerts(ctx context.Context, limit int) ([]store.Alert, error)
+	Alerts(ctx context.Context, limit int) ([]issuance.Alert, error)
 }
 
 // Admin is the operators' API under /admin/v1: keys, revocations, alerts.

@@ -24,7 +24,6 @@ import (
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/render"
-	"github.com/minwon/minwon/internal/store"
 )
 
 // Domain errors; the API maps each to one code.
@@ -74,8 +73,9 @@ type logAppender interface {
 
 // logTx is what the pipeline writes inside the log's transaction. The log
 // hands pre its Store's Tx; the store's Tx has these methods too.
+// InsertIssuance returns an error matching ErrDuplicate for a collision.
 type logTx interface {
-	InsertIssuance(ctx context.Context, is store.Issuance) error
+	InsertIssuance(ctx context.Context, is Issuance) error
 	HasLogEntry(ctx context.Context, number, kind string) (bool, error)
 }
 
@@ -91,12 +91,13 @@ func inLogTx(fn func(logTx) error) func(doclog.Tx) error {
 }
 
 // issuanceStore is what the pipeline needs from the database.
+// Lookups of a missing issuance return an error matching ErrNotFound.
 type issuanceStore interface {
 	LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error)
-	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (store.Issuance, error)
-	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (store.Issuance, error)
-	IssuancesOf(ctx context.Context, login string, limit int) ([]store.Issuance, error)
-	RecordAlert(ctx context.Context, a store.Alert) error
+	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (Issuance, error)
+	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (Issuance, error)
+	IssuancesOf(ctx context.Context, login string, limit int) ([]Issuance, error)
+	RecordAlert(ctx context.Context, a Alert) error
 }
 
 // signers hands out the active document-signing key; it changes when the
@@ -172,7 +173,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 	rh := requestHash(r, subject)
 	if prev, err := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); err == nil {
 		return p.sameRequest(ctx, prev, rh)
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
 
@@ -246,7 +247,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		if err != nil {
 			return nil, err
 		}
-		is := store.Issuance{
+		is := Issuance{
 			Number: string(number), RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
 			Subject: subject, Service: svc.ID, TemplateVersion: svc.Version, TemplateDigest: svc.Digest,
 			IssuedAt: now, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID,
@@ -260,7 +261,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		// back).
 		txCtx := context.WithoutCancel(ctx)
 		idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error { return tx.InsertIssuance(txCtx, is) }))
-		if errors.Is(err, store.ErrDuplicate) {
+		if errors.Is(err, ErrDuplicate) {
 			// Either a concurrent retry with the same key won the race, or
 			// the random number was taken: tell which.
 			if prev, perr := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); perr == nil {
@@ -286,7 +287,7 @@ type dataDocument struct {
 	KeyID     string `json:"key_id"`
 }
 
-func (p *Pipeline) sameRequest(ctx context.Context, prev store.Issuance, rh string) (*Issued, error) {
+func (p *Pipeline) sameRequest(ctx context.Context, prev Issuance, rh string) (*Issued, error) {
 	if prev.RequestHash != rh {
 		return nil, ErrConflict
 	}
@@ -294,7 +295,7 @@ func (p *Pipeline) sameRequest(ctx context.Context, prev store.Issuance, rh stri
 }
 
 // withLogIndex looks up where the issuance stands in the log.
-func (p *Pipeline) withLogIndex(ctx context.Context, is store.Issuance) (*Issued, error) {
+func (p *Pipeline) withLogIndex(ctx context.Context, is Issuance) (*Issued, error) {
 	entries, err := p.Store.LogEntriesFor(ctx, is.Number)
 	if err != nil {
 		return nil, err
@@ -313,7 +314,7 @@ func (p *Pipeline) withLogIndex(ctx context.Context, is store.Issuance) (*Issued
 	return out, nil
 }
 
-func issued(is store.Issuance) *Issued {
+func issued(is Issuance) *Issued {
 	return &Issued{Number: Number(is.Number), Service: is.Service, Subject: is.Subject, IssuedAt: is.IssuedAt, SHA256: is.PDFSHA256, KeyID: is.KeyID}
 }
 
@@ -359,7 +360,7 @@ func (p *Pipeline) refused(ctx context.Context, r Request, svc *form.Service, re
 	// The alert must be written even if the client has gone away.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := p.Store.RecordAlert(actx, store.Alert{At: p.now(), Kind: "pre_issuance_refusal:" + string(re.Rule), Service: svc.ID, RequesterLogin: r.Principal.Login, Detail: re.Message}); err != nil {
+	if err := p.Store.RecordAlert(actx, Alert{At: p.now(), Kind: "pre_issuance_refusal:" + string(re.Rule), Service: svc.ID, RequesterLogin: r.Principal.Login, Detail: re.Message}); err != nil {
 		return errors.Join(re, err)
 	}
 	return re
@@ -372,7 +373,7 @@ func (p *Pipeline) Get(ctx context.Context, pr auth.Principal, number string) (*
 		return nil, ErrNotFound
 	}
 	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, false)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
@@ -388,7 +389,7 @@ func (p *Pipeline) Files(ctx context.Context, pr auth.Principal, number string) 
 		return nil, nil, ErrNotFound
 	}
 	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, true)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verify"
 )
@@ -49,7 +50,7 @@ func BenchmarkLogAppend(b *testing.B) {
 						n := seq.Add(1)
 						num := fmt.Sprintf("%015d", n)
 						num += string(verify.NumberCheckDigit(num))
-						is := store.Issuance{Number: num, RequesterLogin: "u", RequesterSubject: "P", Subject: "P", Service: "s",
+						is := issuance.Issuance{Number: num, RequesterLogin: "u", RequesterSubject: "P", Subject: "P", Service: "s",
 							TemplateVersion: 1, TemplateDigest: "d", IssuedAt: time.Now(), PDFSHA256: fmt.Sprintf("%064x", n),
 							KeyID: "k", IdempotencyKey: num, RequestHash: "h", PDF: pdf, DataJSON: data}
 						e := doclog.Entry{Kind: doclog.KindIssued, Number: num, Service: "s", KeyID: "k", SHA256: is.PDFSHA256, Time: is.IssuedAt}

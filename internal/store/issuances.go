@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/minwon/minwon/internal/issuance"
 )
 
 // ErrDuplicate is returned when an insert collides with a unique key: the
@@ -18,28 +20,16 @@ import (
 // issuance number already taken.
 var ErrDuplicate = errors.New("duplicate")
 
-// Issuance is one issued document as stored.
-type Issuance struct {
-	Number           string
-	RequesterLogin   string
-	RequesterSubject string
-	Subject          string
-	Service          string
-	TemplateVersion  int
-	TemplateDigest   string
-	IssuedAt         time.Time
-	PDFSHA256        string
-	KeyID            string
-	PDF              []byte
-	DataJSON         []byte
-	IdempotencyKey   string
-	RequestHash      string
-}
+// The issuance store's errors are also package issuance's.
+var (
+	errDuplicateIssuance = fmt.Errorf("%w: %w", ErrDuplicate, issuance.ErrDuplicate)
+	errIssuanceNotFound  = fmt.Errorf("%w: %w", ErrNotFound, issuance.ErrNotFound)
+)
 
 const issuanceCols = `number, requester_login, requester_subject, subject, service, template_version, template_digest, issued_at, pdf_sha256, key_id, idempotency_key, request_hash`
 
 // InsertIssuance stores an issued document in its own transaction.
-func (db *DB) InsertIssuance(ctx context.Context, is Issuance) error {
+func (db *DB) InsertIssuance(ctx context.Context, is issuance.Issuance) error {
 	return insertIssuance(ctx, db, db.sql, is)
 }
 
@@ -51,8 +41,8 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (Issuance, error) {
-	var is Issuance
+func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (issuance.Issuance, error) {
+	var is issuance.Issuance
 	var at int64
 	dest := []any{&is.Number, &is.RequesterLogin, &is.RequesterSubject, &is.Subject, &is.Service, &is.TemplateVersion, &is.TemplateDigest, &at, &is.PDFSHA256, &is.KeyID, &is.IdempotencyKey, &is.RequestHash}
 	if withBlobs {
@@ -60,16 +50,16 @@ func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (Issuance
 	}
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Issuance{}, ErrNotFound
+			return issuance.Issuance{}, errIssuanceNotFound
 		}
-		return Issuance{}, fmt.Errorf("store: issuance: %w", err)
+		return issuance.Issuance{}, fmt.Errorf("store: issuance: %w", err)
 	}
 	is.IssuedAt = time.UnixMilli(at).UTC()
 	return is, nil
 }
 
 // IssuanceByIdempotencyKey returns the issuance a requester made with key.
-func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (Issuance, error) {
+func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (issuance.Issuance, error) {
 	row := db.queryRow(ctx, `SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? AND idempotency_key = ?`, login, key)
 	return scanIssuance(row, false)
 }
@@ -77,7 +67,7 @@ func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (
 // IssuanceVisibleTo returns the issuance with that number if the caller
 // requested it or is its subject; otherwise ErrNotFound, exactly as for a
 // number that does not exist.
-func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (Issuance, error) {
+func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (issuance.Issuance, error) {
 	cols := issuanceCols
 	if withBlobs {
 		cols += ", pdf, data_json"
@@ -87,13 +77,13 @@ func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject stri
 }
 
 // IssuancesOf lists what a requester issued, newest first, at most limit.
-func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]Issuance, error) {
+func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]issuance.Issuance, error) {
 	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? ORDER BY issued_at DESC, number DESC LIMIT ?`), login, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list issuances: %w", err)
 	}
 	defer rows.Close()
-	var out []Issuance
+	var out []issuance.Issuance
 	for rows.Next() {
 		is, err := scanIssuance(rows, false)
 		if err != nil {
@@ -104,18 +94,8 @@ func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]Issua
 	return out, rows.Err()
 }
 
-// Alert is a recorded refusal or anomaly. Detail names the rule, never the
-// personal data.
-type Alert struct {
-	At             time.Time
-	Kind           string
-	Service        string
-	RequesterLogin string
-	Detail         string
-}
-
 // RecordAlert stores an alert.
-func (db *DB) RecordAlert(ctx context.Context, a Alert) error {
+func (db *DB) RecordAlert(ctx context.Context, a issuance.Alert) error {
 	var id [12]byte
 	rand.Read(id[:])
 	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO alerts (id, at, kind, service, requester_login, detail) VALUES (?, ?, ?, ?, ?, ?)`),
@@ -127,15 +107,15 @@ func (db *DB) RecordAlert(ctx context.Context, a Alert) error {
 }
 
 // Alerts returns the newest alerts, at most limit.
-func (db *DB) Alerts(ctx context.Context, limit int) ([]Alert, error) {
+func (db *DB) Alerts(ctx context.Context, limit int) ([]issuance.Alert, error) {
 	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT at, kind, service, requester_login, detail FROM alerts ORDER BY at DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: alerts: %w", err)
 	}
 	defer rows.Close()
-	var out []Alert
+	var out []issuance.Alert
 	for rows.Next() {
-		var a Alert
+		var a issuance.Alert
 		var at int64
 		if err := rows.Scan(&at, &a.Kind, &a.Service, &a.RequesterLogin, &a.Detail); err != nil {
 			return nil, fmt.Errorf("store: alerts: %w", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/issuance"
 )
 
 // Tx is one write transaction. The transparency log runs many callers'
@@ -105,7 +106,7 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 }
 
 // InsertIssuance stores an issued document inside the transaction.
-func (t *Tx) InsertIssuance(ctx context.Context, is Issuance) error {
+func (t *Tx) InsertIssuance(ctx context.Context, is issuance.Issuance) error {
 	return insertIssuance(ctx, t.db, t.tx, is)
 }
 
@@ -113,13 +114,13 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func insertIssuance(ctx context.Context, db *DB, ex execer, is Issuance) error {
+func insertIssuance(ctx context.Context, db *DB, ex execer, is issuance.Issuance) error {
 	_, err := ex.ExecContext(ctx, db.rebind(`INSERT INTO issuances (`+issuanceCols+`, pdf, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		is.Number, is.RequesterLogin, is.RequesterSubject, is.Subject, is.Service, is.TemplateVersion, is.TemplateDigest,
 		is.IssuedAt.UnixMilli(), is.PDFSHA256, is.KeyID, is.IdempotencyKey, is.RequestHash, is.PDF, is.DataJSON)
 	if err != nil {
 		if isUniqueViolation(err) {
-			return ErrDuplicate
+			return errDuplicateIssuance
 		}
 		return fmt.Errorf("store: insert issuance: %w", err)
 	}
@@ -293,13 +294,13 @@ func (db *DB) LogEntriesFor(ctx context.Context, number string) ([]doclog.Record
 
 // UnloggedIssuances lists issued documents that have no log entry: the
 // ones a crash interrupted between storing and logging.
-func (db *DB) UnloggedIssuances(ctx context.Context) ([]Issuance, error) {
+func (db *DB) UnloggedIssuances(ctx context.Context) ([]issuance.Issuance, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+issuanceCols+` FROM issuances i WHERE NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.number = i.number AND e.kind = 'issued') ORDER BY issued_at`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unlogged issuances: %w", err)
 	}
 	defer rows.Close()
-	var out []Issuance
+	var out []issuance.Issuance
 	for rows.Next() {
 		is, err := scanIssuance(rows, false)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"sync"
 	"testing"
@@ -155,8 +156,8 @@ func TestSessions(t *testing.T) {
 	})
 }
 
-func testIssuance(number, login, key string) store.Issuance {
-	return store.Issuance{
+func testIssuance(number, login, key string) issuance.Issuance {
+	return issuance.Issuance{
 		Number: number, RequesterLogin: login, RequesterSubject: "P" + login, Subject: "P" + login,
 		Service: "resident-registration-copy", TemplateVersion: 3, TemplateDigest: "d1",
 		IssuedAt: time.UnixMilli(1_764_000_000_000 + int64(len(number))).UTC(), PDFSHA256: "ab", KeyID: "doc-1",
@@ -206,7 +207,7 @@ func TestIssuances(t *testing.T) {
 			t.Fatalf("UnloggedIssuances = %d, %v", len(unlogged), err)
 		}
 		for i, kind := range []string{"a", "b", "c"} {
-			if err := db.RecordAlert(ctx, store.Alert{At: time.UnixMilli(int64(i) * 1000), Kind: kind, Service: "s", RequesterLogin: "alice", Detail: "d"}); err != nil {
+			if err := db.RecordAlert(ctx, issuance.Alert{At: time.UnixMilli(int64(i) * 1000), Kind: kind, Service: "s", RequesterLogin: "alice", Detail: "d"}); err != nil {
 				t.Fatal(err)
 			}
 		}
