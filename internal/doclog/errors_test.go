@@ -3,6 +3,7 @@ package doclog_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -153,4 +154,36 @@ func checkStoreCovered(t *testing.T, l *doclog.Log, st *doclogtest.MemStore) {
 			t.Fatalf("entry %d: %v", i, err)
 		}
 	}
+}
+
+// FuzzTile feeds outside tile paths (GET /log/tile/...) to Tile: nothing
+// may panic, and whatever it serves must be a whole tile of the tree.
+func FuzzTile(f *testing.F) {
+	for _, p := range []string{"tile/0/000", "tile/0/000.p/5", "tile/1/000.p/1", "tile/entries/000.p/5", "tile/0/x001/000", "tile/entries/000", "tile/-1/000", "tile/0/000.p/0", "tile/9/000.p/1"} {
+		f.Add(p)
+	}
+	ctx := context.Background()
+	st := doclogtest.NewMemStore()
+	l, err := doclog.Open(ctx, st, origin, newKey(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(l.Close)
+	for i := range 5 {
+		if _, err := l.Append(ctx, testEntry(i), nil); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		data, err := l.Tile(ctx, path)
+		if err != nil {
+			return
+		}
+		if len(data) == 0 {
+			t.Fatalf("Tile(%q) served nothing", path)
+		}
+		if !strings.Contains(path, "entries") && len(data)%32 != 0 {
+			t.Fatalf("Tile(%q) served %d bytes, not whole hashes", path, len(data))
+		}
+	})
 }
