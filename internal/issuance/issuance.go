@@ -96,7 +96,7 @@ type issuanceStore interface {
 	LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error)
 	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (Issuance, error)
 	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (Issuance, error)
-	IssuancesOf(ctx context.Context, login string, limit int) ([]Issuance, error)
+	IssuancesOf(ctx context.Context, login string, limit int) ([]Logged, error)
 	RecordAlert(ctx context.Context, a Alert) error
 }
 
@@ -405,10 +405,13 @@ func (p *Pipeline) List(ctx context.Context, pr auth.Principal) ([]*Issued, erro
 		return nil, err
 	}
 	out := make([]*Issued, len(list))
-	for i, is := range list {
-		if out[i], err = p.withLogIndex(ctx, is); err != nil {
-			return nil, err
+	for i, l := range list {
+		if l.LogIndex < 0 {
+			// Stored and logged happen in one transaction; this cannot be.
+			return nil, fmt.Errorf("issuance %s is stored but not logged", l.Number)
 		}
+		out[i] = issued(l.Issuance)
+		out[i].LogIndex = l.LogIndex
 	}
 	return out, nil
 }

@@ -24,6 +24,13 @@ type Issuance struct {
 	RequestHash      string
 }
 
+// Logged is a stored issuance with the index of its log entry, as a list
+// page reads them in one query.
+type Logged struct {
+	Issuance
+	LogIndex int64 // -1 if not logged, which the log's one transaction rules out
+}
+
 // Alert is a recorded refusal or anomaly. Detail names the rule, never the
 // personal data.
 type Alert struct {

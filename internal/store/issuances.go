@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/issuance"
 )
 
@@ -41,13 +42,15 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (issuance.Issuance, error) {
+// scanIssuance scans issuanceCols, then the blobs if withBlobs, then extra.
+func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool, extra ...any) (issuance.Issuance, error) {
 	var is issuance.Issuance
 	var at int64
 	dest := []any{&is.Number, &is.RequesterLogin, &is.RequesterSubject, &is.Subject, &is.Service, &is.TemplateVersion, &is.TemplateDigest, &at, &is.PDFSHA256, &is.KeyID, &is.IdempotencyKey, &is.RequestHash}
 	if withBlobs {
 		dest = append(dest, &is.PDF, &is.DataJSON)
 	}
+	dest = append(dest, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return issuance.Issuance{}, errIssuanceNotFound
@@ -76,20 +79,58 @@ func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject stri
 	return scanIssuance(row, withBlobs)
 }
 
-// IssuancesOf lists what a requester issued, newest first, at most limit.
-func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]issuance.Issuance, error) {
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? ORDER BY issued_at DESC, number DESC LIMIT ?`), login, limit)
+// IssuancesOf lists what a requester issued, newest first, at most limit,
+// each with the index of its log entry (-1 if it has none, which the
+// pipeline's one transaction rules out): one query for a whole page.
+func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]issuance.Logged, error) {
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT `+issuanceColsOf("i")+`, COALESCE(e.idx, -1)
+		FROM issuances i LEFT JOIN log_entries e ON e.number = i.number AND e.kind = 'issued'
+		WHERE i.requester_login = ? ORDER BY i.issued_at DESC, i.number DESC LIMIT ?`), login, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list issuances: %w", err)
 	}
 	defer rows.Close()
-	var out []issuance.Issuance
+	var out []issuance.Logged
 	for rows.Next() {
-		is, err := scanIssuance(rows, false)
-		if err != nil {
+		var l issuance.Logged
+		var err error
+		if l.Issuance, err = scanIssuance(rows, false, &l.LogIndex); err != nil {
 			return nil, err
 		}
-		out = append(out, is)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// issuanceColsOf is issuanceCols qualified by a table alias, for joins.
+func issuanceColsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(issuanceCols, ", ", ", "+alias+".")
+}
+
+// LogEntriesForNumbers returns the log entries about any of numbers, oldest
+// first, in one query: the status of a page of documents.
+func (db *DB) LogEntriesForNumbers(ctx context.Context, numbers []string) ([]doclog.Record, error) {
+	if len(numbers) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(numbers))
+	for i, n := range numbers {
+		args[i] = n
+	}
+	// Not through the prepared-statement cache: each page size is another
+	// statement.
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT idx, number, kind, data FROM log_entries WHERE number IN (?`+strings.Repeat(",?", len(numbers)-1)+`) ORDER BY idx`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: log entries: %w", err)
+	}
+	defer rows.Close()
+	var out []doclog.Record
+	for rows.Next() {
+		var e doclog.Record
+		if err := rows.Scan(&e.Index, &e.Number, &e.Kind, &e.Data); err != nil {
+			return nil, fmt.Errorf("store: log entries: %w", err)
+		}
+		out = append(out, e)
 	}
 	return out, rows.Err()
 }

@@ -199,7 +199,7 @@ func TestIssuances(t *testing.T) {
 			t.Fatalf("not visible to its subject: %v", err)
 		}
 		list, err := db.IssuancesOf(ctx, "alice", 10)
-		if err != nil || len(list) != 1 || list[0].Number != is.Number {
+		if err != nil || len(list) != 1 || list[0].Number != is.Number || list[0].LogIndex != -1 {
 			t.Fatalf("IssuancesOf = %+v, %v", list, err)
 		}
 		unlogged, err := db.UnloggedIssuances(ctx)
@@ -287,6 +287,12 @@ func TestLogTables(t *testing.T) {
 		}
 		if u, err := db.UnloggedIssuances(ctx); err != nil || len(u) != 0 {
 			t.Fatalf("UnloggedIssuances = %+v, %v", u, err)
+		}
+		if list, err := db.IssuancesOf(ctx, "alice", 10); err != nil || len(list) != 1 || list[0].LogIndex != 0 || list[0].Number != "2000000000000001" {
+			t.Fatalf("IssuancesOf with the log index = %+v, %v", list, err)
+		}
+		if recs, err := db.LogEntriesForNumbers(ctx, []string{"2000000000000001", "2000000000000002", "2000000000000003"}); err != nil || len(recs) != 1 || recs[0].Number != "2000000000000001" || recs[0].Kind != "issued" || string(recs[0].Data) != "e0" {
+			t.Fatalf("LogEntriesForNumbers = %+v, %v", recs, err)
 		}
 	})
 }
