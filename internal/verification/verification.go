@@ -57,6 +57,7 @@ var ErrBadInput = errors.New("bad verification request")
 
 type logEntries interface {
 	LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error)
+	LogEntriesForNumbers(ctx context.Context, numbers []string) ([]doclog.Record, error)
 }
 
 type prover interface {
@@ -88,11 +89,60 @@ func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Res
 	if sha256hex != "" && !verify.ValidSHA256(sha256hex) {
 		return nil, fmt.Errorf("%w: sha256 must be 64 lowercase hex digits", ErrBadInput)
 	}
-	res := &Result{Number: string(n), LogIndex: -1}
 	stored, err := v.Entries.LogEntriesFor(ctx, string(n))
 	if err != nil {
 		return nil, err
 	}
+	res, err := v.judge(string(n), sha256hex, stored)
+	if err != nil || res.Status == Unknown {
+		return res, err
+	}
+	if err := v.prove(ctx, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Doc names a document for Statuses: its number and, if known, its hash.
+type Doc struct {
+	Number string
+	SHA256 string
+}
+
+// Statuses gives the verdict on each document, as ByNumber would, but
+// without inclusion proofs and with one read of the log's entries for all
+// of them: for list pages, where a proof per row would cost a log read per
+// document. A number that is not well formed is Unknown.
+func (v *Verifier) Statuses(ctx context.Context, docs []Doc) (map[string]Status, error) {
+	numbers := make([]string, 0, len(docs))
+	for _, d := range docs {
+		if verify.ValidNumber(d.Number) {
+			numbers = append(numbers, d.Number)
+		}
+	}
+	stored, err := v.Entries.LogEntriesForNumbers(ctx, numbers)
+	if err != nil {
+		return nil, err
+	}
+	byNumber := map[string][]doclog.Record{}
+	for _, r := range stored {
+		byNumber[r.Number] = append(byNumber[r.Number], r)
+	}
+	out := make(map[string]Status, len(docs))
+	for _, d := range docs {
+		res, err := v.judge(d.Number, d.SHA256, byNumber[d.Number])
+		if err != nil {
+			return nil, err
+		}
+		out[d.Number] = res.Status
+	}
+	return out, nil
+}
+
+// judge decides the verdict on number (and its hash, if not empty) from
+// the log entries stored about it, oldest first. It leaves the proof out.
+func (v *Verifier) judge(number, sha256hex string, stored []doclog.Record) (*Result, error) {
+	res := &Result{Number: number, LogIndex: -1}
 	var issued *doclog.Entry
 	for _, se := range stored {
 		e, err := doclog.ParseEntry(se.Data)
@@ -111,9 +161,6 @@ func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Res
 		return res, nil
 	}
 	res.Service, res.IssuedAt, res.KeyID, res.SHA256 = issued.Service, issued.Time, issued.KeyID, issued.SHA256
-	if err := v.prove(ctx, res); err != nil {
-		return nil, err
-	}
 	switch key, known := v.Keys.Key(issued.KeyID); {
 	case sha256hex != "" && sha256hex != issued.SHA256:
 		res.Status, res.Message = Mismatch, "A document with this number was issued, but these are not its contents: the file was altered or is another document."

@@ -31,6 +31,15 @@ func (e entries) LogEntriesFor(ctx context.Context, number string) ([]doclog.Rec
 	return out, nil
 }
 
+func (e entries) LogEntriesForNumbers(ctx context.Context, numbers []string) ([]doclog.Record, error) {
+	var out []doclog.Record
+	for _, n := range numbers {
+		rs, _ := e.LogEntriesFor(ctx, n)
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
 // keys is a fixed inventory.
 type keys map[string]keyring.SigningKey
 
@@ -108,6 +117,26 @@ func TestVerifier(t *testing.T) {
 		if err != nil || res.Status != tc.want {
 			t.Errorf("%s: ByNumber = %+v, %v; want %s", tc.name, res, err, tc.want)
 		}
+	}
+	// The batch status gives the same verdicts, without proofs.
+	statuses, err := v.Statuses(ctx, []verification.Doc{
+		{valid.number, valid.sha}, {revokedDoc.number, revokedDoc.sha}, {byRevokedKey.number, ""},
+		{byUnknownKey.number, byUnknownKey.sha}, {unknownNumber, ""}, {valid.number, revokedDoc.sha}, {"12", ""},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[string]verification.Status{
+		revokedDoc.number: verification.Revoked, byRevokedKey.number: verification.Revoked,
+		byUnknownKey.number: verification.Revoked, unknownNumber: verification.Unknown, "12": verification.Unknown,
+		valid.number: verification.Mismatch, // the last query about it wins
+	} {
+		if statuses[n] != want {
+			t.Errorf("Statuses[%s] = %s, want %s", n, statuses[n], want)
+		}
+	}
+	if s, _ := v.Statuses(ctx, []verification.Doc{{valid.number, valid.sha}}); s[valid.number] != verification.Valid {
+		t.Errorf("Statuses of a valid document = %v", s)
 	}
 	if _, err := v.ByNumber(ctx, "1234", ""); !errors.Is(err, verification.ErrBadInput) {
 		t.Errorf("malformed number: %v", err)

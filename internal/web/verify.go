@@ -15,6 +15,7 @@ import (
 type Verifier interface {
 	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
 	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
+	Statuses(ctx context.Context, docs []verification.Doc) (map[string]verification.Status, error)
 }
 
 // maxPDF bounds an uploaded PDF.
