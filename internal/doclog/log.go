@@ -8,6 +8,11 @@
 // one fsync, and each caller's Append returns only after its entry and the
 // checkpoint that covers it are durable. Package doclog never stores personal
 // data.
+//
+// It declares the storage it needs (Store, Tx); package store implements it
+// on SQLite and PostgreSQL, and doclogtest in memory. The formats of its
+// entries, checkpoints and proofs are package verify's, so that verifiers
+// need not import the log.
 package doclog
 
 import (

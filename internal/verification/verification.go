@@ -1,7 +1,9 @@
 // Package verification answers whether a document is genuine: issued by
 // minwon, in the transparency log, signed by a key that is not revoked, and
-// not itself revoked. It also checks such an answer offline, against a
-// checkpoint and the public keys, without trusting the server that gave it.
+// not itself revoked, looking the document up in the log. It is the server
+// side: the formats, the verdicts and the offline check of such an answer
+// (against a checkpoint and the public keys, without trusting the server
+// that gave it) are package verify's, which it builds on and re-exports.
 //
 // Its answers never carry personal data: only what the log holds (document
 // hash, number, service, key id, time, revocation reason) and the proof

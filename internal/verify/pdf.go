@@ -39,6 +39,8 @@ func AppendTrailer(body []byte, keyID, number string, sig []byte) []byte {
 	return fmt.Appendf(body, "%skey=%s number=%s sig=%s\n%%%%EOF\n", trailerTag, keyID, number, base64.StdEncoding.EncodeToString(sig))
 }
 
+// trailerRE cuts the trailer into its fields; the number's format is
+// checked by ValidNumber.
 var trailerRE = regexp.MustCompile(`^%minwon-signature v1 key=([A-Za-z0-9-]{1,64}) number=([0-9]{16}) sig=([A-Za-z0-9+/=]{86,88})\n%%EOF\n$`)
 
 // DocumentKeyID names a document-signing public key by its hash.
