@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,20 +19,26 @@ import (
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
 )
 
 type demoFlags struct {
-	addr      string
-	adminAddr string
-	data      string
-	people    int
-	seed      int64
-	pprof     string
+	addr        string
+	adminAddr   string
+	counterAddr string
+	data        string
+	people      int
+	seed        int64
+	pprof       string
+	grace       time.Duration
+	crlRefresh  time.Duration
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -41,6 +47,9 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 	if withAddr {
 		fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "portal and API listen address")
 		fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "operators' admin API listen address (keep it on loopback)")
+		fs.StringVar(&f.counterAddr, "counter-addr", "127.0.0.1:0", "officials' counter listen address (mutual TLS with certificates of DIR/pki)")
+		fs.DurationVar(&f.grace, "grace", pki.DefaultGrace, "how long counter officials keep working while the validation service is unreachable")
+		fs.DurationVar(&f.crlRefresh, "crl-refresh", 10*time.Second, "how often the counter fetches the revocation list")
 		fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) for profiling")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
@@ -58,6 +67,9 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 			return f, fmt.Errorf("%s: --pprof must be a loopback address such as 127.0.0.1:6060", name)
 		}
 	}
+	if withAddr && (f.grace < time.Minute || f.crlRefresh < time.Second || f.crlRefresh > f.grace) {
+		return f, fmt.Errorf("%s: --grace must be at least 1m and --crl-refresh between 1s and the grace", name)
+	}
 	if f.people < 1 || f.people > 5_000_000 {
 		return f, fmt.Errorf("%s: --people must be between 1 and 5000000", name)
 	}
@@ -70,7 +82,7 @@ func runSeed(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(f.data, "minwon.db"))
+	db, err := store.OpenSQLite(ctx, datadir.Dir(f.data).Database())
 	if err != nil {
 		return err
 	}
@@ -87,14 +99,19 @@ func runSeed(args []string) error {
 }
 
 func runDemo(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return demoUntilDone(ctx, args)
+}
+
+// demoUntilDone runs the demo until ctx ends.
+func demoUntilDone(ctx context.Context, args []string) error {
 	f, err := parseDemoFlags("demo", args, true)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
-	db, err := store.OpenSQLite(ctx, filepath.Join(f.data, "minwon.db"))
+	db, err := store.OpenSQLite(ctx, datadir.Dir(f.data).Database())
 	if err != nil {
 		return err
 	}
@@ -104,6 +121,7 @@ func runDemo(args []string) error {
 		return err
 	}
 
+	dir := datadir.Dir(f.data)
 	// The simulated agencies: each its own server, port and signing key.
 	schema := linkage.DefaultSchema()
 	var endpoints []linkage.Endpoint
@@ -111,7 +129,7 @@ func runDemo(args []string) error {
 	var agencies []agencyInfo
 	info := demo.Info{PID: os.Getpid(), People: f.people, Seed: f.seed, Agencies: map[string]string{}}
 	for _, name := range schema.Agencies() {
-		signer, err := agency.LoadOrCreateKey(name, filepath.Join(f.data, "keys", "agency-"+name+".key"))
+		signer, err := agency.LoadOrCreateKey(name, dir.Keys().AgencyKey(name))
 		if err != nil {
 			return err
 		}
@@ -134,18 +152,22 @@ func runDemo(args []string) error {
 		return fmt.Errorf("demo: listen on %s: %w", f.addr, err)
 	}
 	base := "http://" + l.Addr().String()
-	logKey, err := keyfile.LoadOrCreate(filepath.Join(f.data, "keys", "log-checkpoint.key"))
+	logKey, err := keyfile.LoadOrCreate(dir.Keys().LogKey())
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: filepath.Join(f.data, "keys"), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log"})
+	indexKey, err := keyfile.LoadOrCreateSecret(dir.Keys().SubjectIndexKey())
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	// The operators' API gets its own loopback listener and a token kept
 	// in the data directory (mode 0600), never printed.
-	adminTokenPath := filepath.Join(f.data, "keys", "admin-token")
+	adminTokenPath := dir.Keys().AdminToken()
 	adminToken, err := loadOrCreateToken(adminTokenPath)
 	if err != nil {
 		return err
@@ -155,14 +177,40 @@ func runDemo(args []string) error {
 		return fmt.Errorf("demo: listen on %s: %w", f.adminAddr, err)
 	}
 	adminURL := "http://" + adminL.Addr().String()
-	adminSrv := &http.Server{Handler: a.Admin(adminToken), ReadHeaderTimeout: 5 * time.Second}
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+
+	// The simulated GPKI: its validation service on its own port, and the
+	// counter on its own mutual-TLS listener. The counter's checker fetches
+	// the CRL in the background; requests never wait for it.
+	ca, officials, err := demo.PreparePKI(f.data, os.Stdout)
+	if err != nil {
+		return err
 	}
+	validation := pki.NewValidation(ca, time.Hour)
+	valL, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: validation service: %w", err)
+	}
+	validationURL := "http://" + valL.Addr().String()
+	checker, err := pki.NewChecker(pki.CheckerConfig{
+		ValidationURL: validationURL, Issuer: ca.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
+		CachePath: filepath.Join(dir.PKI(), "crl-cache.json"),
+	})
+	if err != nil {
+		return err
+	}
+	counterCred, err := ca.ServerCredential("counter", []string{"127.0.0.1", "localhost"})
+	if err != nil {
+		return err
+	}
+	counterTLS, err := pki.ServerTLS(counterCred, ca.Pool())
+	if err != nil {
+		return err
+	}
+	counterL, err := net.Listen("tcp", f.counterAddr)
+	if err != nil {
+		return fmt.Errorf("demo: listen on %s: %w", f.counterAddr, err)
+	}
+	counterURL := "https://" + counterL.Addr().String()
 	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
 	fmt.Printf("  portal:            %s/\n", base)
 	fmt.Printf("  API services:      %s/api/v1/services\n", base)
@@ -174,36 +222,41 @@ func runDemo(args []string) error {
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
 	fmt.Printf("  admin API:         %s/admin/v1/keys  (Bearer token in %s)\n", adminURL, adminTokenPath)
+	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
+	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
+	servers := []httpserve.Listener{
+		{Name: "portal", Listener: l, Handler: a.Handler},
+		{Name: "admin API", Listener: adminL, Handler: a.Admin(adminToken)},
+		{Name: "validation service", Listener: validation.Listener(valL), Handler: validation},
+		{Name: "counter", Listener: tls.NewListener(counterL, counterTLS), Handler: a.Counter(checker)},
+	}
 	if f.pprof != "" {
 		pl, err := net.Listen("tcp", f.pprof)
 		if err != nil {
 			return fmt.Errorf("demo: pprof: %w", err)
 		}
-		go http.Serve(pl, pprofMux())
+		servers = append(servers, httpserve.Listener{Name: "pprof", Listener: pl, Handler: pprofMux()})
 		fmt.Printf("  pprof:             http://%s/debug/pprof/\n", pl.Addr())
 	}
 	info.Portal = base
-	if err := demo.WriteInfo(f.data, info); err != nil {
+	if err := demo.WriteInfo(f.data, info, demo.URLs{Portal: base, Admin: adminURL, Counter: counterURL, Validation: validationURL, Agencies: info.Agencies}); err != nil {
 		return err
 	}
 	fmt.Println("Press Ctrl-C to stop.")
 
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(l) }()
-	go func() { errc <- adminSrv.Serve(adminL) }()
-	select {
-	case <-ctx.Done():
-		fmt.Println("\nstopping...")
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("demo: portal: %w", err)
-		}
+	ctx, stopChecker := context.WithCancel(ctx)
+	defer stopChecker()
+	go func() {
+		// The first refresh runs once the validation service listens.
+		checker.Run(ctx)
+	}()
+	err = httpserve.UntilDone(ctx, servers...)
+	fmt.Println("\nstopped")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	adminSrv.Shutdown(shutdownCtx)
-	return srv.Shutdown(shutdownCtx)
+	return nil
 }
 
 // loadOrCreateToken reads the admin token at path, creating a random one

@@ -16,11 +16,6 @@ Usage:
         run everything in one process on embedded SQLite with a synthetic population
   minwon seed [--data DIR] [--people N] [--seed S]
         seed a data directory and print how long each phase took, then exit
-  minwon loadtest (--spawn | --target URL --data DIR) [--concurrency 1,4,64] [--requests N | --duration D]
-        [--faults delay,drop,error,swap] [--crash-after N] [--verify all|sample|none] [--json FILE]
-        drive minwon like thousands of citizens and check every document it issues
-  minwon loadtest --compare-chromium N
-        rendering cost of minwon's PDF writer against HTML printed by headless Chromium
   minwon serve --config FILE [--listen ADDR] [--node NAME]
         production start: PostgreSQL (or SQLite) and configured agencies; several
         nodes may share one PostgreSQL database (docs/POSTGRES.md)
@@ -48,8 +43,6 @@ func main() {
 		err = runDemo(os.Args[2:])
 	case "seed":
 		err = runSeed(os.Args[2:])
-	case "loadtest":
-		err = runLoadtest(os.Args[2:])
 	case "verify":
 		os.Exit(verifycmd.Main("minwon", os.Args[2:], os.Stdout, os.Stderr))
 	case "serve":

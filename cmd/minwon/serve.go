@@ -9,19 +9,19 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/config"
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
@@ -77,7 +77,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", cfg.Listen, err)
 	}
-	servers := []served{{l, a.Handler}}
+	servers := []httpserve.Listener{{Name: "portal", Listener: l, Handler: a.Handler}}
 	size, _, _ := a.Log.Checkpoint()
 	fmt.Printf("minwon serve: node %s listening on %s (public URL %s), %s database, log %s at size %d, document key %s\n",
 		*node, l.Addr(), cfg.PublicURL, db.Backend(), cfg.LogOrigin, size, a.Keys.Signer().KeyID)
@@ -90,59 +90,11 @@ func runServe(args []string) error {
 		if err != nil {
 			return fmt.Errorf("serve: listen on %s: %w", cfg.AdminListen, err)
 		}
-		servers = append(servers, served{al, a.Admin(token)})
+		servers = append(servers, httpserve.Listener{Name: "admin API", Listener: al, Handler: a.Admin(token)})
 		fmt.Printf("  admin API on %s (Bearer token in %s)\n", al.Addr(), cfg.AdminToken)
 	}
-	return serveUntilDone(ctx, servers)
+	return httpserve.UntilDone(ctx, servers...)
 }
-
-type served struct {
-	l net.Listener
-	h http.Handler
-}
-
-// serveUntilDone serves each handler on its listener until ctx ends or one
-// fails, then shuts them all down gracefully.
-func serveUntilDone(ctx context.Context, list []served) error {
-	errc := make(chan error, len(list))
-	var srvs []*http.Server
-	for _, s := range list {
-		srv := &http.Server{
-			Handler:           s.h,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-		}
-		srvs = append(srvs, srv)
-		go func() { errc <- srv.Serve(s.l) }()
-	}
-	var failed error
-	select {
-	case <-ctx.Done():
-		fmt.Println("stopping...")
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			failed = err
-		}
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, srv := range srvs {
-		if err := srv.Shutdown(shutdownCtx); err != nil && failed == nil {
-			failed = err
-		}
-	}
-	return failed
-}
-
-// Key file names under a keys directory. Package keyring adopts
-// document-signing.key as the first document key of an empty inventory.
-const (
-	documentKeyFile = "document-signing.key"
-	logKeyFile      = "log-checkpoint.key"
-	adminTokenFile  = "admin-token"
-)
 
 func runKeygen(args []string) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
@@ -154,20 +106,21 @@ func runKeygen(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("keygen: unexpected argument %q", fs.Arg(0))
 	}
-	signer, err := docsig.LoadOrCreateSigner(filepath.Join(*dir, documentKeyFile))
+	keys := datadir.KeyDir(*dir)
+	signer, err := docsig.LoadOrCreateSigner(keys.DocumentKey())
 	if err != nil {
 		return err
 	}
-	logKey, err := keyfile.LoadOrCreate(filepath.Join(*dir, logKeyFile))
+	logKey, err := keyfile.LoadOrCreate(keys.LogKey())
 	if err != nil {
 		return err
 	}
-	if _, err := loadOrCreateToken(filepath.Join(*dir, adminTokenFile)); err != nil {
+	if _, err := loadOrCreateToken(keys.AdminToken()); err != nil {
 		return err
 	}
 	fmt.Printf("key_dir: %s (first document key %s, adopted at the first start)\n", *dir, signer.KeyID)
-	fmt.Printf("log_key: %s\n", filepath.Join(*dir, logKeyFile))
-	fmt.Printf("admin_token: %s\n", filepath.Join(*dir, adminTokenFile))
+	fmt.Printf("log_key: %s\n", keys.LogKey())
+	fmt.Printf("admin_token: %s\n", keys.AdminToken())
 	if *origin != "" {
 		vkey, err := doclog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
 		if err != nil {
@@ -212,7 +165,8 @@ func runAgencies(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	dbCfg := config.Database{SQLite: filepath.Join(*data, "minwon.db")}
+	dir := datadir.Dir(*data)
+	dbCfg := config.Database{SQLite: dir.Database()}
 	if *pg != "" {
 		dbCfg = config.Database{Postgres: *pg}
 	}
@@ -230,29 +184,29 @@ func runAgencies(args []string) error {
 	if err != nil {
 		return err
 	}
-	keys := filepath.Join(*data, "keys")
+	keys := dir.Keys()
 	cfg := config.Config{
 		Database:    dbCfg,
 		Listen:      *listen,
 		PublicURL:   "http://" + *listen,
-		KeyDir:      keys,
-		LogKey:      filepath.Join(keys, logKeyFile),
+		KeyDir:      keys.Path(),
+		LogKey:      keys.LogKey(),
 		LogOrigin:   "minwon.demo/log",
 		SessionTTL:  config.Duration(30 * time.Minute),
 		AdminListen: "127.0.0.1:0",
-		AdminToken:  filepath.Join(keys, adminTokenFile),
+		AdminToken:  keys.AdminToken(),
 	}
 	if _, err := loadOrCreateToken(cfg.AdminToken); err != nil {
 		return err
 	}
-	if _, err := docsig.LoadOrCreateSigner(filepath.Join(keys, documentKeyFile)); err != nil {
+	if _, err := docsig.LoadOrCreateSigner(keys.DocumentKey()); err != nil {
 		return err
 	}
 	if _, err := keyfile.LoadOrCreate(cfg.LogKey); err != nil {
 		return err
 	}
 	for i, name := range linkage.DefaultSchema().Agencies() {
-		signer, err := agency.LoadOrCreateKey(name, filepath.Join(keys, "agency-"+name+".key"))
+		signer, err := agency.LoadOrCreateKey(name, keys.AgencyKey(name))
 		if err != nil {
 			return err
 		}
@@ -276,7 +230,7 @@ func runAgencies(args []string) error {
 	if _, err := config.Parse(out); err != nil {
 		return fmt.Errorf("agencies: the config written would not load: %w", err)
 	}
-	cfgPath := filepath.Join(*data, "serve.json")
+	cfgPath := dir.ServeConfig()
 	if err := os.WriteFile(cfgPath, append(out, '\n'), 0o600); err != nil {
 		return err
 	}

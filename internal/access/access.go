@@ -52,19 +52,6 @@ type Profile struct {
 	Relations []Relation `json:"relations"`
 }
 
-type member struct {
-	Subject   string `json:"subject"`
-	Name      string `json:"name"`
-	Relation  string `json:"relation"`
-	BirthDate string `json:"birth_date"`
-}
-
-type corpRole struct {
-	Subject string `json:"subject"`
-	Name    string `json:"name"`
-	Role    string `json:"role"`
-}
-
 // AdultAge is the age of majority under the Civil Act (민법 제4조).
 const AdultAge = 19
 
@@ -75,28 +62,27 @@ func (r *Resolver) Profile(ctx context.Context, p auth.Principal) (*Profile, err
 		if err != nil {
 			return nil, fmt.Errorf("look up corporation: %w", err)
 		}
-		name, err := rec.String("company_name")
+		corp, err := rec.Corporation()
 		if err != nil {
 			return nil, err
 		}
-		return &Profile{Subject: p.Subject, Name: name, Relations: []Relation{}}, nil
+		return &Profile{Subject: p.Subject, Name: corp.CompanyName, Relations: []Relation{}}, nil
 	}
 	rec, err := r.links.Fetch(ctx, linkage.Registry, "person", p.Subject, []string{"name", "relation", "members"})
 	if err != nil {
 		return nil, fmt.Errorf("look up household: %w", err)
 	}
-	var name, myRelation string
-	var members []member
-	if err := errors.Join(rec.Decode("name", &name), rec.Decode("relation", &myRelation), rec.Decode("members", &members)); err != nil {
+	me, err := rec.Person()
+	if err != nil {
 		return nil, err
 	}
-	prof := &Profile{Subject: p.Subject, Name: name, Relations: []Relation{}}
-	for _, m := range members {
+	prof := &Profile{Subject: p.Subject, Name: me.Name, Relations: []Relation{}}
+	for _, m := range me.Members {
 		if m.Subject == p.Subject {
 			continue
 		}
 		rel := Relation{Subject: m.Subject, Name: m.Name, Relation: "household_member"}
-		if isParentChild(myRelation, m.Relation) {
+		if isParentChild(me.Relation, m.Relation) {
 			rel.Relation = "child"
 			rel.Minor = r.isMinor(m.BirthDate)
 		}
@@ -112,7 +98,7 @@ func (r *Resolver) Profile(ctx context.Context, p auth.Principal) (*Profile, err
 	return prof, nil
 }
 
-func (r *Resolver) corporations(ctx context.Context, subject string) ([]corpRole, error) {
+func (r *Resolver) corporations(ctx context.Context, subject string) ([]linkage.CorporateRole, error) {
 	rec, err := r.links.Fetch(ctx, linkage.Tax, "taxpayer", subject, []string{"corporations"})
 	if errors.Is(err, linkage.ErrNotFound) {
 		return nil, nil
@@ -120,11 +106,11 @@ func (r *Resolver) corporations(ctx context.Context, subject string) ([]corpRole
 	if err != nil {
 		return nil, fmt.Errorf("look up corporations: %w", err)
 	}
-	var corps []corpRole
-	if err := rec.Decode("corporations", &corps); err != nil {
+	tp, err := rec.Taxpayer()
+	if err != nil {
 		return nil, err
 	}
-	return corps, nil
+	return tp.Corporations, nil
 }
 
 // isParentChild: the household head and spouse are the parents of the
@@ -215,6 +201,15 @@ func Choices(p auth.Principal, prof *Profile, svc *form.Service) []Choice {
 // Authorize returns the relation under which p may request svc for subject,
 // or ErrForbidden. Subject "" means the caller themself.
 func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Service, subject string) (form.Requester, error) {
+	if p.Kind == auth.KindOfficial {
+		// An official at the counter acts for the citizen in front of
+		// them, whose identity they checked in person; the service decides
+		// whether the counter may issue it.
+		if subject != "" && svc.Allows(form.CounterOfficial) {
+			return form.CounterOfficial, nil
+		}
+		return "", ErrForbidden
+	}
 	if subject == "" {
 		subject = p.Subject
 	}
@@ -247,17 +242,16 @@ func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Se
 	if err != nil {
 		return "", fmt.Errorf("look up household: %w", err)
 	}
-	var myRelation string
-	var members []member
-	if err := errors.Join(rec.Decode("relation", &myRelation), rec.Decode("members", &members)); err != nil {
+	me, err := rec.Person()
+	if err != nil {
 		return "", err
 	}
-	for _, m := range members {
+	for _, m := range me.Members {
 		if m.Subject != subject {
 			continue
 		}
 		rel := Relation{Relation: "household_member"}
-		if isParentChild(myRelation, m.Relation) {
+		if isParentChild(me.Relation, m.Relation) {
 			rel = Relation{Relation: "child", Minor: r.isMinor(m.BirthDate)}
 		}
 		if as := requesterFor(svc, p.Kind, false, rel); as != "" {

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
@@ -326,7 +327,7 @@ func Listen(addr string, h http.Handler) (baseURL string, shutdown func(context.
 	if err != nil {
 		return "", nil, fmt.Errorf("agency: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv := httpserve.NewServer(h)
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintf(os.Stderr, "agency server on %s stopped: %v\n", l.Addr(), err)

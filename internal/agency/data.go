@@ -3,6 +3,7 @@ package agency
 import (
 	"encoding/json"
 
+	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 )
 
@@ -107,24 +108,10 @@ func sex(s population.Sex) string {
 	return "M"
 }
 
-type householdMember struct {
-	Subject   string `json:"subject"`
-	Name      string `json:"name"`
-	Relation  string `json:"relation"`
-	BirthDate string `json:"birth_date"`
-	RRN       string `json:"rrn"`
-}
-
-type member struct {
-	Subject   string `json:"subject"`
-	Name      string `json:"name"`
-	Relation  string `json:"relation"`
-	BirthDate string `json:"birth_date"`
-}
-
-type addressEntry struct {
-	Address string `json:"address"`
-	MovedIn string `json:"moved_in"`
+// member is person i as a household lists them, without identifiers.
+func (d *data) member(i int) linkage.Member {
+	p := &d.world.People[i]
+	return linkage.Member{Subject: p.Subject, Name: p.Name, Relation: relation(p.Relation), BirthDate: p.BirthDate.Format(dateLayout)}
 }
 
 func (d *data) registryPerson(i int, field string) any {
@@ -142,9 +129,9 @@ func (d *data) registryPerson(i int, field string) any {
 	case "address":
 		return p.Address
 	case "address_history":
-		out := make([]addressEntry, len(p.AddressHistory))
+		out := make([]linkage.AddressEntry, len(p.AddressHistory))
 		for k, a := range p.AddressHistory {
-			out[k] = addressEntry{Address: a.Address, MovedIn: a.MovedIn.Format(dateLayout)}
+			out[k] = linkage.AddressEntry{Address: a.Address, MovedIn: a.MovedIn.Format(dateLayout)}
 		}
 		return out
 	case "household_id":
@@ -156,40 +143,19 @@ func (d *data) registryPerson(i int, field string) any {
 	case "members":
 		// The household without identifiers: enough to decide who may act
 		// for whom, nothing more.
-		out := make([]member, len(h.Members))
+		out := make([]linkage.Member, len(h.Members))
 		for k, m := range h.Members {
-			mp := &d.world.People[m]
-			out[k] = member{Subject: mp.Subject, Name: mp.Name, Relation: relation(mp.Relation), BirthDate: mp.BirthDate.Format(dateLayout)}
+			out[k] = d.member(m)
 		}
 		return out
 	case "household":
-		out := make([]householdMember, len(h.Members))
+		out := make([]linkage.HouseholdMember, len(h.Members))
 		for k, m := range h.Members {
-			mp := &d.world.People[m]
-			out[k] = householdMember{Subject: mp.Subject, Name: mp.Name, Relation: relation(mp.Relation), BirthDate: mp.BirthDate.Format(dateLayout), RRN: mp.RRN}
+			out[k] = linkage.HouseholdMember{Member: d.member(m), RRN: d.world.People[m].RRN}
 		}
 		return out
 	}
 	return nil
-}
-
-type schoolRecord struct {
-	School        string `json:"school"`
-	SchoolCode    string `json:"school_code"`
-	Kind          string `json:"kind"`
-	StudentNumber string `json:"student_number"`
-	Admitted      string `json:"admitted"`
-	Graduated     string `json:"graduated"` // "" while enrolled
-}
-
-type grade struct {
-	School  string `json:"school"`
-	Year    int    `json:"year"`
-	Term    int    `json:"term"`
-	Course  string `json:"course"`
-	Score   int    `json:"score"`
-	Rank    int    `json:"rank"`
-	Credits int    `json:"credits"`
 }
 
 func schoolKind(k population.SchoolKind) string {
@@ -216,10 +182,10 @@ func (d *data) educationStudent(i int, field string) any {
 	case "rrn":
 		return p.RRN
 	case "school_records":
-		out := make([]schoolRecord, 0, len(p.Schools))
+		out := make([]linkage.SchoolRecord, 0, len(p.Schools))
 		for _, r := range p.Schools {
 			s := &d.world.Schools[r.School]
-			sr := schoolRecord{School: s.Name, SchoolCode: s.Code, Kind: schoolKind(s.Kind), StudentNumber: r.StudentNumber, Admitted: r.Admitted.Format(dateLayout)}
+			sr := linkage.SchoolRecord{School: s.Name, SchoolCode: s.Code, Kind: schoolKind(s.Kind), StudentNumber: r.StudentNumber, Admitted: r.Admitted.Format(dateLayout)}
 			if !r.Graduated.IsZero() {
 				sr.Graduated = r.Graduated.Format(dateLayout)
 			}
@@ -227,11 +193,11 @@ func (d *data) educationStudent(i int, field string) any {
 		}
 		return out
 	case "grades":
-		out := []grade{}
+		out := []linkage.Grade{}
 		for k, r := range p.Schools {
 			name := d.world.Schools[r.School].Name
 			for _, g := range d.world.Grades(i, k) {
-				out = append(out, grade{School: name, Year: g.Year, Term: g.Term, Course: g.Course, Score: g.Score, Rank: g.Rank, Credits: g.Credits})
+				out = append(out, linkage.Grade{School: name, Year: g.Year, Term: g.Term, Course: g.Course, Score: g.Score, Rank: g.Rank, Credits: g.Credits})
 			}
 		}
 		return out
@@ -239,22 +205,10 @@ func (d *data) educationStudent(i int, field string) any {
 	return nil
 }
 
-type taxYear struct {
-	Year     int   `json:"year"`
-	Assessed int64 `json:"assessed"`
-	Paid     int64 `json:"paid"`
-}
-
-type role struct {
-	Subject string `json:"subject"`
-	Name    string `json:"name"`
-	Role    string `json:"role"`
-}
-
-func taxYears(t population.TaxRecord) []taxYear {
-	out := make([]taxYear, len(t.Years))
+func taxYears(t population.TaxRecord) []linkage.TaxYear {
+	out := make([]linkage.TaxYear, len(t.Years))
 	for k, y := range t.Years {
-		out[k] = taxYear{Year: y.Year, Assessed: y.Assessed, Paid: y.Paid}
+		out[k] = linkage.TaxYear{Year: y.Year, Assessed: y.Assessed, Paid: y.Paid}
 	}
 	return out
 }
@@ -275,10 +229,10 @@ func (d *data) taxpayer(i int, field string) any {
 	case "arrears":
 		return p.Tax.Arrears
 	case "corporations":
-		out := []role{}
+		out := []linkage.CorporateRole{}
 		for _, cr := range d.corpsOfPer[int32(i)] {
 			c := &d.world.Corporations[cr.corp]
-			out = append(out, role{Subject: c.Subject, Name: c.Name, Role: cr.role})
+			out = append(out, linkage.CorporateRole{Subject: c.Subject, Name: c.Name, Role: cr.role})
 		}
 		return out
 	}
@@ -302,11 +256,11 @@ func (d *data) corporation(i int, field string) any {
 	case "representative_subject":
 		return rep.Subject
 	case "employees":
-		out := make([]role, 0, 1+len(c.Employees))
-		out = append(out, role{Subject: rep.Subject, Name: rep.Name, Role: "representative"})
+		out := make([]linkage.CorporateRole, 0, 1+len(c.Employees))
+		out = append(out, linkage.CorporateRole{Subject: rep.Subject, Name: rep.Name, Role: "representative"})
 		for _, e := range c.Employees {
 			ep := &d.world.People[e]
-			out = append(out, role{Subject: ep.Subject, Name: ep.Name, Role: "employee"})
+			out = append(out, linkage.CorporateRole{Subject: ep.Subject, Name: ep.Name, Role: "employee"})
 		}
 		return out
 	case "address":

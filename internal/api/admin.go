@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
+	"github.com/minwon/minwon/internal/httpjson"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -50,7 +50,7 @@ func (a *Admin) Handler() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, ks)
+		httpjson.Write(w, http.StatusOK, ks)
 	})
 	mux.HandleFunc("POST /admin/v1/keys/rotate", func(w http.ResponseWriter, r *http.Request) {
 		id, err := a.Keys.Rotate(r.Context())
@@ -58,46 +58,35 @@ func (a *Admin) Handler() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": id, "state": keyring.Active})
+		httpjson.Write(w, http.StatusCreated, map[string]string{"id": id, "state": keyring.Active})
 	})
 	mux.HandleFunc("POST /admin/v1/keys/{id}/revoke", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Reason string `json:"reason"`
 		}
-		if !decode(w, r, &in) {
+		if !httpjson.Decode(w, r, &in) {
 			return
 		}
-		switch err := a.Keys.Revoke(r.Context(), r.PathValue("id"), in.Reason); {
-		case errors.Is(err, keyring.ErrUnknownKey):
-			writeError(w, http.StatusNotFound, "unknown_key", "no signing key with that id")
-		case errors.Is(err, keyring.ErrAlreadyRevoked):
-			writeError(w, http.StatusConflict, "already_revoked", "that key is already revoked")
-		case errors.Is(err, keyring.ErrBadReason):
-			writeError(w, http.StatusBadRequest, "bad_reason", err.Error())
-		case err != nil:
+		if err := a.Keys.Revoke(r.Context(), r.PathValue("id"), in.Reason); err != nil {
 			s.fail(w, r, err)
-		default:
-			writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "state": keyring.Revoked})
+			return
 		}
+		httpjson.Write(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "state": keyring.Revoked})
 	})
 	mux.HandleFunc("POST /admin/v1/revocations", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Number string `json:"number"`
 			Reason string `json:"reason"`
 		}
-		if !decode(w, r, &in) {
+		if !httpjson.Decode(w, r, &in) {
 			return
 		}
 		rev, err := a.Revoker.Revoke(r.Context(), in.Number, in.Reason)
-		if errors.Is(err, issuance.ErrAlreadyRevoked) {
-			writeError(w, http.StatusConflict, "already_revoked", "that document is already revoked")
-			return
-		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]any{"number": rev.Number, "reason": rev.Reason, "revoked_at": rev.At.Format(time.RFC3339Nano), "log_index": rev.LogIndex})
+		httpjson.Write(w, http.StatusCreated, map[string]any{"number": rev.Number, "reason": rev.Reason, "revoked_at": rev.At.Format(time.RFC3339Nano), "log_index": rev.LogIndex})
 	})
 	mux.HandleFunc("GET /admin/v1/alerts", func(w http.ResponseWriter, r *http.Request) {
 		list, err := a.Alerts.Alerts(r.Context(), 200)
@@ -116,12 +105,12 @@ func (a *Admin) Handler() http.Handler {
 		for i, al := range list {
 			out[i] = alertJSON{al.At.Format(time.RFC3339Nano), al.Kind, al.Service, al.RequesterLogin, al.Detail}
 		}
-		writeJSON(w, http.StatusOK, out)
+		httpjson.Write(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such admin endpoint")
+		httpjson.Error(w, http.StatusNotFound, "not_found", "no such admin endpoint")
 	})
-	return noStore(a.authorize(mux))
+	return httpjson.NoStore(a.authorize(mux))
 }
 
 func (a *Admin) authorize(h http.Handler) http.Handler {
@@ -130,7 +119,7 @@ func (a *Admin) authorize(h http.Handler) http.Handler {
 		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 		if a.Token == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			writeError(w, http.StatusUnauthorized, "unauthenticated", "send the admin token as Authorization: Bearer TOKEN")
+			httpjson.Error(w, http.StatusUnauthorized, "unauthenticated", "send the admin token as Authorization: Bearer TOKEN")
 			return
 		}
 		h.ServeHTTP(w, r)

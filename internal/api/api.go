@@ -1,58 +1,33 @@
 // Package api serves minwon's JSON API under /api/v1. Handlers are thin:
 // decode, call one domain function, encode. Every error is
-// {"error":{"code","message"}} with a fitting status; never a stack trace,
-// never another person's data.
+// {"error":{"code","message"}} (apiwire.ErrorBody) with the status and code
+// the one error table (package httperr) gives it; never a stack trace, never
+// another person's data.
 package api
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"io"
+	"github.com/minwon/minwon/internal/httpjson"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
-	"github.com/minwon/minwon/internal/verification"
+	"github.com/minwon/minwon/internal/portal"
 )
-
-// agencyHealth reports the linkage layer's view of each agency.
-type agencyHealth interface {
-	Status() []linkage.AgencyStatus
-}
-
-type sessions interface {
-	Login(ctx context.Context, login, password string) (string, time.Time, auth.Principal, error)
-	Authenticate(ctx context.Context, token string) (auth.Principal, error)
-	Logout(ctx context.Context, token string) error
-}
-
-type profiles interface {
-	Profile(ctx context.Context, p auth.Principal) (*access.Profile, error)
-}
-
-type issuer interface {
-	Issue(ctx context.Context, r issuance.Request) (*issuance.Issued, error)
-	Get(ctx context.Context, p auth.Principal, number string) (*issuance.Issued, error)
-	Files(ctx context.Context, p auth.Principal, number string) (pdf, data []byte, err error)
-	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
-}
 
 // Server holds the API's collaborators.
 type Server struct {
 	Catalog  *form.Catalog
-	Agencies agencyHealth
-	Sessions sessions
-	Profiles profiles
-	Issuer   issuer
-	Verifier verifier
+	Agencies portal.AgencyHealth
+	Sessions portal.Sessions
+	Profiles portal.Profiles
+	Issuer   portal.Issuer
+	Verifier portal.Verifier
 	Keys     publicKeys
 	Log      *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
@@ -78,36 +53,24 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	mux.HandleFunc("GET /api/v1/keys", s.keys)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
+		httpjson.Error(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})
-	return noStore(mux)
+	return httpjson.NoStore(mux)
 }
 
 // noStore keeps personal data out of shared and browser caches.
-func noStore(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
-}
-
-type serviceJSON struct {
-	ID         string           `json:"id"`
-	Kind       form.Kind        `json:"kind"`
-	Title      string           `json:"title"`
-	TitleKo    string           `json:"title_ko"`
-	Agency     string           `json:"agency"`
-	Requesters []form.Requester `json:"requesters"`
-	Version    int              `json:"version"`
-}
 
 func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 	list := s.Catalog.Services()
-	out := make([]serviceJSON, len(list))
+	out := make([]apiwire.Service, len(list))
 	for i, svc := range list {
-		out[i] = serviceJSON{ID: svc.ID, Kind: svc.Kind, Title: svc.Title, TitleKo: svc.TitleKo, Agency: svc.Agency, Requesters: svc.Requesters, Version: svc.Version}
+		req := make([]string, len(svc.Requesters))
+		for j, r := range svc.Requesters {
+			req[j] = string(r)
+		}
+		out[i] = apiwire.Service{ID: svc.ID, Kind: string(svc.Kind), Title: svc.Title, TitleKo: svc.TitleKo, Agency: svc.Agency, Requesters: req, Version: svc.Version}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 type statusJSON struct {
@@ -118,47 +81,27 @@ type statusJSON struct {
 
 // status reports each agency's health and the services it degrades.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	st := statusJSON{Status: "ok", Agencies: s.Agencies.Status()}
-	down := map[string]bool{}
-	for _, a := range st.Agencies {
-		if a.State != linkage.Closed {
-			down[a.Agency] = true
-			st.Status = "degraded"
-		}
+	ps := portal.Status(s.Catalog, s.Agencies)
+	st := statusJSON{Status: "ok", Agencies: ps.Agencies}
+	if !ps.OK {
+		st.Status = "degraded"
 	}
-	for _, svc := range s.Catalog.Degraded(func(agency string) bool { return down[agency] }) {
+	for _, svc := range ps.Degraded {
 		st.Degraded = append(st.Degraded, svc.ID)
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpjson.Write(w, http.StatusOK, st)
 }
 
 // decode reads a JSON body of at most 64 KiB into v, refusing other
 // content types (which also stops cross-site form posts riding a cookie).
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
-		return false
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "the body is not the expected JSON: "+err.Error())
-		return false
-	}
-	return true
-}
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Login    string `json:"login"`
-		Password string `json:"password"`
-	}
-	if !decode(w, r, &in) {
+	var in apiwire.LoginRequest
+	if !httpjson.Decode(w, r, &in) {
 		return
 	}
 	if in.Login == "" || in.Password == "" || len(in.Login) > 128 || len(in.Password) > 1024 {
-		writeError(w, http.StatusBadRequest, "bad_request", "login and password are required")
+		httpjson.Error(w, http.StatusBadRequest, "bad_request", "login and password are required")
 		return
 	}
 	token, expires, _, err := s.Sessions.Login(r.Context(), in.Login, in.Password)
@@ -170,7 +113,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
 	})
-	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_at": expires.UTC().Format(time.RFC3339)})
+	httpjson.Write(w, http.StatusOK, apiwire.LoginResponse{Token: token, ExpiresAt: expires.UTC().Format(time.RFC3339)})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +124,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
-	writeJSON(w, http.StatusOK, map[string]string{"status": "logged_out"})
+	httpjson.Write(w, http.StatusOK, apiwire.LogoutResponse{Status: "logged_out"})
 }
 
 // token returns the session token from the Authorization header or cookie.
@@ -203,7 +146,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := token(r)
 		if tok == "" {
-			writeError(w, http.StatusUnauthorized, "unauthenticated", "log in first (POST /api/v1/login) and send the token as Authorization: Bearer TOKEN")
+			httpjson.Error(w, http.StatusUnauthorized, "unauthenticated", "log in first (POST /api/v1/login) and send the token as Authorization: Bearer TOKEN")
 			return
 		}
 		p, err := s.Sessions.Authenticate(r.Context(), tok)
@@ -221,24 +164,16 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, prof)
+	out := apiwire.Profile{Subject: prof.Subject, Name: prof.Name}
+	for _, rel := range prof.Relations {
+		out.Relations = append(out.Relations, apiwire.Relation{Subject: rel.Subject, Name: rel.Name, Relation: rel.Relation, Minor: rel.Minor, Role: rel.Role})
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }
 
-type issuedJSON struct {
-	Number   string `json:"number"`
-	Service  string `json:"service"`
-	Subject  string `json:"subject"`
-	IssuedAt string `json:"issued_at"`
-	LogIndex int64  `json:"log_index"`
-	SHA256   string `json:"sha256"`
-	Document string `json:"document"`
-	Data     string `json:"data"`
-	Verify   string `json:"verify"`
-}
-
-func toJSON(is *issuance.Issued) issuedJSON {
+func toJSON(is *issuance.Issued) apiwire.Issued {
 	base := "/api/v1/issuances/" + string(is.Number)
-	return issuedJSON{
+	return apiwire.Issued{
 		Number: string(is.Number), Service: is.Service, Subject: is.Subject,
 		IssuedAt: is.IssuedAt.UTC().Format(time.RFC3339Nano), SHA256: is.SHA256, LogIndex: is.LogIndex,
 		Document: base + "/document.pdf", Data: base + "/data.json", Verify: "/verify/" + string(is.Number),
@@ -246,14 +181,8 @@ func toJSON(is *issuance.Issued) issuedJSON {
 }
 
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	var in struct {
-		Service string `json:"service"`
-		Subject string `json:"subject"`
-		Options struct {
-			ShowRRNBack bool `json:"show_rrn_back"`
-		} `json:"options"`
-	}
-	if !decode(w, r, &in) {
+	var in apiwire.IssuanceRequest
+	if !httpjson.Decode(w, r, &in) {
 		return
 	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
@@ -264,7 +193,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toJSON(is))
+	httpjson.Write(w, http.StatusCreated, toJSON(is))
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -273,11 +202,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]issuedJSON, len(list))
+	out := make([]apiwire.Issued, len(list))
 	for i, is := range list {
 		out[i] = toJSON(is)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -286,7 +215,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(is))
+	httpjson.Write(w, http.StatusOK, toJSON(is))
 }
 
 func (s *Server) pdf(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -312,59 +241,7 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	w.Write(data)
 }
 
-// fail maps a domain error to its one status and code.
+// fail answers err from the one error table (package httperr).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var refused *issuance.RefusedError
-	var unavailable *linkage.UnavailableError
-	switch {
-	case errors.Is(err, auth.ErrBadCredentials):
-		writeError(w, http.StatusUnauthorized, "invalid_credentials", "wrong login or password")
-	case errors.Is(err, auth.ErrRateLimited):
-		w.Header().Set("Retry-After", "900")
-		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many failed logins for this account; try again in 15 minutes")
-	case errors.Is(err, auth.ErrNoSession):
-		writeError(w, http.StatusUnauthorized, "unauthenticated", "your session has expired or ended; log in again")
-	case errors.As(err, &refused):
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{
-			"code": "pre_issuance_refused", "rule": string(refused.Rule),
-			"message": "The document was not issued because a safety check failed: " + refused.Message + ". Nothing was issued and the failure was reported.",
-		}})
-	case errors.As(err, &unavailable):
-		w.Header().Set("Retry-After", linkage.RetryAfterSeconds(unavailable.RetryAfter))
-		writeError(w, http.StatusServiceUnavailable, "agency_unavailable", "the "+unavailable.Agency+" agency is not answering; try again in "+linkage.RetryAfterSeconds(unavailable.RetryAfter)+" seconds")
-	case errors.Is(err, access.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", "you may not request this service for that subject")
-	case errors.Is(err, issuance.ErrUnknownService):
-		writeError(w, http.StatusNotFound, "unknown_service", "no such service; see GET /api/v1/services")
-	case errors.Is(err, issuance.ErrNotCertificate):
-		writeError(w, http.StatusBadRequest, "not_a_certificate", "this service does not issue a document")
-	case errors.Is(err, issuance.ErrConflict):
-		writeError(w, http.StatusConflict, "idempotency_conflict", "this Idempotency-Key was already used for a different request")
-	case errors.Is(err, issuance.ErrBadRequest):
-		writeError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), issuance.ErrBadRequest.Error()+": "))
-	case errors.Is(err, issuance.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such issuance")
-	case errors.Is(err, verification.ErrBadInput):
-		writeError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), verification.ErrBadInput.Error()+": "))
-	case errors.Is(err, linkage.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no_record", "the agency has no record for this subject")
-	default:
-		// Errors carry no personal data by construction; log for operators.
-		if s.Log != nil {
-			s.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
-		writeError(w, http.StatusInternalServerError, "internal", "something went wrong on our side; nothing was issued")
-	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-// writeError writes the API's one error shape.
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
+	httpjson.Fail(w, r, s.Log, err)
 }

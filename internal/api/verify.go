@@ -2,19 +2,15 @@ package api
 
 import (
 	"context"
+	"github.com/minwon/minwon/internal/httpjson"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
 
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/verification"
 )
-
-// verifier answers whether a document is genuine.
-type verifier interface {
-	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
-	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
-}
 
 // publicKeys lists the signing keys verifiers trust.
 type publicKeys interface {
@@ -34,20 +30,17 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	case "application/pdf":
 		pdf, rerr := io.ReadAll(io.LimitReader(r.Body, maxPDF+1))
 		if rerr != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "could not read the uploaded file")
+			httpjson.Error(w, http.StatusBadRequest, "bad_request", "could not read the uploaded file")
 			return
 		}
 		if len(pdf) > maxPDF {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the file is larger than 10 MiB; no minwon document is")
+			httpjson.Error(w, http.StatusRequestEntityTooLarge, "too_large", "the file is larger than 10 MiB; no minwon document is")
 			return
 		}
 		res, err = s.Verifier.ByPDF(r.Context(), pdf)
 	default:
-		var in struct {
-			Number string `json:"number"`
-			SHA256 string `json:"sha256"`
-		}
-		if !decode(w, r, &in) {
+		var in apiwire.VerifyRequest
+		if !httpjson.Decode(w, r, &in) {
 			return
 		}
 		res, err = s.Verifier.ByNumber(r.Context(), in.Number, strings.ToLower(strings.TrimSpace(in.SHA256)))
@@ -56,7 +49,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res.JSON())
+	httpjson.Write(w, http.StatusOK, res.JSON())
 }
 
 func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
@@ -65,5 +58,5 @@ func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ks)
+	httpjson.Write(w, http.StatusOK, ks)
 }

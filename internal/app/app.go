@@ -13,9 +13,12 @@ import (
 
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/api"
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/counter"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
@@ -36,6 +39,10 @@ type Config struct {
 	PublicURL      string             // e.g. http://127.0.0.1:8080, used in verification URLs
 	SessionTTL     time.Duration
 	Log            *slog.Logger
+	// SubjectIndexKey keys the hashes under which the counter finds
+	// citizens by number (32 random bytes; see ident.Indexer). Without it
+	// the counter cannot look anyone up.
+	SubjectIndexKey []byte
 }
 
 // App is a built minwon.
@@ -50,6 +57,11 @@ type App struct {
 	Handler  http.Handler
 	// Admin is the operators' API; serve it on its own listener.
 	Admin func(token string) http.Handler
+	// Counter is the officials' API; serve it on its own listener with a
+	// TLS config from pki.ServerTLS. creds decides whether a verified
+	// certificate may act (a *pki.Checker).
+	Counter func(creds counter.Credentials) http.Handler
+	Audit   *audit.Log
 }
 
 // Close stops the transparency log's committer.
@@ -144,5 +156,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	admin := func(token string) http.Handler {
 		return (&api.Admin{Token: token, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB, Log: cfg.Log}).Handler()
 	}
-	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: admin}, nil
+	auditLog := &audit.Log{Store: cfg.DB}
+	counterHandler := func(creds counter.Credentials) http.Handler {
+		return (&counter.Server{
+			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Log: cfg.Log,
+			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
+		}).Handler()
+	}
+	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: admin, Counter: counterHandler, Audit: auditLog}, nil
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,29 +13,13 @@ import (
 	"crypto/ed25519"
 
 	"github.com/minwon/minwon/internal/agency"
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/storetest"
 )
-
-type issued struct {
-	Number   string `json:"number"`
-	Service  string `json:"service"`
-	Subject  string `json:"subject"`
-	Document string `json:"document"`
-	Data     string `json:"data"`
-	Verify   string `json:"verify"`
-}
-
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Rule    string `json:"rule"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
 
 var keySeq struct {
 	sync.Mutex
@@ -99,7 +84,7 @@ func TestCitizenIssuesOwnCertificates(t *testing.T) {
 
 	for _, svc := range []string{"resident-registration-copy", "resident-registration-abstract", "graduation-certificate", "grade-certificate", "tax-payment-certificate"} {
 		t.Run(svc, func(t *testing.T) {
-			var got issued
+			var got apiwire.Issued
 			if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": svc}, newKey(), &got); code != http.StatusCreated {
 				t.Fatalf("issue: status %d", code)
 			}
@@ -140,7 +125,7 @@ func TestShowRRNBackOnlyForSelf(t *testing.T) {
 	f := findFamily(t, w)
 	head := &w.People[f.head]
 	c := env.Login(t, env.AccountOf(t, head.Subject))
-	var got issued
+	var got apiwire.Issued
 	body := map[string]any{"service": "resident-registration-abstract", "options": map[string]bool{"show_rrn_back": true}}
 	if code := c.Do("POST", "/api/v1/issuances", body, newKey(), &got); code != http.StatusCreated {
 		t.Fatalf("issue with show_rrn_back: %d", code)
@@ -151,7 +136,7 @@ func TestShowRRNBackOnlyForSelf(t *testing.T) {
 	}
 	// For the minor child, the parent may not unmask the child's RRN.
 	minor := &w.People[f.minor]
-	var e apiError
+	var e apiwire.ErrorBody
 	body = map[string]any{"service": "resident-registration-abstract", "subject": minor.Subject, "options": map[string]bool{"show_rrn_back": true}}
 	if code := c.Do("POST", "/api/v1/issuances", body, newKey(), &e); code != http.StatusBadRequest || e.Error.Code != "bad_request" {
 		t.Fatalf("show_rrn_back for child: %d %+v", code, e)
@@ -166,11 +151,7 @@ func TestRelationsDecideWhoMayRequest(t *testing.T) {
 	stranger := &w.People[unrelated(w, f.head)]
 	c := env.Login(t, env.AccountOf(t, head.Subject))
 
-	var me struct {
-		Subject   string `json:"subject"`
-		Name      string `json:"name"`
-		Relations []struct{ Subject, Name, Relation string }
-	}
+	var me apiwire.Profile
 	if code := c.Do("GET", "/api/v1/me", nil, nil, &me); code != 200 || me.Subject != head.Subject || me.Name != head.Name {
 		t.Fatalf("me: %d %+v", code, me)
 	}
@@ -198,7 +179,7 @@ func TestRelationsDecideWhoMayRequest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var got issued
+			var got apiwire.Issued
 			code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": tc.service, "subject": tc.subject}, newKey(), &got)
 			if code != tc.want {
 				t.Fatalf("status %d, want %d", code, tc.want)
@@ -221,7 +202,7 @@ func TestCorporateCertificates(t *testing.T) {
 	c := env.Login(t, env.AccountOf(t, corp.Subject))
 	rep := &w.People[corp.Representative]
 	for _, svc := range []string{"corporate-tax-payment-certificate", "business-registration-certificate"} {
-		var got issued
+		var got apiwire.Issued
 		if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": svc}, newKey(), &got); code != 201 {
 			t.Fatalf("%s: status %d", svc, code)
 		}
@@ -256,18 +237,18 @@ func testObjectsAreScopedToTheCaller(t *testing.T, b storetest.Backend) {
 	head, spouse := &w.People[f.head], &w.People[f.spouse]
 	stranger := &w.People[unrelated(w, f.head)]
 	hc := env.Login(t, env.AccountOf(t, head.Subject))
-	var doc issued
+	var doc apiwire.Issued
 	if code := hc.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy", "subject": spouse.Subject}, newKey(), &doc); code != 201 {
 		t.Fatalf("issue: %d", code)
 	}
 	sc := env.Login(t, env.AccountOf(t, stranger.Subject))
 	for _, path := range []string{"/api/v1/issuances/" + doc.Number, doc.Document, doc.Data} {
-		var e apiError
+		var e apiwire.ErrorBody
 		if code := sc.Do("GET", path, nil, nil, &e); code != 404 || e.Error.Code != "not_found" {
 			t.Errorf("stranger GET %s: %d %+v", path, code, e)
 		}
 	}
-	var list []issued
+	var list []apiwire.Issued
 	if sc.Do("GET", "/api/v1/issuances", nil, nil, &list); len(list) != 0 {
 		t.Errorf("stranger lists %d documents", len(list))
 	}
@@ -312,7 +293,7 @@ func testIdempotency(t *testing.T, b storetest.Backend) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var got issued
+			var got apiwire.Issued
 			if code := c.Do("POST", "/api/v1/issuances", body, key, &got); code != 201 {
 				t.Errorf("retry %d: %d", i, code)
 			}
@@ -325,12 +306,12 @@ func testIdempotency(t *testing.T, b storetest.Backend) {
 			t.Fatalf("one idempotency key gave numbers %v", numbers)
 		}
 	}
-	var list []issued
+	var list []apiwire.Issued
 	c.Do("GET", "/api/v1/issuances", nil, nil, &list)
 	if len(list) != 1 {
 		t.Fatalf("%d documents stored for one key", len(list))
 	}
-	var e apiError
+	var e apiwire.ErrorBody
 	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy"}, key, &e); code != 409 || e.Error.Code != "idempotency_conflict" {
 		t.Fatalf("key reused for another body: %d %+v", code, e)
 	}
@@ -348,12 +329,12 @@ func TestSwappedAgencyAnswerIsRefused(t *testing.T) {
 	other.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-abstract"}, newKey(), nil)
 	env.Agencies["registry"].SetFaults(agency.Faults{Swap: 1})
 
-	var e apiError
+	var e apiwire.ErrorBody
 	code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-abstract"}, newKey(), &e)
 	if code != 422 || e.Error.Code != "pre_issuance_refused" || e.Error.Rule != "subject_mismatch" {
 		t.Fatalf("swapped answer: %d %+v", code, e)
 	}
-	var list []issued
+	var list []apiwire.Issued
 	c.Do("GET", "/api/v1/issuances", nil, nil, &list)
 	if len(list) != 0 {
 		t.Fatal("a document was issued from a swapped answer")
@@ -380,10 +361,43 @@ func TestSwapDuringAuthorizationIsRefused(t *testing.T) {
 	other.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-abstract"}, newKey(), nil)
 	env.Agencies["registry"].SetFaults(agency.Faults{Swap: 1})
 
-	var e apiError
+	var e apiwire.ErrorBody
 	code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy", "subject": member}, newKey(), &e)
 	if code != 422 || e.Error.Rule != "subject_mismatch" {
 		t.Fatalf("swapped answer during authorisation: %d %+v", code, e)
+	}
+}
+
+// A swapped registry answer outside issuance — reading the caller's own
+// household for GET /api/v1/me — is discarded like any other, and the
+// caller hears that the agency could not answer usably just now (503 with
+// Retry-After), not a 500; nothing of the swapped answer reaches them.
+func TestSwapDuringProfileIs503(t *testing.T) {
+	env := apptest.Start(t, 200, 23)
+	p := &env.World.People[env.World.Households[0].Head]
+	c := env.Login(t, env.AccountOf(t, p.Subject))
+	other := env.Login(t, env.AccountOf(t, env.World.People[env.World.Households[1].Head].Subject))
+	if code := other.Do("GET", "/api/v1/me", nil, nil, nil); code != 200 {
+		t.Fatalf("me before the swap: %d", code)
+	}
+	env.Agencies["registry"].SetFaults(agency.Faults{Swap: 1})
+
+	resp, body := c.Raw("GET", "/api/v1/me", nil, nil)
+	var e apiwire.ErrorBody
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	if resp.StatusCode != 503 || e.Error.Code != "agency_answer_mismatch" || resp.Header.Get("Retry-After") == "" || !strings.Contains(e.Error.Message, "registry") {
+		t.Fatalf("me while the registry swaps: %d %+v, Retry-After %q", resp.StatusCode, e, resp.Header.Get("Retry-After"))
+	}
+	other2 := &env.World.People[env.World.Households[1].Head]
+	if strings.Contains(string(body), other2.Name) || strings.Contains(string(body), other2.Subject) {
+		t.Fatalf("the answer names someone else: %s", body)
+	}
+	env.Agencies["registry"].SetFaults(agency.Faults{})
+	var me apiwire.Profile
+	if code := c.Do("GET", "/api/v1/me", nil, nil, &me); code != 200 || me.Subject != p.Subject {
+		t.Fatalf("me after healing: %d %+v", code, me)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/storetest"
@@ -47,19 +48,12 @@ func TestSeveralNodesOneDatabase(t *testing.T) {
 	storetest.Each(t, testSeveralNodes)
 }
 
-type answer struct {
-	Number   string `json:"number"`
-	LogIndex int64  `json:"log_index"`
-	SHA256   string `json:"sha256"`
-	Document string `json:"document"`
-}
-
 // request is one document asked for with one Idempotency-Key.
 type request struct {
 	user    int
 	service string
 	key     string
-	answers []answer // every 201 answer given for the key
+	answers []apiwire.Issued // every 201 answer given for the key
 }
 
 func testSeveralNodes(t *testing.T, b storetest.Backend) {
@@ -99,7 +93,7 @@ func testSeveralNodes(t *testing.T, b storetest.Backend) {
 				for attempt := 0; ; attempt++ {
 					resp, data, err := clients[r.user].On(env.Nodes[node]).Try("POST", "/api/v1/issuances", body, header)
 					if err == nil && resp.StatusCode == http.StatusCreated {
-						var a answer
+						var a apiwire.Issued
 						if err := json.Unmarshal(data, &a); err != nil {
 							errs[f] = err
 							return
@@ -352,7 +346,7 @@ func checkNodes(t *testing.T, env *apptest.Env, b storetest.Backend, reqs []*req
 	r := reqs[0]
 	a := r.answers[0]
 	c := env.Login(t, env.AccountOf(t, env.World.People[env.World.Households[r.user].Head].Subject))
-	var fresh answer
+	var fresh apiwire.Issued
 	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-abstract"}, map[string]string{"Idempotency-Key": "fresh-after-load"}, &fresh); code != http.StatusCreated {
 		t.Fatalf("issue after the load: %d", code)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/doclog"
@@ -22,9 +23,9 @@ import (
 
 // issuePDF issues svc for the client's own subject and returns the answer
 // and the signed PDF.
-func issuePDF(t *testing.T, c *apptest.Client, svc string) (issued, []byte) {
+func issuePDF(t *testing.T, c *apptest.Client, svc string) (apiwire.Issued, []byte) {
 	t.Helper()
-	var got issued
+	var got apiwire.Issued
 	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": svc}, newKey(), &got); code != http.StatusCreated {
 		t.Fatalf("issue %s: status %d", svc, code)
 	}
@@ -145,7 +146,7 @@ func testVerifyValidTamperedUnknownUnlogged(t *testing.T, b storetest.Backend) {
 		if ans := verifyNumber(t, anon, other, sha(pdf)); ans.Status != verification.Unknown {
 			t.Fatalf("unissued number: %s", ans.Status)
 		}
-		var e apiError
+		var e apiwire.ErrorBody
 		if code := anon.Do("POST", "/api/v1/verify", map[string]string{"number": "1234"}, nil, &e); code != http.StatusBadRequest || e.Error.Code != "bad_request" {
 			t.Fatalf("malformed number: %d %+v", code, e)
 		}
@@ -189,7 +190,7 @@ func testRevokedDocumentAndKey(t *testing.T, b storetest.Backend) {
 	keys := keySet(t, anon)
 	validAnswer := verifyNumber(t, anon, revoked.Number, sha(revokedPDF))
 
-	var e apiError
+	var e apiwire.ErrorBody
 	if code := admin.Do("POST", "/admin/v1/revocations", map[string]string{"number": revoked.Number, "reason": "issued from a wrong template version"}, nil, nil); code != http.StatusCreated {
 		t.Fatalf("revoke: %d", code)
 	}

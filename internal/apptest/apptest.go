@@ -15,14 +15,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/minwon/minwon/internal/agencytest"
+	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/app"
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
@@ -106,11 +108,19 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		t.Fatalf("seed: %v", err)
 	}
 	agencies := agencytest.StartWorld(t, world)
-	logKey, err := keyfile.LoadOrCreate(filepath.Join(dir, "keys", "log.key"))
+	dd := datadir.Dir(dir)
+	logKey, err := keyfile.LoadOrCreate(dd.Keys().LogKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Env: agencies, Backend: b, KeyDir: filepath.Join(dir, "keys")}
+	indexKey, err := keyfile.LoadOrCreateSecret(dd.Keys().SubjectIndexKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.IndexSubjects(ctx, seedDB, world, ident.NewIndexer(indexKey), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Env: agencies, Backend: b, KeyDir: dd.Keys().Path()}
 	for i := range opt.Nodes {
 		node := &Node{DB: seedDB}
 		if i > 0 {
@@ -128,9 +138,9 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		// Every node reads the one key directory, as nodes sharing a
 		// key volume would.
 		a, err := app.New(ctx, app.Config{
-			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: filepath.Join(dir, "keys"), PublicURL: node.Server.URL,
+			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
-			LinkageOptions: *opt.Linkage,
+			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -141,7 +151,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	}
 	env.App, env.DB, env.Server = env.Nodes[0].App, env.Nodes[0].DB, env.Nodes[0].Server
 	env.Signer = env.App.Keys.Signer()
-	env.Accounts = readAccounts(t, filepath.Join(dir, demo.AccountsFile))
+	env.Accounts = readAccounts(t, dd.Accounts())
 	return env
 }
 
@@ -188,6 +198,14 @@ type Client struct {
 	t     testing.TB
 	base  string
 	Token string
+	http  *http.Client // nil: the shared plain client
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.http != nil {
+		return c.http
+	}
+	return httpClient
 }
 
 // Anonymous is a client without a session, for public endpoints.
@@ -213,10 +231,8 @@ func (e *Env) Login(t testing.TB, a Account) *Client {
 func (e *Env) LoginOn(t testing.TB, node *Node, a Account) *Client {
 	t.Helper()
 	c := &Client{t: t, base: node.Server.URL}
-	var out struct {
-		Token string `json:"token"`
-	}
-	if code := c.Do("POST", "/api/v1/login", map[string]string{"login": a.Login, "password": a.Password}, nil, &out); code != http.StatusOK {
+	var out apiwire.LoginResponse
+	if code := c.Do("POST", "/api/v1/login", apiwire.LoginRequest{Login: a.Login, Password: a.Password}, nil, &out); code != http.StatusOK {
 		t.Fatalf("login %s: status %d", a.Login, code)
 	}
 	c.Token = out.Token
@@ -291,7 +307,7 @@ func (c *Client) TrySend(method, path, contentType string, body []byte, header m
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}

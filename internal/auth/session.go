@@ -25,8 +25,12 @@ var (
 type Principal struct {
 	Login   string
 	Subject string // the account's opaque subject id
-	Kind    string // "person" or "corporate"
+	Kind    string // "person", "corporate" or KindOfficial
 }
+
+// KindOfficial is the principal kind of a counter official, authenticated
+// by a client certificate rather than a session.
+const KindOfficial = "official"
 
 // Account is a login. It holds no personal data: name, birth date and RRN
 // stay with the agencies and are fetched through linkage when needed.

@@ -22,12 +22,12 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/datadir"
+	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
 )
-
-// AccountsFile is the name of the accounts file inside the data directory.
-const AccountsFile = "demo-accounts.csv"
 
 const metaKey = "population"
 
@@ -48,7 +48,7 @@ type Prepared struct {
 // were seeded before, checks cfg matches and regenerates the same world.
 // Progress lines go to progress.
 func Prepare(ctx context.Context, db *store.DB, dir string, cfg population.Config, progress io.Writer) (*Prepared, error) {
-	accountsPath := filepath.Join(dir, AccountsFile)
+	accountsPath := datadir.Dir(dir).Accounts()
 	raw, err := db.Meta(ctx, metaKey)
 	switch {
 	case err == nil:
@@ -68,6 +68,9 @@ func Prepare(ctx context.Context, db *store.DB, dir string, cfg population.Confi
 		if _, err := os.Stat(accountsPath); err != nil {
 			fmt.Fprintf(progress, "warning: %s is missing; passwords are stored only as hashes and cannot be recovered (start with a new --data directory for a new file)\n", accountsPath)
 		}
+		if err := indexSubjects(ctx, db, dir, w, progress); err != nil {
+			return nil, err
+		}
 		return &Prepared{World: w, AccountsPath: accountsPath}, nil
 	case errors.Is(err, store.ErrNotFound):
 	default:
@@ -81,7 +84,19 @@ func Prepare(ctx context.Context, db *store.DB, dir string, cfg population.Confi
 	fmt.Fprintf(progress, "seeded %d people, %d corporations, %d accounts in %s (generate %s, hash %s, store %s)\n",
 		len(w.People), len(w.Corporations), stats.Accounts, stats.Total.Round(time.Millisecond),
 		stats.Generate.Round(time.Millisecond), stats.Hash.Round(time.Millisecond), stats.Store.Round(time.Millisecond))
+	if err := indexSubjects(ctx, db, dir, w, progress); err != nil {
+		return nil, err
+	}
 	return &Prepared{World: w, AccountsPath: accountsPath, Fresh: true}, nil
+}
+
+// indexSubjects indexes w under the data directory's subject-index key.
+func indexSubjects(ctx context.Context, db *store.DB, dir string, w *population.World, progress io.Writer) error {
+	key, err := keyfile.LoadOrCreateSecret(datadir.Dir(dir).Keys().SubjectIndexKey())
+	if err != nil {
+		return err
+	}
+	return IndexSubjects(ctx, db, w, ident.NewIndexer(key), progress)
 }
 
 // SeedStats times the phases of a seed.
@@ -116,7 +131,7 @@ func Seed(ctx context.Context, db *store.DB, dir string, cfg population.Config, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, st, fmt.Errorf("demo: %w", err)
 	}
-	if err := writeAccounts(filepath.Join(dir, AccountsFile), rows); err != nil {
+	if err := writeAccounts(datadir.Dir(dir).Accounts(), rows); err != nil {
 		return nil, st, err
 	}
 	st.Write = time.Since(t2)
@@ -202,7 +217,18 @@ func makeAccounts(ctx context.Context, w *population.World, progress io.Writer) 
 // writeAccounts writes the accounts file readable by its owner only, via a
 // temporary file and rename so a crash never leaves half a file.
 func writeAccounts(path string, rows []accountRow) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".accounts-*")
+	recs := make([][]string, len(rows))
+	for i, r := range rows {
+		recs[i] = []string{r.login, r.password, r.subject, r.name, r.birthDate, r.kind}
+	}
+	return writeCSV(path, []string{"login", "password", "subject", "name", "birth_date", "kind"}, recs)
+}
+
+// writeCSV writes a CSV file readable by the owner only, fsynced, in
+// place of any older one.
+func writeCSV(path string, header []string, recs [][]string) error {
+	name := filepath.Base(path)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+name+"-*")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -212,24 +238,21 @@ func writeAccounts(path string, rows []accountRow) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cw := csv.NewWriter(tmp)
-	cw.Write([]string{"login", "password", "subject", "name", "birth_date", "kind"})
-	for _, r := range rows {
-		cw.Write([]string{r.login, r.password, r.subject, r.name, r.birthDate, r.kind})
-	}
-	cw.Flush()
+	cw.Write(header)
+	cw.WriteAll(recs)
 	if err := cw.Error(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("demo: write accounts: %w", err)
+		return fmt.Errorf("demo: write %s: %w", name, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("demo: write accounts: %w", err)
+		return fmt.Errorf("demo: write %s: %w", name, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("demo: write accounts: %w", err)
+		return fmt.Errorf("demo: write %s: %w", name, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("demo: write accounts: %w", err)
+		return fmt.Errorf("demo: write %s: %w", name, err)
 	}
 	return nil
 }

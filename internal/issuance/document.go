@@ -76,142 +76,136 @@ func splitSource(src string) (agency, dataset, field string) {
 // format renders one agency value by its class. Unknown shapes are errors:
 // a document never prints a value it does not understand.
 func format(f *Field, raw json.RawMessage, subject string, showRRNBack bool) error {
-	str := func() (string, error) {
-		var s string
-		err := json.Unmarshal(raw, &s)
-		return s, err
-	}
-	var err error
-	switch f.Class {
-	case linkage.ClassName, linkage.ClassAddress, linkage.ClassCompanyName, linkage.ClassBusinessType, linkage.ClassIdentifier:
-		f.Text, err = str()
-	case linkage.ClassBirthDate, linkage.ClassDate:
-		f.Text, err = str()
-		if err == nil {
-			_, err = time.Parse("2006-01-02", f.Text)
-		}
-	case linkage.ClassSex:
-		var s string
-		if s, err = str(); err == nil {
-			f.Text = map[string]string{"M": "남 (M)", "F": "여 (F)"}[s]
-		}
-	case linkage.ClassRelation:
-		var s string
-		if s, err = str(); err == nil {
-			f.Text = relationKo(s)
-		}
-	case linkage.ClassRRN:
-		var s string
-		if s, err = str(); err == nil {
-			f.Text, err = printRRN(s, showRRNBack)
-		}
-	case linkage.ClassBusinessNumber:
-		var s string
-		if s, err = str(); err == nil {
-			var d string
-			if d, err = ident.ParseBusinessNumber(s); err == nil {
-				f.Text = ident.FormatBusinessNumber(d)
-			}
-		}
-	case linkage.ClassCorporateNumber:
-		var s string
-		if s, err = str(); err == nil {
-			var d string
-			if d, err = ident.ParseCorporateNumber(s); err == nil {
-				f.Text = ident.FormatCorporateNumber(d)
-			}
-		}
-	case linkage.ClassTaxStatus:
-		var arrears int64
-		if err = json.Unmarshal(raw, &arrears); err == nil {
-			if arrears == 0 {
-				f.Text = "체납액 없음 (no arrears)"
-			} else {
-				f.Text = won(arrears) + " 체납 (in arrears)"
-			}
-		}
-	case linkage.ClassHousehold:
-		var rows []struct {
-			Subject, Name, Relation string
-			BirthDate               string `json:"birth_date"`
-			RRN                     string
-		}
-		if err = json.Unmarshal(raw, &rows); err == nil {
-			t := &Table{Columns: []string{"관계", "성명", "생년월일", "주민등록번호"}}
-			for _, r := range rows {
-				// Only the subject may ask for their own back digits.
-				rrn, e := printRRN(r.RRN, showRRNBack && r.Subject == subject)
-				if e != nil {
-					return e
-				}
-				t.Rows = append(t.Rows, []string{relationKo(r.Relation), r.Name, r.BirthDate, rrn})
-			}
-			f.Table = t
-		}
-	case linkage.ClassAddressHistory:
-		var rows []struct {
-			Address string
-			MovedIn string `json:"moved_in"`
-		}
-		if err = json.Unmarshal(raw, &rows); err == nil {
-			t := &Table{Columns: []string{"주소", "전입일"}}
-			for _, r := range rows {
-				t.Rows = append(t.Rows, []string{r.Address, r.MovedIn})
-			}
-			f.Table = t
-		}
-	case linkage.ClassSchoolRecord:
-		var rows []struct {
-			School        string
-			Kind          string
-			StudentNumber string `json:"student_number"`
-			Admitted      string
-			Graduated     string
-		}
-		if err = json.Unmarshal(raw, &rows); err == nil {
-			t := &Table{Columns: []string{"학교", "과정", "학번", "입학일", "졸업일"}}
-			for _, r := range rows {
-				grad := r.Graduated
-				if grad == "" {
-					grad = "재학 중"
-				}
-				t.Rows = append(t.Rows, []string{r.School, schoolKindKo(r.Kind), r.StudentNumber, r.Admitted, grad})
-			}
-			f.Table = t
-		}
-	case linkage.ClassGrade:
-		var rows []struct {
-			School                           string
-			Year, Term, Score, Rank, Credits int
-			Course                           string
-		}
-		if err = json.Unmarshal(raw, &rows); err == nil {
-			t := &Table{Columns: []string{"학교", "학년", "학기", "과목", "점수", "석차등급", "학점"}}
-			for _, r := range rows {
-				rank := "-"
-				if r.Rank > 0 {
-					rank = strconv.Itoa(r.Rank)
-				}
-				t.Rows = append(t.Rows, []string{r.School, strconv.Itoa(r.Year), strconv.Itoa(r.Term), r.Course, strconv.Itoa(r.Score), rank, strconv.Itoa(r.Credits)})
-			}
-			f.Table = t
-		}
-	case linkage.ClassTaxPayments:
-		var rows []struct {
-			Year           int
-			Assessed, Paid int64
-		}
-		if err = json.Unmarshal(raw, &rows); err == nil {
-			t := &Table{Columns: []string{"귀속연도", "결정세액", "납부세액"}}
-			for _, r := range rows {
-				t.Rows = append(t.Rows, []string{strconv.Itoa(r.Year), won(r.Assessed), won(r.Paid)})
-			}
-			f.Table = t
-		}
-	default:
+	pr, ok := printers[f.Class]
+	if !ok {
 		return fmt.Errorf("class %q cannot be printed", f.Class)
 	}
-	return err
+	return pr(f, raw, printing{subject: subject, showRRNBack: showRRNBack})
+}
+
+// printing is what formatting may depend on besides the value itself.
+type printing struct {
+	subject     string // the document's subject
+	showRRNBack bool   // the subject asked to see their own RRN in full
+}
+
+// A printer formats one agency value into f.Text or f.Table.
+type printer func(f *Field, raw json.RawMessage, p printing) error
+
+// printers says, per data class, how a value is decoded, formatted and
+// masked. A class without a row cannot be printed: letting documents show
+// a new class is adding its row.
+var printers = map[linkage.Class]printer{
+	linkage.ClassName:         text(verbatim),
+	linkage.ClassAddress:      text(verbatim),
+	linkage.ClassCompanyName:  text(verbatim),
+	linkage.ClassBusinessType: text(verbatim),
+	linkage.ClassIdentifier:   text(verbatim),
+	linkage.ClassBirthDate:    text(isoDate),
+	linkage.ClassDate:         text(isoDate),
+	linkage.ClassSex: text(func(s string, _ printing) (string, error) {
+		return map[string]string{"M": "남 (M)", "F": "여 (F)"}[s], nil
+	}),
+	linkage.ClassRelation:        text(func(s string, _ printing) (string, error) { return relationKo(s), nil }),
+	linkage.ClassRRN:             text(func(s string, p printing) (string, error) { return printRRN(s, p.showRRNBack) }),
+	linkage.ClassBusinessNumber:  text(identifier(ident.ParseBusinessNumber, ident.FormatBusinessNumber)),
+	linkage.ClassCorporateNumber: text(identifier(ident.ParseCorporateNumber, ident.FormatCorporateNumber)),
+	linkage.ClassTaxStatus:       scalar(arrears),
+	linkage.ClassHousehold:       table([]string{"관계", "성명", "생년월일", "주민등록번호"}, householdRow),
+	linkage.ClassAddressHistory: table([]string{"주소", "전입일"}, func(r linkage.AddressEntry, _ printing) ([]string, error) {
+		return []string{r.Address, r.MovedIn}, nil
+	}),
+	linkage.ClassSchoolRecord: table([]string{"학교", "과정", "학번", "입학일", "졸업일"}, schoolRow),
+	linkage.ClassGrade:        table([]string{"학교", "학년", "학기", "과목", "점수", "석차등급", "학점"}, gradeRow),
+	linkage.ClassTaxPayments: table([]string{"귀속연도", "결정세액", "납부세액"}, func(r linkage.TaxYear, _ printing) ([]string, error) {
+		return []string{strconv.Itoa(r.Year), won(r.Assessed), won(r.Paid)}, nil
+	}),
+}
+
+// scalar prints a single value of type T as text.
+func scalar[T any](show func(v T, p printing) (string, error)) printer {
+	return func(f *Field, raw json.RawMessage, p printing) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		var err error
+		f.Text, err = show(v, p)
+		return err
+	}
+}
+
+// text prints a string value.
+func text(show func(s string, p printing) (string, error)) printer { return scalar(show) }
+
+// table prints a list of T as a table, one row per element.
+func table[T any](columns []string, row func(r T, p printing) ([]string, error)) printer {
+	return func(f *Field, raw json.RawMessage, p printing) error {
+		var rows []T
+		if err := json.Unmarshal(raw, &rows); err != nil {
+			return err
+		}
+		t := &Table{Columns: columns}
+		for _, r := range rows {
+			cells, err := row(r, p)
+			if err != nil {
+				return err
+			}
+			t.Rows = append(t.Rows, cells)
+		}
+		f.Table = t
+		return nil
+	}
+}
+
+func verbatim(s string, _ printing) (string, error) { return s, nil }
+
+func isoDate(s string, _ printing) (string, error) {
+	_, err := time.Parse("2006-01-02", s)
+	return s, err
+}
+
+// identifier checks an identifier's check digit and prints it grouped.
+func identifier(parse func(string) (string, error), format func(string) string) func(string, printing) (string, error) {
+	return func(s string, _ printing) (string, error) {
+		d, err := parse(s)
+		if err != nil {
+			return "", err
+		}
+		return format(d), nil
+	}
+}
+
+func arrears(n int64, _ printing) (string, error) {
+	if n == 0 {
+		return "체납액 없음 (no arrears)", nil
+	}
+	return won(n) + " 체납 (in arrears)", nil
+}
+
+func householdRow(r linkage.HouseholdMember, p printing) ([]string, error) {
+	// Only the subject may ask for their own back digits.
+	rrn, err := printRRN(r.RRN, p.showRRNBack && r.Subject == p.subject)
+	if err != nil {
+		return nil, err
+	}
+	return []string{relationKo(r.Relation), r.Name, r.BirthDate, rrn}, nil
+}
+
+func schoolRow(r linkage.SchoolRecord, _ printing) ([]string, error) {
+	grad := r.Graduated
+	if grad == "" {
+		grad = "재학 중"
+	}
+	return []string{r.School, schoolKindKo(r.Kind), r.StudentNumber, r.Admitted, grad}, nil
+}
+
+func gradeRow(r linkage.Grade, _ printing) ([]string, error) {
+	rank := "-"
+	if r.Rank > 0 {
+		rank = strconv.Itoa(r.Rank)
+	}
+	return []string{r.School, strconv.Itoa(r.Year), strconv.Itoa(r.Term), r.Course, strconv.Itoa(r.Score), rank, strconv.Itoa(r.Credits)}, nil
 }
 
 // printRRN masks the back six digits unless show is set.

@@ -33,6 +33,11 @@ var (
 	ErrBadRequest     = errors.New("bad issuance request")
 	ErrConflict       = errors.New("idempotency key already used for another request")
 	ErrNotFound       = errors.New("no such issuance")
+	// The counter's requests (see package counter).
+	ErrNotAtCounter       = errors.New("this service cannot be issued at the counter")
+	ErrIdentityNotChecked = errors.New("the citizen's identity document was not checked in person")
+	ErrUnknownCitizen     = errors.New("no citizen or corporation is registered under this number")
+	ErrPurposeHasRRN      = errors.New("the purpose may not contain a resident registration number")
 )
 
 // Request asks for one document.
@@ -124,6 +129,8 @@ type Pipeline struct {
 	Log       logAppender
 	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
 	Now       func() time.Time
+
+	newNumber func() Number // NewNumber unless a test fixes the numbers
 }
 
 // CatalogApprovals approves exactly the templates loaded in a catalog.
@@ -143,6 +150,13 @@ func (p *Pipeline) now() time.Time {
 		return p.Now()
 	}
 	return time.Now()
+}
+
+func (p *Pipeline) number() Number {
+	if p.newNumber != nil {
+		return p.newNumber()
+	}
+	return NewNumber()
 }
 
 // requestHash identifies what was asked, to tell a retry from a reuse of
@@ -177,90 +191,12 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		return nil, err
 	}
 
-	relation, err := p.Access.Authorize(ctx, r.Principal, svc, subject)
-	if err != nil {
-		// Authorisation asks the registry about the requester's household;
-		// a swapped answer there is the same incident as one for the
-		// document's data, and is refused and reported the same way.
-		if errors.Is(err, linkage.ErrMismatch) {
-			return nil, p.refused(ctx, r, svc, refuse(RuleSubject, "an agency answered with another request's data; the answer was discarded"))
-		}
+	prep := &prepared{req: r, svc: svc, subject: subject, requestHash: rh}
+	if err := p.prepare(ctx, prep); err != nil {
 		return nil, err
 	}
-	if r.ShowRRNBack && !svc.OffersRRNBack(subject == r.Principal.Subject) {
-		return nil, fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
-	}
-	approved, ok := p.Approvals.ApprovedDigest(svc.ID)
-	if !ok {
-		return nil, p.refused(ctx, r, svc, refuse(RuleTemplate, "%s has no approved template", svc.ID))
-	}
-
-	records, err := p.fetch(ctx, svc, subject)
-	if err != nil {
-		if errors.Is(err, linkage.ErrMismatch) {
-			return nil, p.refused(ctx, r, svc, refuse(RuleSubject, "an agency answered with another request's data; the answer was discarded"))
-		}
-		return nil, err
-	}
-	byDataset := make(map[string]*linkage.Record, len(records))
-	for _, rec := range records {
-		byDataset[rec.Agency+"."+rec.Dataset] = rec
-	}
-	fields, err := assemble(svc, byDataset, subject, r.ShowRRNBack)
-	if err != nil {
-		return nil, p.refused(ctx, r, svc, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err))
-	}
-
-	now := p.now().UTC().Truncate(time.Millisecond)
 	for attempt := 0; ; attempt++ {
-		number := NewNumber()
-		doc := &Document{
-			Number:         string(number),
-			Service:        svc.ID,
-			ServiceVersion: svc.Version,
-			TemplateDigest: svc.Digest,
-			Title:          svc.Title,
-			TitleKo:        svc.TitleKo,
-			Subject:        subject,
-			IssuedAt:       now,
-			Verify:         p.VerifyURL + "/" + string(number),
-			Fields:         fields,
-		}
-		out, err := p.Renderer.Render(toRender(doc))
-		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", svc.ID, err)
-		}
-		if err := verify(&check{
-			service: svc, approvedDigest: approved, subject: subject, requester: r.Principal.Subject,
-			relation: relation, showRRNBack: r.ShowRRNBack, records: records, doc: doc, rendered: out.Text,
-		}); err != nil {
-			var re *RefusedError
-			if errors.As(err, &re) {
-				return nil, p.refused(ctx, r, svc, re)
-			}
-			return nil, err
-		}
-		signer := p.Keys.Signer()
-		pdf := signer.SignPDF(string(number), out.PDF)
-		sum := sha256.Sum256(pdf)
-		data, err := signer.SignData(dataDocument{Document: doc, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID})
-		if err != nil {
-			return nil, err
-		}
-		is := Issuance{
-			Number: string(number), RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
-			Subject: subject, Service: svc.ID, TemplateVersion: svc.Version, TemplateDigest: svc.Digest,
-			IssuedAt: now, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID,
-			PDF: pdf, DataJSON: data, IdempotencyKey: r.IdempotencyKey, RequestHash: rh,
-		}
-		// The number is handed out only after the document and its log
-		// entry are durable, together.
-		entry := doclog.Entry{Kind: doclog.KindIssued, Number: is.Number, Service: is.Service, KeyID: is.KeyID, SHA256: is.PDFSHA256, Time: is.IssuedAt}
-		// The insert runs in the log's shared transaction: a cancelled
-		// client must not interrupt it (SQLite would roll the whole batch
-		// back).
-		txCtx := context.WithoutCancel(ctx)
-		idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error { return tx.InsertIssuance(txCtx, is) }))
+		done, err := p.issueAs(ctx, prep, p.number())
 		if errors.Is(err, ErrDuplicate) {
 			// Either a concurrent retry with the same key won the race, or
 			// the random number was taken: tell which.
@@ -271,13 +207,148 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 				continue
 			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		done := issued(is)
-		done.LogIndex = idx
-		return done, nil
+		return done, err
 	}
+}
+
+// prepared is a request ready to be issued: authorised, its records fetched
+// and its fields assembled, but without an issuance number yet.
+type prepared struct {
+	req         Request
+	svc         *form.Service
+	subject     string
+	requestHash string
+	relation    form.Requester // under which the requester may have it
+	approved    string         // digest of the approved, active template
+	records     []*linkage.Record
+	fields      []Field
+	issuedAt    time.Time
+}
+
+// swapRefusal is the refusal of a validly signed answer to another request.
+func swapRefusal() *RefusedError {
+	return refuse(RuleSubject, "an agency answered with another request's data; the answer was discarded")
+}
+
+// prepare authorises the request, fetches exactly the template's fields and
+// assembles them for print, filling in prep from its request, service and
+// subject.
+func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
+	r, svc, subject := prep.req, prep.svc, prep.subject
+	relation, err := p.Access.Authorize(ctx, r.Principal, svc, subject)
+	if err != nil {
+		// Authorisation asks the registry about the requester's household;
+		// a swapped answer there is the same incident as one for the
+		// document's data, and is refused and reported the same way.
+		if errors.Is(err, linkage.ErrMismatch) {
+			return p.refused(ctx, r, svc, swapRefusal())
+		}
+		return err
+	}
+	if r.ShowRRNBack && !svc.OffersRRNBack(subject == r.Principal.Subject) {
+		return fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
+	}
+	approved, ok := p.Approvals.ApprovedDigest(svc.ID)
+	if !ok {
+		return p.refused(ctx, r, svc, refuse(RuleTemplate, "%s has no approved template", svc.ID))
+	}
+
+	records, err := p.fetch(ctx, svc, subject)
+	if err != nil {
+		if errors.Is(err, linkage.ErrMismatch) {
+			return p.refused(ctx, r, svc, swapRefusal())
+		}
+		return err
+	}
+	byDataset := make(map[string]*linkage.Record, len(records))
+	for _, rec := range records {
+		byDataset[rec.Agency+"."+rec.Dataset] = rec
+	}
+	fields, err := assemble(svc, byDataset, subject, r.ShowRRNBack)
+	if err != nil {
+		return p.refused(ctx, r, svc, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err))
+	}
+	prep.relation, prep.approved, prep.records, prep.fields = relation, approved, records, fields
+	prep.issuedAt = p.now().UTC().Truncate(time.Millisecond)
+	return nil
+}
+
+// issueAs issues the prepared document under number: render, pre-issuance
+// verification, sign, then store and log in one transaction. A number
+// already taken, or a concurrent retry that stored first, fails with
+// ErrDuplicate.
+func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (*Issued, error) {
+	r, svc := prep.req, prep.svc
+	doc := prep.document(number, p.VerifyURL)
+	out, err := p.Renderer.Render(toRender(doc))
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", svc.ID, err)
+	}
+	if err := verify(&check{
+		service: svc, approvedDigest: prep.approved, subject: prep.subject, requester: r.Principal.Subject,
+		relation: prep.relation, showRRNBack: r.ShowRRNBack, records: prep.records, doc: doc, rendered: out.Text,
+	}); err != nil {
+		var re *RefusedError
+		if errors.As(err, &re) {
+			return nil, p.refused(ctx, r, svc, re)
+		}
+		return nil, err
+	}
+	is, err := p.sign(prep, doc, out.PDF)
+	if err != nil {
+		return nil, err
+	}
+	// The number is handed out only after the document and its log
+	// entry are durable, together.
+	entry := doclog.Entry{Kind: doclog.KindIssued, Number: is.Number, Service: is.Service, KeyID: is.KeyID, SHA256: is.PDFSHA256, Time: is.IssuedAt}
+	// The insert runs in the log's shared transaction: a cancelled
+	// client must not interrupt it (SQLite would roll the whole batch
+	// back).
+	txCtx := context.WithoutCancel(ctx)
+	idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error { return tx.InsertIssuance(txCtx, is) }))
+	if err != nil {
+		return nil, err
+	}
+	done := issued(is)
+	done.LogIndex = idx
+	return done, nil
+}
+
+// document is the prepared document under number, verifiable at
+// verifyURL/number.
+func (prep *prepared) document(number Number, verifyURL string) *Document {
+	svc := prep.svc
+	return &Document{
+		Number:         string(number),
+		Service:        svc.ID,
+		ServiceVersion: svc.Version,
+		TemplateDigest: svc.Digest,
+		Title:          svc.Title,
+		TitleKo:        svc.TitleKo,
+		Subject:        prep.subject,
+		IssuedAt:       prep.issuedAt,
+		Verify:         verifyURL + "/" + string(number),
+		Fields:         prep.fields,
+	}
+}
+
+// sign signs the rendered PDF and data.json of doc with the active key and
+// returns the issuance to store.
+func (p *Pipeline) sign(prep *prepared, doc *Document, rendered []byte) (Issuance, error) {
+	r, svc := prep.req, prep.svc
+	signer := p.Keys.Signer()
+	pdf := signer.SignPDF(doc.Number, rendered)
+	sum := sha256.Sum256(pdf)
+	data, err := signer.SignData(dataDocument{Document: doc, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID})
+	if err != nil {
+		return Issuance{}, err
+	}
+	return Issuance{
+		Number: doc.Number, RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
+		Subject: prep.subject, Service: svc.ID, TemplateVersion: svc.Version, TemplateDigest: svc.Digest,
+		IssuedAt: prep.issuedAt, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID,
+		PDF: pdf, DataJSON: data, IdempotencyKey: r.IdempotencyKey, RequestHash: prep.requestHash,
+	}, nil
 }
 
 // dataDocument is the signed body of data.json.

@@ -84,3 +84,13 @@ func Save(path string, key ed25519.PrivateKey) error {
 	}
 	return nil
 }
+
+// LoadOrCreateSecret reads or creates a 32-byte secret (an HMAC key) at
+// path, in the same file format and with the same care as a signing key.
+func LoadOrCreateSecret(path string) ([]byte, error) {
+	key, err := LoadOrCreate(path)
+	if err != nil {
+		return nil, err
+	}
+	return key.Seed(), nil
+}

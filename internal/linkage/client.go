@@ -1,7 +1,8 @@
 // Package linkage owns minwon's conversation with the source agencies
 // (resident registry, education information system, national tax service):
-// the agency schema, the signed request/answer protocol, and per-agency
-// timeouts, retries and circuit breakers.
+// the agency schema and the typed records of its datasets, the signed
+// request/answer protocol, and per-agency timeouts, retries and circuit
+// breakers.
 //
 // Every request carries a fresh random correlation id and the subject; an
 // answer is handed on only after its signature, the echoed correlation id,

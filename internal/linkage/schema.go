@@ -11,7 +11,9 @@ import (
 // puts a representative's RRN where a business number belongs fails to load.
 type Class string
 
-// The data classes agencies deliver.
+// The data classes agencies deliver. A comment names the Go type of a
+// class's value where it is not a string; the typed records in records.go
+// hold every field by its schema name.
 const (
 	ClassSubject         Class = "subject"          // minwon's opaque subject id
 	ClassName            Class = "name"             // a person's name
@@ -19,19 +21,19 @@ const (
 	ClassSex             Class = "sex"              // "M" or "F"
 	ClassRRN             Class = "rrn"              // resident registration number, 13 digits
 	ClassAddress         Class = "address"          // a road-name address
-	ClassAddressHistory  Class = "address_history"  // [{address, moved_in}]
-	ClassHousehold       Class = "household"        // [{subject, name, relation, birth_date, rrn}]
-	ClassRelation        Class = "relation"         // relation to the household head; members: [{subject, name, relation, birth_date}]
-	ClassSchoolRecord    Class = "school_record"    // [{school, school_code, kind, student_number, admitted, graduated}]
-	ClassGrade           Class = "grade"            // [{school, year, term, course, score, rank, credits}]
-	ClassTaxPayments     Class = "tax_payments"     // [{year, assessed, paid}]
-	ClassTaxStatus       Class = "tax_status"       // arrears in won, or "납부"/"체납"
+	ClassAddressHistory  Class = "address_history"  // []AddressEntry
+	ClassHousehold       Class = "household"        // []HouseholdMember
+	ClassRelation        Class = "relation"         // relation to the household head (string); members: []Member
+	ClassSchoolRecord    Class = "school_record"    // []SchoolRecord
+	ClassGrade           Class = "grade"            // []Grade
+	ClassTaxPayments     Class = "tax_payments"     // []TaxYear
+	ClassTaxStatus       Class = "tax_status"       // arrears in won (int64)
 	ClassCompanyName     Class = "company_name"     // a corporation's name
 	ClassBusinessNumber  Class = "business_number"  // 10 digits
 	ClassCorporateNumber Class = "corporate_number" // 13 digits
 	ClassBusinessType    Class = "business_type"    // 업태 / 종목
 	ClassDate            Class = "date"             // a date that is not a birth date
-	ClassCorporateRole   Class = "corporate_role"   // [{subject, name, role}]
+	ClassCorporateRole   Class = "corporate_role"   // []CorporateRole
 	ClassIdentifier      Class = "identifier"       // record ids (household number)
 )
 
@@ -74,6 +76,7 @@ const (
 )
 
 // DefaultSchema returns the datasets of the three agencies minwon links to.
+// Each has its typed record: Person, Student, Taxpayer and Corporation.
 func DefaultSchema() *Schema {
 	return NewSchema([]Dataset{
 		{Agency: Registry, Name: "person", Fields: []Field{

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/minwon/minwon/internal/apiwire"
 )
 
 // client speaks minwon's JSON API (/work/shared/API.md) for many sessions.
@@ -96,13 +98,7 @@ func (c *client) do(ctx context.Context, method, path, token string, body any, h
 	}
 	if resp.StatusCode/100 != 2 {
 		ae := &apiError{Status: resp.StatusCode}
-		var eb struct {
-			Error struct {
-				Code    string `json:"code"`
-				Rule    string `json:"rule"`
-				Message string `json:"message"`
-			} `json:"error"`
-		}
+		var eb apiwire.ErrorBody
 		if json.Unmarshal(data, &eb) == nil {
 			ae.Code, ae.Rule, ae.Message = eb.Error.Code, eb.Error.Rule, eb.Error.Message
 		}
@@ -112,14 +108,11 @@ func (c *client) do(ctx context.Context, method, path, token string, body any, h
 }
 
 func (c *client) login(ctx context.Context, a Account) (string, time.Time, error) {
-	data, _, err := c.do(ctx, "POST", "/api/v1/login", "", map[string]string{"login": a.Login, "password": a.Password}, nil)
+	data, _, err := c.do(ctx, "POST", "/api/v1/login", "", apiwire.LoginRequest{Login: a.Login, Password: a.Password}, nil)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("login %s: %w", a.Login, err)
 	}
-	var out struct {
-		Token     string `json:"token"`
-		ExpiresAt string `json:"expires_at"`
-	}
+	var out apiwire.LoginResponse
 	if err := json.Unmarshal(data, &out); err != nil || out.Token == "" {
 		return "", time.Time{}, fmt.Errorf("login %s: no token in answer", a.Login)
 	}
@@ -130,18 +123,12 @@ func (c *client) login(ctx context.Context, a Account) (string, time.Time, error
 	return out.Token, exp, nil
 }
 
-type relation struct {
-	Subject  string `json:"subject"`
-	Name     string `json:"name"`
-	Relation string `json:"relation"`
-	Minor    bool   `json:"minor"`
-}
-
-type profile struct {
-	Subject   string     `json:"subject"`
-	Name      string     `json:"name"`
-	Relations []relation `json:"relations"`
-}
+// The API's bodies under the names the harness uses.
+type (
+	profile = apiwire.Profile
+	service = apiwire.Service
+	issued  = apiwire.Issued
+)
 
 func (c *client) me(ctx context.Context, token string) (profile, error) {
 	var p profile
@@ -150,12 +137,6 @@ func (c *client) me(ctx context.Context, token string) (profile, error) {
 		return p, err
 	}
 	return p, json.Unmarshal(data, &p)
-}
-
-type service struct {
-	ID         string   `json:"id"`
-	Kind       string   `json:"kind"`
-	Requesters []string `json:"requesters"`
 }
 
 func (c *client) services(ctx context.Context) ([]service, error) {
@@ -167,23 +148,9 @@ func (c *client) services(ctx context.Context) ([]service, error) {
 	return out, json.Unmarshal(data, &out)
 }
 
-// issued is the API's answer to POST /api/v1/issuances.
-type issued struct {
-	Number   string `json:"number"`
-	Service  string `json:"service"`
-	Subject  string `json:"subject"`
-	LogIndex int64  `json:"log_index"`
-	SHA256   string `json:"sha256"`
-	Document string `json:"document"`
-	Data     string `json:"data"`
-}
-
 func (c *client) issue(ctx context.Context, token, svc, subject, key string) (issued, error) {
 	var out issued
-	body := map[string]any{"service": svc}
-	if subject != "" {
-		body["subject"] = subject
-	}
+	body := apiwire.IssuanceRequest{Service: svc, Subject: subject}
 	data, _, err := c.do(ctx, "POST", "/api/v1/issuances", token, body, map[string]string{"Idempotency-Key": key})
 	if err != nil {
 		return out, err
@@ -199,7 +166,10 @@ func (c *client) get(ctx context.Context, token, path string) ([]byte, error) {
 	return data, err
 }
 
-// verifyResult is the answer of POST /api/v1/verify.
+// verifyResult is the answer of POST /api/v1/verify (verification.ResultJSON
+// on the server), read leniently: the proof and checkpoint stay raw so that
+// one in an unexpected shape is reported as a check not made, not as a
+// failed request.
 type verifyResult struct {
 	Status         string          `json:"status"`
 	Number         string          `json:"number"`
@@ -214,7 +184,7 @@ var errNoVerifyAPI = errors.New("verify API unavailable")
 
 func (c *client) verify(ctx context.Context, number, sha string) (verifyResult, error) {
 	var out verifyResult
-	data, _, err := c.do(ctx, "POST", "/api/v1/verify", "", map[string]string{"number": number, "sha256": sha}, nil)
+	data, _, err := c.do(ctx, "POST", "/api/v1/verify", "", apiwire.VerifyRequest{Number: number, SHA256: sha}, nil)
 	var ae *apiError
 	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound && ae.Code == "not_found" || ae.Status == http.StatusMethodNotAllowed) {
 		return out, errNoVerifyAPI

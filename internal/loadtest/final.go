@@ -10,7 +10,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyfile"
 )
@@ -180,7 +180,7 @@ func logVerifier(dir, origin string) (note.Verifier, error) {
 	if dir == "" {
 		return nil, errors.New("no data directory")
 	}
-	path := filepath.Join(dir, "keys", "log-checkpoint.key")
+	path := datadir.Dir(dir).Keys().LogKey()
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Summary is everything one `minwon loadtest` run measured.
+// Summary is everything one `minwon-loadtest` run measured.
 type Summary struct {
 	Command string       `json:"command"`
 	Machine string       `json:"machine"`

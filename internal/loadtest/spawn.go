@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 )
 
@@ -87,7 +88,7 @@ func (s *Spawned) Start(ctx context.Context) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return err
 	}
-	os.Remove(filepath.Join(s.Dir, demo.InfoFile))
+	os.Remove(datadir.Dir(s.Dir).Info())
 	logf, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err

@@ -52,14 +52,20 @@ func sampleDoc(gradeRows int) *Document {
 	return d
 }
 
+// needPoppler skips t when the poppler tool is missing, except in CI.
+func needPoppler(t *testing.T, tool string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(tool + " (poppler-utils) is required in CI")
+		}
+		t.Skip(tool + " not installed")
+	}
+}
+
 func pdftotext(t *testing.T, pdf []byte, page int) string {
 	t.Helper()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext (poppler-utils) is required in CI")
-		}
-		t.Skip("pdftotext not installed")
-	}
+	needPoppler(t, "pdftotext")
 	args := []string{"-enc", "UTF-8"}
 	if page > 0 {
 		args = append(args, "-f", fmt.Sprint(page), "-l", fmt.Sprint(page))
@@ -77,6 +83,7 @@ func pdftotext(t *testing.T, pdf []byte, page int) string {
 
 func pdfinfo(t *testing.T, pdf []byte) string {
 	t.Helper()
+	needPoppler(t, "pdfinfo")
 	path := filepath.Join(t.TempDir(), "d.pdf")
 	os.WriteFile(path, pdf, 0o600)
 	out, err := exec.Command("pdfinfo", path).CombinedOutput()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
 )
@@ -60,6 +61,10 @@ func TestMessagesComplete(t *testing.T) {
 		issuance.RuleRRNExposed, issuance.RuleBRNExposed, issuance.RuleRRNBack, issuance.RuleTemplate} {
 		want["refused."+string(r)] = true
 	}
+	for _, row := range httperr.Rows() {
+		want[row.Key], want[row.Heading] = true, true
+	}
+	want[httperr.Unknown().Key] = true
 	for _, a := range linkage.DefaultSchema().Agencies() {
 		want["agency."+a] = true
 	}

@@ -13,8 +13,10 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/httperr"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/portal"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -114,17 +116,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, expires, _, err := s.Sessions.Login(r.Context(), login, password)
-	switch {
-	case errors.Is(err, auth.ErrBadCredentials):
-		fail(http.StatusUnauthorized, "login.bad")
-		return
-	case errors.Is(err, auth.ErrRateLimited):
-		w.Header().Set("Retry-After", "900")
-		fail(http.StatusTooManyRequests, "login.limited")
-		return
-	case err != nil:
-		s.Log.Error("login failed", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "err.internal", "/login")
+	if err != nil {
+		// Wrong credentials and rate limits are said on the form itself.
+		if a := httperr.Of(err); a.Status == http.StatusUnauthorized || a.Status == http.StatusTooManyRequests {
+			if ra := a.RetryAfterHeader(); ra != "" {
+				w.Header().Set("Retry-After", ra)
+			}
+			fail(a.Status, a.Key)
+			return
+		}
+		s.fail(w, r, err, "/login")
 		return
 	}
 	s.setSessionCookie(w, token, int(time.Until(expires).Seconds()))
@@ -138,8 +139,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
 		if err := s.Sessions.Logout(r.Context(), c.Value); err != nil {
-			s.Log.Error("logout failed", "err", err)
-			s.errorPage(w, r, http.StatusInternalServerError, "err.internal", "")
+			s.fail(w, r, err, "")
 			return
 		}
 	}
@@ -319,59 +319,49 @@ func (s *Server) request(w http.ResponseWriter, r *http.Request, p auth.Principa
 	http.Redirect(w, r, "/documents/"+string(is.Number)+"?issued=1", http.StatusSeeOther)
 }
 
-// fail maps a domain error to its page, as the API maps it to a code: a
-// refusal says plainly that nothing was issued and why, an agency outage
-// says when to retry, an expired session goes back to the login form.
+// fail answers err with its page, from the same table (package httperr)
+// the API answers from: a refusal says plainly that nothing was issued and
+// why, an agency problem says when to retry, an expired session goes back to
+// the login form.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back string) {
-	var refused *issuance.RefusedError
-	var unavailable *linkage.UnavailableError
-	switch {
-	case errors.Is(err, auth.ErrNoSession):
+	a := httperr.Of(err)
+	if a.Internal {
+		// Errors carry no personal data by construction; log for operators.
+		s.Log.Error("page request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if ra := a.RetryAfterHeader(); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
+	if a.Status == http.StatusUnauthorized {
 		s.setSessionCookie(w, "", -1)
 		next := back
 		if next == "" {
 			next = r.URL.Path
 		}
 		http.Redirect(w, r, "/login?reason=expired&next="+url.QueryEscape(next), http.StatusSeeOther)
-	case errors.As(err, &refused):
-		v := s.newView(w, r, s.optionalUser(r), "refused.title")
-		why := messages[v.Lang]["refused."+string(refused.Rule)]
+		return
+	}
+	v := s.newView(w, r, s.optionalUser(r), a.Heading)
+	ev := &errorView{Status: a.Status, Heading: v.T(a.Heading), Message: v.T(a.Key), BackURL: back}
+	switch {
+	case a.Rule != "":
+		why := messages[v.Lang]["refused."+a.Rule]
 		if why == "" {
 			why = v.T("refused.other")
 		}
-		v.Data = &errorView{Status: http.StatusUnprocessableEntity, Heading: v.T("refused.title"), Message: v.T("refused.lead"), Detail: why, BackURL: back, Refused: true}
-		s.render(w, r, http.StatusUnprocessableEntity, "error", v)
-	case errors.As(err, &unavailable):
-		secs := linkage.RetryAfterSeconds(unavailable.RetryAfter)
-		n, _ := strconv.Atoi(secs)
-		w.Header().Set("Retry-After", secs)
-		v := s.newView(w, r, s.optionalUser(r), "down.title")
-		at := time.Now().Add(time.Duration(n) * time.Second).In(kst).Format("15:04:05 KST")
-		v.Data = &errorView{
-			Status: http.StatusServiceUnavailable, Heading: v.T("down.title"),
-			Message: v.Tf("down.lead", v.Agency(unavailable.Agency)),
-			Retry:   v.Tf("down.retry", n, at), BackURL: back, ShowStatus: true,
-		}
-		s.render(w, r, http.StatusServiceUnavailable, "error", v)
-	case errors.Is(err, access.ErrForbidden):
-		s.errorPage(w, r, http.StatusForbidden, "err.forbidden", back)
-	case errors.Is(err, issuance.ErrUnknownService), errors.Is(err, issuance.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
-	case errors.Is(err, issuance.ErrNotCertificate):
-		s.errorPage(w, r, http.StatusBadRequest, "err.notcert", "")
-	case errors.Is(err, issuance.ErrConflict):
-		s.errorPage(w, r, http.StatusConflict, "err.conflict", back)
-	case errors.Is(err, issuance.ErrBadRequest):
-		s.errorPage(w, r, http.StatusBadRequest, "err.badrequest", back)
-	case errors.Is(err, verification.ErrBadInput):
-		s.errorPage(w, r, http.StatusBadRequest, "verify.badnumber", back)
-	case errors.Is(err, linkage.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "err.norecord", back)
-	default:
-		// Errors carry no personal data by construction; log for operators.
-		s.Log.Error("page request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "err.internal", back)
+		ev.Detail, ev.Refused = why, true
+	case a.AgencyFault:
+		at := time.Now().Add(time.Duration(a.RetryAfter) * time.Second).In(kst).Format("15:04:05 KST")
+		ev.Message = v.Tf(a.Key, v.Agency(a.Agency))
+		ev.Retry = v.Tf("down.retry", a.RetryAfter, at)
+		ev.ShowStatus = true
+	case a.Key == "err.notfound" || a.Key == "err.notcert":
+		// The thing asked for does not exist (or has no form): there is
+		// nothing to go back to.
+		ev.BackURL = ""
 	}
+	v.Data = ev
+	s.render(w, r, a.Status, "error", v)
 }
 
 // ---- status
@@ -384,15 +374,8 @@ type statusView struct {
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	sv := &statusView{OK: true, Agencies: s.Agencies.Status(), Checked: time.Now()}
-	down := map[string]bool{}
-	for _, a := range sv.Agencies {
-		if a.State != linkage.Closed {
-			down[a.Agency] = true
-			sv.OK = false
-		}
-	}
-	sv.Degraded = s.Catalog.Degraded(func(agency string) bool { return down[agency] })
+	ps := portal.Status(s.Catalog, s.Agencies)
+	sv := &statusView{OK: ps.OK, Agencies: ps.Agencies, Degraded: ps.Degraded, Checked: time.Now()}
 	v := s.newView(w, r, s.optionalUser(r), "status.title")
 	v.Data = sv
 	s.render(w, r, http.StatusOK, "status", v)

@@ -102,8 +102,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 			return
 		}
 		if err != nil {
-			s.Log.Error("session check failed", "err", err)
-			s.errorPage(w, r, http.StatusInternalServerError, "err.internal", "")
+			s.fail(w, r, err, "")
 			return
 		}
 		if r.Method == http.MethodPost && !checkCSRF(r) {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -9,14 +8,6 @@ import (
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/verification"
 )
-
-// Verifier checks documents by issuance number or by PDF; it is
-// *verification.Verifier, as for the API.
-type Verifier interface {
-	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
-	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
-	Statuses(ctx context.Context, docs []verification.Doc) (map[string]verification.Status, error)
-}
 
 // maxPDF bounds an uploaded PDF.
 const maxPDF = 10 << 20

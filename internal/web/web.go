@@ -6,13 +6,14 @@
 // English on request. Every page is rendered with html/template; every form
 // POSTs with a CSRF token bound to the browser's session, and answers with a
 // redirect (post/redirect/get). Handlers are thin: they call the same domain
-// objects the JSON API calls and only choose words and status codes.
+// objects the JSON API calls (declared in package portal) and only choose
+// words; a domain error's status and message key come from the same table
+// the API answers from (package httperr).
 // Pages hold no personal data unless the viewer is its owner, and personal
 // pages are never cached.
 package web
 
 import (
-	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -23,11 +24,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
-	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/portal"
 )
 
 //go:embed templates/*.html
@@ -36,37 +36,15 @@ var templates embed.FS
 //go:embed static
 var static embed.FS
 
-// agencyHealth reports the linkage layer's view of each agency.
-type agencyHealth interface {
-	Status() []linkage.AgencyStatus
-}
-
-type sessions interface {
-	Login(ctx context.Context, login, password string) (string, time.Time, auth.Principal, error)
-	Authenticate(ctx context.Context, token string) (auth.Principal, error)
-	Logout(ctx context.Context, token string) error
-}
-
-type profiles interface {
-	Profile(ctx context.Context, p auth.Principal) (*access.Profile, error)
-}
-
-type issuer interface {
-	Issue(ctx context.Context, r issuance.Request) (*issuance.Issued, error)
-	Get(ctx context.Context, p auth.Principal, number string) (*issuance.Issued, error)
-	Files(ctx context.Context, p auth.Principal, number string) (pdf, data []byte, err error)
-	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
-}
-
 // Server holds the pages' collaborators: the same domain objects the JSON
 // API uses.
 type Server struct {
 	Catalog  *form.Catalog
-	Agencies agencyHealth
-	Sessions sessions
-	Profiles profiles
-	Issuer   issuer
-	Verifier Verifier
+	Agencies portal.AgencyHealth
+	Sessions portal.Sessions
+	Profiles portal.Profiles
+	Issuer   portal.Issuer
+	Verifier portal.Verifier
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
 	SecureCookies bool

@@ -402,6 +402,37 @@ func TestOutagePageSaysWhenToRetry(t *testing.T) {
 	}
 }
 
+// A request form reads the caller's household from the registry; while the
+// registry hands out other requests' answers, the form says the agency's
+// answer could not be used and when to retry (503), never a 500, and shows
+// nothing of the swapped answer.
+func TestRequestFormWhileRegistrySwaps(t *testing.T) {
+	env, head, _, _ := startEnv(t)
+	stranger := &env.World.People[env.World.Households[len(env.World.Households)-1].Head]
+	other := newBrowser(t, env)
+	other.login(env.AccountOf(t, stranger.Subject))
+	other.requestForm("resident-registration-copy")
+	b := newBrowser(t, env)
+	b.login(env.AccountOf(t, head.Subject))
+	env.Agencies[linkage.Registry].SetFaults(agency.Faults{Swap: 1})
+	resp, body := b.get("/request/resident-registration-copy")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("request form while swapping: %d, Retry-After %q\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	for _, want := range []string{"기관 시스템의 응답을 사용할 수 없습니다", "주민등록", "초 뒤", "아무 문서도 발급되지 않았습니다", `href="/status"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, stranger.Name) {
+		t.Errorf("page shows the swapped answer's name")
+	}
+	env.Agencies[linkage.Registry].SetFaults(agency.Faults{})
+	if resp, _ := b.get("/request/resident-registration-copy"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after healing: %d", resp.StatusCode)
+	}
+}
+
 // uploadPDF posts a file to the verification form as a browser does.
 func (b *browser) uploadPDF(csrf string, pdf []byte) (*http.Response, string) {
 	b.t.Helper()

@@ -1,3 +1,8 @@
+// Command minwon-loadtest drives a minwon like many citizens at once and
+// checks every document it issues: load, isolation under injected agency
+// faults, crash safety, and the rendering cost against headless Chromium.
+// It is a harness, not part of the product, so the minwon binary does not
+// link it.
 package main
 
 import (
@@ -7,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -14,14 +20,40 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/loadtest"
 	"github.com/minwon/minwon/internal/population"
 )
 
-func runLoadtest(args []string) error {
-	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+const usage = `minwon-loadtest drives minwon like thousands of citizens and checks every document it issues.
+
+Usage:
+  minwon-loadtest (--spawn | --target URL --data DIR) [--concurrency 1,4,64] [--requests N | --duration D]
+        [--faults delay,drop,error,swap] [--crash-after N] [--verify all|sample|none] [--json FILE]
+  minwon-loadtest --recheck RECORDS.csv --target URL --data DIR
+  minwon-loadtest --compare-chromium N
+        rendering cost of minwon's PDF writer against HTML printed by headless Chromium
+
+Flags:
+`
+
+func main() {
+	err := run(os.Args[1:])
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+	default:
+		fmt.Fprintf(os.Stderr, "minwon-loadtest: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("minwon-loadtest", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	var (
+		minwonBin   = fs.String("minwon", "", "with --spawn: the minwon executable (default: minwon beside this program, then on PATH)")
 		target      = fs.String("target", "", "base URL of a running minwon (e.g. http://127.0.0.1:8080)")
 		spawn       = fs.Bool("spawn", false, "start `minwon demo` itself on --data (a temporary directory if not given); needed for --crash-after")
 		data        = fs.String("data", "", "the demo's data directory: demo-accounts.csv, demo.json (agency URLs, server pid, population seed), log key")
@@ -53,7 +85,7 @@ func runLoadtest(args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("loadtest: unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -68,7 +100,7 @@ func runLoadtest(args []string) error {
 
 	if *recheck != "" {
 		if *target == "" {
-			return errors.New("loadtest: --recheck needs --target (and --data for the log key)")
+			return errors.New("--recheck needs --target (and --data for the log key)")
 		}
 		recs, err := loadtest.LoadRecords(*recheck)
 		if err != nil {
@@ -81,12 +113,12 @@ func runLoadtest(args []string) error {
 			return err
 		}
 		loadtest.PrintFinal(os.Stdout, final)
-		out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Command: "minwon loadtest " + strings.Join(args, " "), Final: final}
+		out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Command: "minwon-loadtest " + strings.Join(args, " "), Final: final}
 		if err := writeJSON(*jsonOut, out); err != nil {
 			return err
 		}
 		if !out.OK() {
-			return errors.New("loadtest: FAILED (see above)")
+			return errors.New("FAILED (see above)")
 		}
 		return nil
 	}
@@ -95,12 +127,12 @@ func runLoadtest(args []string) error {
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 100000 {
-			return fmt.Errorf("loadtest: bad --concurrency %q", s)
+			return fmt.Errorf("bad --concurrency %q", s)
 		}
 		levels = append(levels, n)
 	}
 	if *requests <= 0 && *duration <= 0 {
-		return errors.New("loadtest: give --requests N or --duration D")
+		return errors.New("give --requests N or --duration D")
 	}
 	fl, err := loadtest.ParseFaults(*faults)
 	if err != nil {
@@ -111,7 +143,7 @@ func runLoadtest(args []string) error {
 	var spawned *loadtest.Spawned
 	switch {
 	case *spawn && *target != "":
-		return errors.New("loadtest: --spawn and --target exclude each other")
+		return errors.New("--spawn and --target exclude each other")
 	case *spawn:
 		dir := *data
 		if dir == "" {
@@ -120,7 +152,7 @@ func runLoadtest(args []string) error {
 			}
 			fmt.Printf("data directory: %s\n", dir)
 		}
-		exe, err := os.Executable()
+		exe, err := findMinwon(*minwonBin)
 		if err != nil {
 			return err
 		}
@@ -150,13 +182,13 @@ func runLoadtest(args []string) error {
 		}
 		server = t
 	default:
-		return errors.New("loadtest: give --target URL or --spawn")
+		return errors.New("give --target URL or --spawn")
 	}
 	if *accounts == "" {
 		if *data == "" {
-			return errors.New("loadtest: give --accounts FILE or --data DIR")
+			return errors.New("give --accounts FILE or --data DIR")
 		}
-		*accounts = filepath.Join(*data, demo.AccountsFile)
+		*accounts = datadir.Dir(*data).Accounts()
 	}
 	accts, err := loadtest.ReadAccounts(*accounts)
 	if err != nil {
@@ -185,7 +217,7 @@ func runLoadtest(args []string) error {
 	if err != nil {
 		return err
 	}
-	out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Faults: fl, Command: "minwon loadtest " + strings.Join(args, " ")}
+	out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Faults: fl, Command: "minwon-loadtest " + strings.Join(args, " ")}
 	for _, c := range levels {
 		res, err := h.Run(ctx, loadtest.Phase{Concurrency: c, Requests: *requests, Duration: *duration, CrashAfter: *crashAfter, Crashes: *crashes})
 		if err != nil {
@@ -198,7 +230,7 @@ func runLoadtest(args []string) error {
 		}
 	}
 	if err := h.ClearFaults(context.WithoutCancel(ctx)); err != nil {
-		fmt.Fprintf(os.Stderr, "minwon: could not switch the agencies' faults off: %v\n", err)
+		fmt.Fprintf(os.Stderr, "minwon-loadtest: could not switch the agencies' faults off: %v\n", err)
 	}
 	if *recordsOut != "" {
 		if err := h.SaveRecords(*recordsOut); err != nil {
@@ -225,9 +257,26 @@ func runLoadtest(args []string) error {
 		}
 	}
 	if !out.OK() {
-		return errors.New("loadtest: FAILED (see above)")
+		return errors.New("FAILED (see above)")
 	}
 	return nil
+}
+
+// findMinwon locates the minwon executable to spawn.
+func findMinwon(flagged string) (string, error) {
+	if flagged != "" {
+		return flagged, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(self), "minwon")
+		if fi, err := os.Stat(beside); err == nil && !fi.IsDir() {
+			return beside, nil
+		}
+	}
+	if p, err := exec.LookPath("minwon"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("--spawn needs the minwon executable: build it beside this one (go build -o . ./cmd/minwon ./cmd/minwon-loadtest) or pass --minwon PATH")
 }
 
 func writeJSON(path string, v any) error {

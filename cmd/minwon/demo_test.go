@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/minwon/minwon/internal/datadir"
+	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/pki"
+)
+
+// The demo writes urls.json (../shared/API.md) once every listener answers,
+// and stops cleanly when its context ends.
+func TestDemoWritesURLsAndStops(t *testing.T) {
+	dir := datadir.Dir(t.TempDir())
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- demoUntilDone(ctx, []string{"--data", dir.Path(), "--addr", "127.0.0.1:0", "--people", "40", "--seed", "3"})
+	}()
+	var urls demo.URLs
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, err := os.ReadFile(dir.URLs()); err == nil && json.Unmarshal(b, &urls) == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("demo stopped before writing urls.json: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no urls.json within 60s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if urls.Portal == "" || urls.Admin == "" || urls.Counter == "" || urls.Validation == "" || len(urls.Agencies) != 3 {
+		t.Fatalf("urls.json = %+v", urls)
+	}
+	get := func(url string) int {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := get(urls.Portal + "/api/v1/services"); c != http.StatusOK {
+		t.Errorf("portal services: %d", c)
+	}
+	if c := get(urls.Admin + "/admin/v1/keys"); c != http.StatusUnauthorized {
+		t.Errorf("admin without token: %d, want 401", c)
+	}
+	for name, u := range urls.Agencies {
+		if c := get(u + "/v1/health"); c != http.StatusOK {
+			t.Errorf("agency %s health: %d", name, c)
+		}
+	}
+	if c := get(urls.Validation + "/health"); c != http.StatusOK {
+		t.Errorf("validation health: %d", c)
+	}
+	// The counter answers an official of the demo's PKI, and nobody else.
+	clerk, err := demo.FindOfficial(dir.Path(), "c0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := pki.RootPool(filepath.Join(dir.PKI(), pki.RootCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg, err := pki.ClientTLS(pki.Credential{CertFile: clerk.Cert, KeyFile: clerk.Key}, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	official := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 10 * time.Second}
+	resp, err := official.Get(urls.Counter + "/counter/v1/status")
+	if err != nil {
+		t.Fatalf("counter status: %v", err)
+	}
+	var st struct{ Official, Office, Credential string }
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || st.Official != "c0001" || st.Office == "" || st.Credential == "" {
+		t.Errorf("counter status: %d %+v", resp.StatusCode, st)
+	}
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 10 * time.Second}
+	if resp, err := anon.Get(urls.Counter + "/counter/v1/status"); err == nil {
+		resp.Body.Close()
+		t.Errorf("counter answered %d without a client certificate", resp.StatusCode)
+	}
+	if fi, err := os.Stat(dir.URLs()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("urls.json mode: %v %v", fi.Mode(), err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo stop: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop")
+	}
+}

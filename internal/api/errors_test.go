@@ -1,0 +1,153 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/apiwire"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/httperr"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyring"
+	"github.com/minwon/minwon/internal/verification"
+)
+
+// oneSession accepts any token as one person.
+type oneSession struct{}
+
+func (oneSession) Login(context.Context, string, string) (string, time.Time, auth.Principal, error) {
+	return "", time.Time{}, auth.Principal{}, errors.New("not used")
+}
+func (oneSession) Authenticate(context.Context, string) (auth.Principal, error) {
+	return auth.Principal{Login: "tester", Subject: "S1", Kind: "person"}, nil
+}
+func (oneSession) Logout(context.Context, string) error { return nil }
+
+// failingProfiles answers every profile with err.
+type failingProfiles struct{ err error }
+
+func (f failingProfiles) Profile(context.Context, auth.Principal) (*access.Profile, error) {
+	return nil, f.err
+}
+
+func getMe(t *testing.T, err error, log *slog.Logger) (*httptest.ResponseRecorder, apiwire.ErrorBody) {
+	t.Helper()
+	h := (&Server{Sessions: oneSession{}, Profiles: failingProfiles{err}, Log: log}).Handler()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var body apiwire.ErrorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("%s: not the error shape: %v", rec.Body, err)
+	}
+	return rec, body
+}
+
+// Every row of the error table, returned by a domain call behind a handler
+// (bare and wrapped with context), gives that row's status, code, message
+// and Retry-After in the API's one error shape.
+func TestEveryErrorRow(t *testing.T) {
+	for _, row := range httperr.Rows() {
+		for _, err := range []error{row.Example, fmt.Errorf("look up household: %w", row.Example)} {
+			t.Run(row.Code+"/"+err.Error(), func(t *testing.T) {
+				want := httperr.Of(err)
+				if want.Status != row.Status || want.Code != row.Code {
+					t.Fatalf("Of(%v) = %d %s, want the row's %d %s: an earlier row shadows it", err, want.Status, want.Code, row.Status, row.Code)
+				}
+				rec, body := getMe(t, err, slog.New(slog.DiscardHandler))
+				if rec.Code != row.Status || body.Error.Code != row.Code || body.Error.Message != want.Message || body.Error.Message == "" {
+					t.Fatalf("got %d %+v, want %d %s %q", rec.Code, body.Error, row.Status, row.Code, want.Message)
+				}
+				if got := rec.Header().Get("Retry-After"); got != want.RetryAfterHeader() {
+					t.Fatalf("Retry-After %q, want %q", got, want.RetryAfterHeader())
+				}
+				if (row.Status == http.StatusServiceUnavailable || row.Status == http.StatusTooManyRequests) && rec.Header().Get("Retry-After") == "" {
+					t.Fatalf("%d without Retry-After", row.Status)
+				}
+				if body.Error.Rule != want.Rule {
+					t.Fatalf("rule %q, want %q", body.Error.Rule, want.Rule)
+				}
+			})
+		}
+	}
+}
+
+// An error no row knows is a 500 with a generic message: the caller learns
+// nothing of it, the operators' log gets all of it.
+func TestUnknownErrorIs500WithoutDetail(t *testing.T) {
+	secret := errors.New("pq: duplicate key value violates unique constraint \"accounts_pkey\" (login)=(kim.minsu)")
+	var logged bytes.Buffer
+	rec, body := getMe(t, fmt.Errorf("load profile: %w", secret), slog.New(slog.NewTextHandler(&logged, nil)))
+	if rec.Code != http.StatusInternalServerError || body.Error.Code != "internal" {
+		t.Fatalf("got %d %+v", rec.Code, body.Error)
+	}
+	if body.Error.Message != httperr.Unknown().Message {
+		t.Fatalf("message %q, want the generic one", body.Error.Message)
+	}
+	for _, leak := range []string{"pq", "kim.minsu", "profile", "constraint"} {
+		if strings.Contains(rec.Body.String(), leak) {
+			t.Fatalf("the answer leaks %q: %s", leak, rec.Body)
+		}
+	}
+	if !strings.Contains(logged.String(), "kim.minsu") {
+		t.Fatalf("the operators' log lacks the error: %q", logged.String())
+	}
+}
+
+type fakeKeys struct{ err error }
+
+func (f fakeKeys) KeySet(context.Context) (verification.KeySetJSON, error) {
+	return verification.KeySetJSON{}, f.err
+}
+func (f fakeKeys) Rotate(context.Context) (string, error)       { return "", f.err }
+func (f fakeKeys) Revoke(context.Context, string, string) error { return f.err }
+
+type fakeRevoker struct{ err error }
+
+func (f fakeRevoker) Revoke(context.Context, string, string) (*issuance.Revocation, error) {
+	return nil, f.err
+}
+
+// The admin API answers from the same table as the portal's API.
+func TestAdminErrorsComeFromTheTable(t *testing.T) {
+	const token = "admin-token"
+	for _, c := range []struct {
+		path   string
+		body   string
+		err    error
+		status int
+		code   string
+	}{
+		{"/admin/v1/keys/k1/revoke", `{"reason":"lost"}`, keyring.ErrUnknownKey, 404, "unknown_key"},
+		{"/admin/v1/keys/k1/revoke", `{"reason":"lost"}`, keyring.ErrAlreadyRevoked, 409, "already_revoked"},
+		{"/admin/v1/keys/k1/revoke", `{"reason":""}`, keyring.ErrBadReason, 400, "bad_reason"},
+		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, issuance.ErrAlreadyRevoked, 409, "already_revoked"},
+		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, issuance.ErrNotFound, 404, "not_found"},
+		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, fmt.Errorf("%w: %w", issuance.ErrBadRequest, issuance.ErrReasonHasPII), 400, "bad_request"},
+		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, errors.New("disk on fire"), 500, "internal"},
+	} {
+		a := &Admin{Token: token, Keys: fakeKeys{c.err}, Revoker: fakeRevoker{c.err}, Log: slog.New(slog.DiscardHandler)}
+		req := httptest.NewRequest(http.MethodPost, c.path, strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		var body apiwire.ErrorBody
+		raw, _ := io.ReadAll(rec.Body)
+		if err := json.Unmarshal(raw, &body); err != nil || rec.Code != c.status || body.Error.Code != c.code {
+			t.Errorf("%s with %v: %d %s, want %d %s", c.path, c.err, rec.Code, raw, c.status, c.code)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+// Package apiwire declares the JSON API's request and answer bodies once, for
+// the server (package api) and its clients (apptest, loadtest, scripts in
+// Go). Field names and JSON tags are the public contract of
+// /work/shared/API.md: extend them, never rename them.
+//
+// It imports only the standard library, so a client needs nothing else, and
+// has no behaviour. The answers of POST /api/v1/verify and GET /api/v1/keys
+// are verification.ResultJSON and verification.KeySetJSON: offline
+// verifiers read those files too, so they belong to verification.
+package apiwire
+
+// ErrorBody is every error answer: {"error":{"code","message"}}.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Error is the error itself. Code is snake_case and stable; Message is for
+// people. Rule names the failed check of a pre_issuance_refused answer.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Rule    string `json:"rule,omitempty"`
+}
+
+// LoginRequest is the body of POST /api/v1/login.
+type LoginRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// LoginResponse is its answer; the token goes in Authorization: Bearer.
+type LoginResponse struct {
+	Token     string `json:"token"`
+	ExpiresAt string `json:"expires_at"` // RFC 3339
+}
+
+// LogoutResponse is the answer of POST /api/v1/logout.
+type LogoutResponse struct {
+	Status string `json:"status"` // "logged_out"
+}
+
+// Profile is the answer of GET /api/v1/me: the caller and whom they may act
+// for.
+type Profile struct {
+	Subject   string     `json:"subject"`
+	Name      string     `json:"name"`
+	Relations []Relation `json:"relations"`
+}
+
+// Relation is one subject the caller may act for besides themself.
+type Relation struct {
+	Subject  string `json:"subject"`
+	Name     string `json:"name"`
+	Relation string `json:"relation"` // household_member, child or corporation
+	Minor    bool   `json:"minor,omitempty"`
+	Role     string `json:"role,omitempty"` // for a corporation: representative or employee
+}
+
+// Service is one entry of GET /api/v1/services.
+type Service struct {
+	ID         string   `json:"id"`
+	Kind       string   `json:"kind"` // certificate, application, report or lookup
+	Title      string   `json:"title"`
+	TitleKo    string   `json:"title_ko"`
+	Agency     string   `json:"agency"`
+	Requesters []string `json:"requesters"`
+	Version    int      `json:"version"`
+}
+
+// IssuanceRequest is the body of POST /api/v1/issuances (with an
+// Idempotency-Key header). Subject "" is the caller.
+type IssuanceRequest struct {
+	Service string          `json:"service"`
+	Subject string          `json:"subject,omitempty"`
+	Options IssuanceOptions `json:"options,omitzero"`
+}
+
+// IssuanceOptions are the requester's choices for one document.
+type IssuanceOptions struct {
+	ShowRRNBack bool `json:"show_rrn_back"`
+}
+
+// Issued is an issued document: the answer of POST /api/v1/issuances and
+// GET /api/v1/issuances/{number}, and each entry of GET /api/v1/issuances.
+// Document, Data and Verify are paths on the same server.
+type Issued struct {
+	Number   string `json:"number"`
+	Service  string `json:"service"`
+	Subject  string `json:"subject"`
+	IssuedAt string `json:"issued_at"` // RFC 3339 with fractions
+	LogIndex int64  `json:"log_index"`
+	SHA256   string `json:"sha256"`
+	Document string `json:"document"`
+	Data     string `json:"data"`
+	Verify   string `json:"verify"`
+}
+
+// VerifyRequest is the JSON body of POST /api/v1/verify; SHA256 (lowercase
+// hex of the PDF) may be left out to check the number alone.
+type VerifyRequest struct {
+	Number string `json:"number"`
+	SHA256 string `json:"sha256,omitempty"`
+}

@@ -1,0 +1,64 @@
+// Package datadir names the files of a minwon data directory (`--data DIR`)
+// and of a key directory, so that demo, seed, agencies, keygen, serve, the
+// key ring and the load harness agree on one layout. It only builds paths:
+// it never creates, reads or writes a file.
+package datadir
+
+import "path/filepath"
+
+// Dir is a data directory: the SQLite database, the keys, the demo's
+// accounts and the files that say where a running demo answers.
+type Dir string
+
+// Path returns the directory itself.
+func (d Dir) Path() string { return string(d) }
+
+// Database is the embedded SQLite database.
+func (d Dir) Database() string { return filepath.Join(string(d), "minwon.db") }
+
+// Keys is the key directory (mode 0700, files 0600).
+func (d Dir) Keys() KeyDir { return KeyDir(filepath.Join(string(d), "keys")) }
+
+// Accounts is the CSV of seeded logins and passwords (mode 0600).
+func (d Dir) Accounts() string { return filepath.Join(string(d), "demo-accounts.csv") }
+
+// Info is demo.json: the running demo's pid, URLs and population seed.
+func (d Dir) Info() string { return filepath.Join(string(d), "demo.json") }
+
+// URLs is urls.json: the base URL of every listener, rewritten at each start.
+func (d Dir) URLs() string { return filepath.Join(string(d), "urls.json") }
+
+// ServeConfig is the serve.json that `minwon agencies` writes.
+func (d Dir) ServeConfig() string { return filepath.Join(string(d), "serve.json") }
+
+// KeyDir is a key directory: serve's key_dir, or DIR/keys of a demo.
+type KeyDir string
+
+// Path returns the directory itself.
+func (k KeyDir) Path() string { return string(k) }
+
+// DocumentKey is the first document-signing key, adopted by the key ring
+// when its inventory is empty.
+func (k KeyDir) DocumentKey() string { return filepath.Join(string(k), "document-signing.key") }
+
+// LogKey is the transparency log's checkpoint signing key.
+func (k KeyDir) LogKey() string { return filepath.Join(string(k), "log-checkpoint.key") }
+
+// AdminToken holds the operators' admin API bearer token.
+func (k KeyDir) AdminToken() string { return filepath.Join(string(k), "admin-token") }
+
+// AgencyKey is a simulated agency's response-signing key.
+func (k KeyDir) AgencyKey(agency string) string {
+	return filepath.Join(string(k), "agency-"+agency+".key")
+}
+
+// SubjectIndexKey is the HMAC key under which citizens are found by
+// resident registration number without storing the number.
+func (k KeyDir) SubjectIndexKey() string { return filepath.Join(string(k), "subject-index.key") }
+
+// PKI is the simulated government PKI (see package pki): ca.pem is the
+// root every client and server trusts.
+func (d Dir) PKI() string { return filepath.Join(string(d), "pki") }
+
+// Officials is the CSV of seeded officials and their certificate files.
+func (d Dir) Officials() string { return filepath.Join(string(d), "demo-officials.csv") }

@@ -1,0 +1,356 @@
+// Package httperr owns the one table that turns minwon's domain errors into
+// HTTP answers: a status, a snake_case code, the pages' message key, the
+// API's message and, where waiting helps, a Retry-After. The JSON API, the
+// pages and the admin API all answer from this table, so an error means the
+// same thing wherever it surfaces.
+//
+// Domain errors are matched with errors.Is (sentinels, and typed errors that
+// answer Is for their sentinel), so wrapping with context never changes the
+// answer. An error no row matches is a 500 whose message says nothing about
+// it: only the operators' log sees the error. Package httpjson writes an
+// Answer for the API, the counter and the admin API; the pages render it in
+// their own shape.
+package httperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyring"
+	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
+	"github.com/minwon/minwon/internal/verification"
+)
+
+// Answer is what one error becomes on the wire.
+type Answer struct {
+	Status  int
+	Code    string // the API's error code
+	Heading string // the pages' heading key; "err.title" unless the row says otherwise
+	Key     string // the pages' message key (internal/web/i18n.go)
+	Message string // the API's message, in English
+	// RetryAfter is the Retry-After header in seconds; 0 sends none.
+	RetryAfter int
+	Agency     string // the agency at fault, for agency errors
+	Rule       string // the pre-issuance rule that refused, for refusals
+	// AgencyFault marks an agency that failed or answered unusably: the
+	// message key takes the agency's name, and the pages say when to retry.
+	AgencyFault bool
+	// Internal marks an error that is minwon's own fault: log it for the
+	// operators and tell the caller nothing about it.
+	Internal bool
+}
+
+// RetryAfterHeader is a.RetryAfter as the header's value, or "".
+func (a Answer) RetryAfterHeader() string {
+	if a.RetryAfter <= 0 {
+		return ""
+	}
+	return strconv.Itoa(a.RetryAfter)
+}
+
+// Row is one line of the table.
+type Row struct {
+	// Err is the sentinel the row matches with errors.Is; nil for a typed
+	// error without one (matched with errors.As).
+	Err   error
+	match func(error) bool
+	// Example is an error the row answers, as the domain returns it; the
+	// tests drive every row through the handlers with it.
+	Example error
+	Answer
+	// fill completes the answer from the error itself: the agency, the
+	// rule, the time to retry, or a message that names the bad input.
+	fill func(err error, a *Answer)
+}
+
+// agencyRetry is the Retry-After for an agency answer that was refused
+// (swapped or unsigned): the next request is a fresh one with a new
+// correlation id, so retrying soon is right; it is the circuit breaker's
+// default cooldown.
+const agencyRetry = 5
+
+// internalMessage is all a caller learns of an error that is our fault.
+const internalMessage = "something went wrong on our side; nothing was issued"
+
+var table = []Row{
+	// Refusals and agency faults first: they are typed and the most
+	// specific, and an issuance error may wrap one.
+	{
+		match:   isRefused,
+		Example: &issuance.RefusedError{Rule: issuance.RuleSubject, Message: "the registry answered about another subject than requested"},
+		Answer:  Answer{Status: http.StatusUnprocessableEntity, Code: "pre_issuance_refused", Heading: "refused.title", Key: "refused.lead"},
+		fill: func(err error, a *Answer) {
+			var refused *issuance.RefusedError
+			if errors.As(err, &refused) {
+				a.Rule = string(refused.Rule)
+				a.Message = "The document was not issued because a safety check failed: " + refused.Message + ". Nothing was issued and the failure was reported."
+			}
+		},
+	},
+	{
+		Err: linkage.ErrUnavailable, Example: &linkage.UnavailableError{Agency: linkage.Education, RetryAfter: 5 * time.Second},
+		Answer: Answer{Status: http.StatusServiceUnavailable, Code: "agency_unavailable", AgencyFault: true, Heading: "down.title", Key: "down.lead", RetryAfter: agencyRetry},
+		fill: func(err error, a *Answer) {
+			var un *linkage.UnavailableError
+			if errors.As(err, &un) {
+				a.Agency = un.Agency
+				a.RetryAfter, _ = strconv.Atoi(linkage.RetryAfterSeconds(un.RetryAfter))
+			}
+			a.Message = agencyName(a.Agency) + " is not answering; try again in " + a.RetryAfterHeader() + " seconds"
+		},
+	},
+	// A swapped answer outside issuance (e.g. reading the caller's own
+	// household for /me or a request form): nothing was being issued, so it
+	// is not a pre-issuance refusal (422); the agency could not give a
+	// usable answer just now, which is what 503 with Retry-After says.
+	{
+		Err: linkage.ErrMismatch, Example: &linkage.MismatchError{Agency: linkage.Registry, What: "correlation id"},
+		Answer: Answer{Status: http.StatusServiceUnavailable, Code: "agency_answer_mismatch", AgencyFault: true, Heading: "badanswer.title", Key: "badanswer.lead", RetryAfter: agencyRetry},
+		fill: func(err error, a *Answer) {
+			var mm *linkage.MismatchError
+			if errors.As(err, &mm) {
+				a.Agency = mm.Agency
+			}
+			a.Message = agencyName(a.Agency) + " answered with data for another request; it was discarded and not used; try again in " + a.RetryAfterHeader() + " seconds"
+		},
+	},
+	{
+		Err: linkage.ErrIntegrity, Example: &linkage.IntegrityError{Agency: linkage.Tax, Reason: "bad signature"},
+		Answer: Answer{Status: http.StatusServiceUnavailable, Code: "agency_answer_invalid", AgencyFault: true, Heading: "badanswer.title", Key: "badanswer.lead", RetryAfter: agencyRetry},
+		fill: func(err error, a *Answer) {
+			var ie *linkage.IntegrityError
+			if errors.As(err, &ie) {
+				a.Agency = ie.Agency
+			}
+			a.Message = agencyName(a.Agency) + "'s answer failed its integrity checks and was not used; try again in " + a.RetryAfterHeader() + " seconds"
+		},
+	},
+	{
+		Err:    linkage.ErrNotFound,
+		Answer: Answer{Status: http.StatusNotFound, Code: "no_record", Key: "err.norecord", Message: "the agency has no record for this subject"},
+	},
+	{
+		// Our own request named an unknown agency, dataset or field: the
+		// catalog and the agency schema disagree. Nothing a caller can fix.
+		Err:    linkage.ErrBadRequest,
+		Answer: Answer{Status: http.StatusInternalServerError, Code: "internal", Key: "err.internal", Message: internalMessage, Internal: true},
+	},
+
+	// Sessions.
+	{
+		Err:    auth.ErrBadCredentials,
+		Answer: Answer{Status: http.StatusUnauthorized, Code: "invalid_credentials", Key: "login.bad", Message: "wrong login or password"},
+	},
+	{
+		Err:    auth.ErrMismatch,
+		Answer: Answer{Status: http.StatusUnauthorized, Code: "invalid_credentials", Key: "login.bad", Message: "wrong login or password"},
+	},
+	{
+		Err:    auth.ErrRateLimited,
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "login.limited", Message: "too many failed logins for this account; try again in 15 minutes", RetryAfter: 900},
+	},
+	{
+		Err:    auth.ErrNoSession,
+		Answer: Answer{Status: http.StatusUnauthorized, Code: "unauthenticated", Key: "login.expired", Message: "your session has expired or ended; log in again"},
+	},
+
+	// Requests.
+	{
+		Err:    access.ErrForbidden,
+		Answer: Answer{Status: http.StatusForbidden, Code: "forbidden", Key: "err.forbidden", Message: "you may not request this service for that subject"},
+	},
+	{
+		Err:    issuance.ErrUnknownService,
+		Answer: Answer{Status: http.StatusNotFound, Code: "unknown_service", Key: "err.notfound", Message: "no such service; see GET /api/v1/services"},
+	},
+	{
+		Err:    issuance.ErrNotCertificate,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "not_a_certificate", Key: "err.notcert", Message: "this service does not issue a document"},
+	},
+	{
+		Err:    issuance.ErrConflict,
+		Answer: Answer{Status: http.StatusConflict, Code: "idempotency_conflict", Key: "err.conflict", Message: "this Idempotency-Key was already used for a different request"},
+	},
+	{
+		Err: issuance.ErrBadRequest, Example: fmt.Errorf("%w: show_rrn_back is only for your own documents", issuance.ErrBadRequest),
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "err.badrequest"},
+		fill:   inputMessage(issuance.ErrBadRequest),
+	},
+	{
+		Err:    issuance.ErrNotFound,
+		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such issuance"},
+	},
+	{
+		// Revocation reasons are public; the pipeline wraps this in
+		// ErrBadRequest (and so answers bad_request); bare, it has its own code.
+		Err:    issuance.ErrReasonHasPII,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "reason_has_rrn", Key: "err.badrequest", Message: issuance.ErrReasonHasPII.Error()},
+	},
+	{
+		Err:    issuance.ErrAlreadyRevoked,
+		Answer: Answer{Status: http.StatusConflict, Code: "already_revoked", Key: "err.alreadyrevoked", Message: "that document is already revoked"},
+	},
+
+	// The counter: officials on mutual TLS.
+	{
+		Err:    pki.ErrNotOfficial,
+		Answer: Answer{Status: http.StatusUnauthorized, Code: "official_certificate_required", Key: "err.forbidden", Message: "a client certificate of an official of this PKI is required"},
+	},
+	{
+		Err:    pki.ErrLocked,
+		Answer: Answer{Status: http.StatusForbidden, Code: "credential_locked", Key: "err.forbidden", Message: "your credential is locked: revoked, or the validation service has been unreachable for longer than the grace period; contact your certificate administrator"},
+	},
+	{
+		Err:    pki.ErrRole,
+		Answer: Answer{Status: http.StatusForbidden, Code: "role_not_allowed", Key: "err.forbidden", Message: "your role does not allow this"},
+	},
+	{
+		Err:    issuance.ErrNotAtCounter,
+		Answer: Answer{Status: http.StatusForbidden, Code: "not_at_counter", Key: "err.forbidden", Message: "this service cannot be issued at the counter"},
+	},
+	{
+		Err:    issuance.ErrIdentityNotChecked,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "identity_not_checked", Key: "err.badrequest", Message: "check the citizen's identity document in person and give its method (resident_card, driver_license, passport, disability_card or mobile_id) with verified true"},
+	},
+	{
+		Err:    issuance.ErrUnknownCitizen,
+		Answer: Answer{Status: http.StatusNotFound, Code: "unknown_citizen", Key: "err.notfound", Message: issuance.ErrUnknownCitizen.Error()},
+	},
+	{
+		Err:    issuance.ErrPurposeHasRRN,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "purpose_has_rrn", Key: "err.badrequest", Message: issuance.ErrPurposeHasRRN.Error()},
+	},
+
+	// Verification.
+	{
+		Err: verification.ErrBadInput, Example: fmt.Errorf("%w: sha256 must be 64 lowercase hex digits", verification.ErrBadInput),
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "verify.badnumber"},
+		fill:   inputMessage(verification.ErrBadInput),
+	},
+	{
+		// After the rows that wrap it (verification says bad_request).
+		Err:    issuance.ErrBadNumber,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_number", Key: "verify.badnumber", Message: issuance.ErrBadNumber.Error()},
+	},
+
+	// Signing keys (the admin API).
+	{
+		Err:    keyring.ErrUnknownKey,
+		Answer: Answer{Status: http.StatusNotFound, Code: "unknown_key", Key: "err.notfound", Message: "no signing key with that id"},
+	},
+	{
+		Err:    keyring.ErrAlreadyRevoked,
+		Answer: Answer{Status: http.StatusConflict, Code: "already_revoked", Key: "err.alreadyrevoked", Message: "that key is already revoked"},
+	},
+	{
+		Err:    keyring.ErrBadReason,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_reason", Key: "err.badrequest", Message: keyring.ErrBadReason.Error()},
+	},
+	{
+		Err:    keyring.ErrBadPurpose,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_purpose", Key: "err.badrequest", Message: keyring.ErrBadPurpose.Error()},
+	},
+
+	// Service templates.
+	{
+		Err: form.ErrInvalid, Example: fmt.Errorf("%w: tax-payment-certificate: no fields", form.ErrInvalid),
+		Answer: Answer{Status: http.StatusBadRequest, Code: "invalid_template", Key: "err.badrequest"},
+		fill:   inputMessage(form.ErrInvalid),
+	},
+
+	// The transparency log.
+	{
+		// Closed while shutting down: another node, or this one after its
+		// restart, answers shortly.
+		Err:    doclog.ErrClosed,
+		Answer: Answer{Status: http.StatusServiceUnavailable, Code: "shutting_down", Key: "err.shuttingdown", Message: "minwon is restarting; nothing was issued; try again in a few seconds", RetryAfter: agencyRetry},
+	},
+	{
+		Err:    doclog.ErrNoTile,
+		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such tile"},
+	},
+	{
+		// A log entry that does not parse is corruption on our side.
+		Err:    doclog.ErrBadEntry,
+		Answer: Answer{Status: http.StatusInternalServerError, Code: "internal", Key: "err.internal", Message: internalMessage, Internal: true},
+	},
+}
+
+// unknown is the answer to an error no row matches.
+var unknown = Answer{Status: http.StatusInternalServerError, Code: "internal", Heading: "err.title", Key: "err.internal", Message: internalMessage, Internal: true}
+
+// Of returns the answer to err: its first matching row's, or a 500 that
+// says nothing about it.
+func Of(err error) Answer {
+	for _, r := range table {
+		if r.matches(err) {
+			a := r.Answer
+			if a.Heading == "" {
+				a.Heading = "err.title"
+			}
+			if r.fill != nil {
+				r.fill(err, &a)
+			}
+			return a
+		}
+	}
+	return unknown
+}
+
+// isRefused matches pre-issuance refusals, which have no sentinel.
+func isRefused(err error) bool {
+	var r *issuance.RefusedError
+	return errors.As(err, &r)
+}
+
+func (r *Row) matches(err error) bool {
+	if r.match != nil {
+		return r.match(err)
+	}
+	return errors.Is(err, r.Err)
+}
+
+// Rows returns the table, each row with an Example error, for tests and
+// documentation.
+func Rows() []Row {
+	out := make([]Row, len(table))
+	copy(out, table)
+	for i := range out {
+		if out[i].Example == nil {
+			out[i].Example = out[i].Err
+		}
+		if out[i].Heading == "" {
+			out[i].Heading = "err.title"
+		}
+	}
+	return out
+}
+
+// Unknown returns the answer to an unmapped error.
+func Unknown() Answer { return unknown }
+
+// inputMessage uses the error's own text, less the sentinel's prefix, as the
+// message: it names what was wrong with the input (never personal data).
+func inputMessage(sentinel error) func(error, *Answer) {
+	return func(err error, a *Answer) {
+		a.Message = strings.TrimPrefix(err.Error(), sentinel.Error()+": ")
+	}
+}
+
+// agencyName is the agency as the API's English messages name it.
+func agencyName(agency string) string {
+	if agency == "" {
+		return "an agency"
+	}
+	return "the " + agency + " agency"
+}

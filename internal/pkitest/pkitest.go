@@ -1,0 +1,105 @@
+// Package pkitest is a test helper: one simulated GPKI per test binary
+// (RSA key generation is the slow part), its validation service on
+// loopback, and officials' TLS clients.
+package pkitest
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minwon/minwon/internal/pki"
+)
+
+var shared struct {
+	once sync.Once
+	ca   *pki.Authority
+	err  error
+	seq  atomic.Int64
+}
+
+// CA returns this test binary's authority, with a CRL of realistic size.
+// Its directory outlives the test; the OS temp cleaner removes it.
+func CA(t testing.TB) *pki.Authority {
+	t.Helper()
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "minwon-pkitest-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		if shared.ca, shared.err = pki.Init(dir); shared.err == nil {
+			shared.err = shared.ca.SeedHistory(200)
+		}
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.ca
+}
+
+// Official issues a certificate for a new official with role, unique in
+// this test binary.
+func Official(t testing.TB, role pki.Role) (pki.Official, pki.Credential) {
+	t.Helper()
+	ca := CA(t)
+	o := pki.Official{ID: fmt.Sprintf("t%05d", shared.seq.Add(1)), Name: "김공무", Office: "서울특별시 관악구 행운동 주민센터", Role: role}
+	cred, err := ca.IssueOfficial(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, cred
+}
+
+// Validation is a running validation service.
+type Validation struct {
+	*pki.Validation
+	URL string
+}
+
+// StartValidation serves the authority's validation service on loopback
+// until t ends.
+func StartValidation(t testing.TB) *Validation {
+	t.Helper()
+	ca := CA(t)
+	v := pki.NewValidation(ca, time.Hour)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: v, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(v.Listener(l))
+	t.Cleanup(func() { srv.Close() })
+	return &Validation{Validation: v, URL: "http://" + l.Addr().String()}
+}
+
+// Client returns an HTTP client presenting cred and trusting the CA.
+func Client(t testing.TB, cred pki.Credential) *http.Client {
+	t.Helper()
+	cfg, err := pki.ClientTLS(cred, CA(t).Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+}
+
+// ServerTLS returns a mutual-TLS config for a loopback server.
+func ServerTLS(t testing.TB, name string) *tls.Config {
+	t.Helper()
+	ca := CA(t)
+	cred, err := ca.ServerCredential(name, []string{"127.0.0.1", "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pki.ServerTLS(cred, ca.Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
