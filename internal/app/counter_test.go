@@ -126,8 +126,12 @@ func TestCounterRefusals(t *testing.T) {
 		code   string
 	}{
 		{"operator does not issue at the counter", operator, counterRequest("resident-registration-copy", p.RRN, ""), true, 403, "role_not_allowed"},
-		{"no identity check", clerk, with(func(b map[string]any) { b["identity_check"] = map[string]any{"method": "resident_card", "verified": false} }), true, 400, "identity_not_checked"},
-		{"unknown identity document", clerk, with(func(b map[string]any) { b["identity_check"] = map[string]any{"method": "library_card", "verified": true} }), true, 400, "identity_not_checked"},
+		{"no identity check", clerk, with(func(b map[string]any) {
+			b["identity_check"] = map[string]any{"method": "resident_card", "verified": false}
+		}), true, 400, "identity_not_checked"},
+		{"unknown identity document", clerk, with(func(b map[string]any) {
+			b["identity_check"] = map[string]any{"method": "library_card", "verified": true}
+		}), true, 400, "identity_not_checked"},
 		{"purpose holding an RRN", clerk, with(func(b map[string]any) { b["purpose"] = "제출 " + ident.FormatRRN(p.RRN) }), true, 400, "purpose_has_rrn"},
 		{"no purpose", clerk, with(func(b map[string]any) { b["purpose"] = " " }), true, 400, "bad_request"},
 		{"malformed RRN", clerk, with(func(b map[string]any) { b["subject_rrn"] = "12345" }), true, 400, "bad_request"},
