@@ -165,18 +165,11 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	// The operators' API gets its own loopback listener and a token kept
-	// in the data directory (mode 0600), never printed.
-	adminTokenPath := dir.Keys().AdminToken()
-	adminToken, err := loadOrCreateToken(adminTokenPath)
-	if err != nil {
-		return err
-	}
 	adminL, err := net.Listen("tcp", f.adminAddr)
 	if err != nil {
 		return fmt.Errorf("demo: listen on %s: %w", f.adminAddr, err)
 	}
-	adminURL := "http://" + adminL.Addr().String()
+	adminURL := "https://" + adminL.Addr().String()
 
 	// The simulated GPKI: its validation service on its own port, and the
 	// counter on its own mutual-TLS listener. The counter's checker fetches
@@ -206,6 +199,15 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The operators' API: the same PKI, operators' certificates.
+	adminCred, err := ca.ServerCredential("admin", []string{"127.0.0.1", "localhost"})
+	if err != nil {
+		return err
+	}
+	adminTLS, err := pki.ServerTLS(adminCred, ca.Pool())
+	if err != nil {
+		return err
+	}
 	counterL, err := net.Listen("tcp", f.counterAddr)
 	if err != nil {
 		return fmt.Errorf("demo: listen on %s: %w", f.counterAddr, err)
@@ -221,13 +223,13 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
-	fmt.Printf("  admin API:         %s/admin/v1/keys  (Bearer token in %s)\n", adminURL, adminTokenPath)
+	fmt.Printf("  admin API (mTLS):  %s/admin/v1/keys  (minwon admin --data %s --as op001 keys list)\n", adminURL, f.data)
 	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
 	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
 	servers := []httpserve.Listener{
 		{Name: "portal", Listener: l, Handler: a.Handler},
-		{Name: "admin API", Listener: adminL, Handler: a.Admin(adminToken)},
+		{Name: "admin API", Listener: tls.NewListener(adminL, adminTLS), Handler: a.Admin(checker)},
 		{Name: "validation service", Listener: validation.Listener(valL), Handler: validation},
 		{Name: "counter", Listener: tls.NewListener(counterL, counterTLS), Handler: a.Counter(checker)},
 	}

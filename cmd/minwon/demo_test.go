@@ -55,9 +55,6 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	if c := get(urls.Portal + "/api/v1/services"); c != http.StatusOK {
 		t.Errorf("portal services: %d", c)
 	}
-	if c := get(urls.Admin + "/admin/v1/keys"); c != http.StatusUnauthorized {
-		t.Errorf("admin without token: %d, want 401", c)
-	}
 	for name, u := range urls.Agencies {
 		if c := get(u + "/v1/health"); c != http.StatusOK {
 			t.Errorf("agency %s health: %d", name, c)
@@ -94,6 +91,30 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	if resp, err := anon.Get(urls.Counter + "/counter/v1/status"); err == nil {
 		resp.Body.Close()
 		t.Errorf("counter answered %d without a client certificate", resp.StatusCode)
+	}
+	// The admin API takes an operator's certificate, not a clerk's.
+	if resp, err := anon.Get(urls.Admin + "/admin/v1/keys"); err == nil {
+		resp.Body.Close()
+		t.Errorf("admin API answered %d without a client certificate", resp.StatusCode)
+	}
+	if resp, err := official.Get(urls.Admin + "/admin/v1/keys"); err != nil {
+		t.Errorf("admin API for a counter clerk: %v", err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("admin API for a counter clerk: %d, want 403", resp.StatusCode)
+	}
+	op, err := demo.FindOfficial(dir.Path(), "op001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opTLS, err := pki.ClientTLS(pki.Credential{CertFile: op.Cert, KeyFile: op.Key}, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator := &http.Client{Transport: &http.Transport{TLSClientConfig: opTLS}, Timeout: 10 * time.Second}
+	if resp, err := operator.Get(urls.Admin + "/admin/v1/keys"); err != nil {
+		t.Errorf("admin API for an operator: %v", err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
+		t.Errorf("admin API for an operator: %d", resp.StatusCode)
 	}
 	if fi, err := os.Stat(dir.URLs()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("urls.json mode: %v %v", fi.Mode(), err)

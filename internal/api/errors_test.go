@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,9 +17,6 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/httperr"
-	"github.com/minwon/minwon/internal/issuance"
-	"github.com/minwon/minwon/internal/keyring"
-	"github.com/minwon/minwon/internal/verification"
 )
 
 // oneSession accepts any token as one person.
@@ -106,48 +102,3 @@ func TestUnknownErrorIs500WithoutDetail(t *testing.T) {
 	}
 }
 
-type fakeKeys struct{ err error }
-
-func (f fakeKeys) KeySet(context.Context) (verification.KeySetJSON, error) {
-	return verification.KeySetJSON{}, f.err
-}
-func (f fakeKeys) Rotate(context.Context) (string, error)       { return "", f.err }
-func (f fakeKeys) Revoke(context.Context, string, string) error { return f.err }
-
-type fakeRevoker struct{ err error }
-
-func (f fakeRevoker) Revoke(context.Context, string, string) (*issuance.Revocation, error) {
-	return nil, f.err
-}
-
-// The admin API answers from the same table as the portal's API.
-func TestAdminErrorsComeFromTheTable(t *testing.T) {
-	const token = "admin-token"
-	for _, c := range []struct {
-		path   string
-		body   string
-		err    error
-		status int
-		code   string
-	}{
-		{"/admin/v1/keys/k1/revoke", `{"reason":"lost"}`, keyring.ErrUnknownKey, 404, "unknown_key"},
-		{"/admin/v1/keys/k1/revoke", `{"reason":"lost"}`, keyring.ErrAlreadyRevoked, 409, "already_revoked"},
-		{"/admin/v1/keys/k1/revoke", `{"reason":""}`, keyring.ErrBadReason, 400, "bad_reason"},
-		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, issuance.ErrAlreadyRevoked, 409, "already_revoked"},
-		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, issuance.ErrNotFound, 404, "not_found"},
-		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, fmt.Errorf("%w: %w", issuance.ErrBadRequest, issuance.ErrReasonHasPII), 400, "bad_request"},
-		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, errors.New("disk on fire"), 500, "internal"},
-	} {
-		a := &Admin{Token: token, Keys: fakeKeys{c.err}, Revoker: fakeRevoker{c.err}, Log: slog.New(slog.DiscardHandler)}
-		req := httptest.NewRequest(http.MethodPost, c.path, strings.NewReader(c.body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		a.Handler().ServeHTTP(rec, req)
-		var body apiwire.ErrorBody
-		raw, _ := io.ReadAll(rec.Body)
-		if err := json.Unmarshal(raw, &body); err != nil || rec.Code != c.status || body.Error.Code != c.code {
-			t.Errorf("%s with %v: %d %s, want %d %s", c.path, c.err, rec.Code, raw, c.status, c.code)
-		}
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/admin"
 	"github.com/minwon/minwon/internal/api"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
@@ -22,6 +23,7 @@ import (
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
@@ -55,12 +57,13 @@ type App struct {
 	Keys     *keyring.Ring
 	Verifier *verification.Verifier
 	Handler  http.Handler
-	// Admin is the operators' API; serve it on its own listener.
-	Admin func(token string) http.Handler
+	// Admin is the operators' API; serve it on its own listener with a
+	// TLS config from pki.ServerTLS, like the counter.
+	Admin func(creds pki.CredentialChecker) http.Handler
 	// Counter is the officials' API; serve it on its own listener with a
 	// TLS config from pki.ServerTLS. creds decides whether a verified
 	// certificate may act (a *pki.Checker).
-	Counter func(creds counter.Credentials) http.Handler
+	Counter func(creds pki.CredentialChecker) http.Handler
 	Audit   *audit.Log
 }
 
@@ -153,15 +156,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}).Handler())
 	mux.Handle("/log/", api.LogHandler(log, verifierKey))
 	mux.Handle("/", pages.Handler())
-	admin := func(token string) http.Handler {
-		return (&api.Admin{Token: token, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB, Log: cfg.Log}).Handler()
-	}
 	auditLog := &audit.Log{Store: cfg.DB}
-	counterHandler := func(creds counter.Credentials) http.Handler {
+	adminHandler := func(creds pki.CredentialChecker) http.Handler {
+		return (&admin.Server{
+			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
+			Audit: auditLog, AuditEvents: cfg.DB, Log: cfg.Log,
+		}).Handler()
+	}
+	counterHandler := func(creds pki.CredentialChecker) http.Handler {
 		return (&counter.Server{
 			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Log: cfg.Log,
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
-	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: admin, Counter: counterHandler, Audit: auditLog}, nil
+	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog}, nil
 }

@@ -3,12 +3,14 @@ package app_test
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/app"
@@ -17,6 +19,8 @@ import (
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
+	"github.com/minwon/minwon/internal/pki"
+	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/storetest"
 	"github.com/minwon/minwon/internal/verification"
 )
@@ -256,18 +260,37 @@ func testRevokedDocumentAndKey(t *testing.T, b storetest.Backend) {
 	}
 }
 
-func TestAdminNeedsToken(t *testing.T) {
+// The admin API knows operators by their certificates: no shared token
+// opens it, a counter clerk may not use it, and a revoked operator is
+// locked out as soon as the revocation is known.
+func TestAdminNeedsAnOperatorsCertificate(t *testing.T) {
 	env := apptest.Start(t, 50, 23)
-	admin := env.Admin(t)
-	for _, tok := range []string{"", "wrong", admin.Token + "x"} {
-		c := *admin
-		c.Token = tok
-		if code := c.Do("GET", "/admin/v1/keys", nil, nil, nil); code != http.StatusUnauthorized {
-			t.Errorf("token %q: status %d", tok, code)
-		}
+	adm := env.StartAdmin(t)
+	op, opCred, operator := adm.Official(t, pki.Operator)
+	if code := operator.Do("GET", "/admin/v1/keys", nil, nil, nil); code != http.StatusOK {
+		t.Fatalf("operator: %d", code)
 	}
-	if code := admin.Do("GET", "/admin/v1/keys", nil, nil, nil); code != http.StatusOK {
-		t.Errorf("right token: %d", code)
+	_, _, clerk := adm.Official(t, pki.CounterClerk)
+	if code := clerk.Do("GET", "/admin/v1/keys", nil, nil, nil); code != http.StatusForbidden {
+		t.Errorf("counter clerk: %d, want 403", code)
+	}
+	// Without a client certificate the handshake itself fails, whatever
+	// token is sent.
+	noCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pkitest.CA(t).Pool()}}, Timeout: 5 * time.Second}
+	req, _ := http.NewRequest("GET", adm.URL+"/admin/v1/keys", nil)
+	req.Header.Set("Authorization", "Bearer any-token-at-all-0123456789abcdef")
+	if resp, err := noCert.Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("answered %d without a client certificate", resp.StatusCode)
+	}
+	if _, err := adm.Validation.Authority().RevokeOfficial(op.ID, "left"); err != nil {
+		t.Fatal(err)
+	}
+	if err := adm.Checker.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if code := adm.As(t, opCred).Do("GET", "/admin/v1/keys", nil, nil, nil); code != http.StatusForbidden {
+		t.Errorf("revoked operator: %d, want 403", code)
 	}
 }
 

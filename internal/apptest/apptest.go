@@ -211,16 +211,6 @@ func (c *Client) httpClient() *http.Client {
 // Anonymous is a client without a session, for public endpoints.
 func (e *Env) Anonymous(t testing.TB) *Client { return &Client{t: t, base: e.Server.URL} }
 
-// Admin serves the operators' API with a test token and returns a client
-// that sends it.
-func (e *Env) Admin(t testing.TB) *Client {
-	t.Helper()
-	const token = "test-admin-token-0123456789abcdef0123456789abcdef"
-	srv := httptest.NewServer(e.App.Admin(token))
-	t.Cleanup(srv.Close)
-	return &Client{t: t, base: srv.URL, Token: token}
-}
-
 // Login logs the account in on the first node.
 func (e *Env) Login(t testing.TB, a Account) *Client {
 	t.Helper()

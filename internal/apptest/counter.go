@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync/atomic"
@@ -11,8 +12,9 @@ import (
 	"github.com/minwon/minwon/internal/pkitest"
 )
 
-// Counter is the officials' listener of a test minwon, with the validation
-// service and the checker it refreshes from.
+// Counter is an officials' listener (the counter or the admin API) of a
+// test minwon, with the validation service and the checker it refreshes
+// from.
 type Counter struct {
 	URL        string
 	Validation *pkitest.Validation
@@ -34,6 +36,25 @@ func (c *Clock) Advance(d time.Duration) { c.offset.Add(d) }
 // service (once now; call Checker.Refresh to refresh again).
 func (e *Env) StartCounter(t testing.TB, grace time.Duration) *Counter {
 	t.Helper()
+	return e.startOfficials(t, grace, "counter", e.App.Counter)
+}
+
+// StartAdmin serves the operators' API of the first node the same way.
+func (e *Env) StartAdmin(t testing.TB) *Counter {
+	t.Helper()
+	return e.startOfficials(t, pki.DefaultGrace, "admin", e.App.Admin)
+}
+
+// Admin serves the operators' API and returns a client with a new
+// operator's certificate.
+func (e *Env) Admin(t testing.TB) *Client {
+	t.Helper()
+	_, _, c := e.StartAdmin(t).Official(t, pki.Operator)
+	return c
+}
+
+func (e *Env) startOfficials(t testing.TB, grace time.Duration, name string, handler func(pki.CredentialChecker) http.Handler) *Counter {
+	t.Helper()
 	v := pkitest.StartValidation(t)
 	clock := &Clock{}
 	checker, err := pki.NewChecker(pki.CheckerConfig{
@@ -46,8 +67,8 @@ func (e *Env) StartCounter(t testing.TB, grace time.Duration) *Counter {
 	if err := checker.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(e.App.Counter(checker))
-	srv.TLS = pkitest.ServerTLS(t, "counter")
+	srv := httptest.NewUnstartedServer(handler(checker))
+	srv.TLS = pkitest.ServerTLS(t, name)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return &Counter{URL: srv.URL, Validation: v, Checker: checker, Clock: clock}

@@ -14,7 +14,6 @@ package counter
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,9 +33,7 @@ import (
 
 // Credentials says whether a verified certificate may act now
 // (pki.Checker). It must answer from memory: it is on every request path.
-type Credentials interface {
-	Status(cert *x509.Certificate) pki.Status
-}
+type Credentials = pki.CredentialChecker
 
 // issuer is the issuance pipeline as the counter uses it.
 type issuer interface {
@@ -72,17 +69,12 @@ func errBadInput(msg string) error { return fmt.Errorf("%w: %s", issuance.ErrBad
 var IdentityMethods = []string{"resident_card", "driver_license", "passport", "disability_card", "mobile_id"}
 
 // Official is the caller of a counter request, from its certificate.
-type Official struct {
-	pki.Official
-	Status pki.Status
-}
+type Official struct{ pki.Caller }
 
 // Principal is how the issuance pipeline knows an official.
 func (o Official) Principal() auth.Principal {
 	return auth.Principal{Login: "official:" + o.ID, Kind: auth.KindOfficial}
 }
-
-type ctxKey struct{}
 
 // Handler returns the counter routes. It must be served with a TLS config
 // from pki.ServerTLS, which has already verified the client certificate.
@@ -104,22 +96,15 @@ func (s *Server) Handler() http.Handler {
 // memory: no call to a validation service.
 func (s *Server) official(acting bool, h func(http.ResponseWriter, *http.Request, Official)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-			s.fail(w, r, pki.ErrNotOfficial)
-			return
+		c, err := pki.CallerOf(r.TLS, s.Credentials)
+		if err == nil && acting {
+			err = c.Acting()
 		}
-		cert := r.TLS.VerifiedChains[0][0]
-		o, err := pki.OfficialOf(cert)
 		if err != nil {
-			s.fail(w, r, pki.ErrNotOfficial)
+			s.fail(w, r, err)
 			return
 		}
-		off := Official{Official: o, Status: s.Credentials.Status(cert)}
-		if acting && off.Status.State == pki.Locked {
-			s.fail(w, r, fmt.Errorf("%w (%s)", pki.ErrLocked, off.Status.Reason))
-			return
-		}
-		h(w, r, off)
+		h(w, r, Official{c})
 	}
 }
 
@@ -181,8 +166,8 @@ func toJSON(is *issuance.Issued) IssuedJSON {
 }
 
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
-	if o.Role != pki.CounterClerk {
-		s.fail(w, r, pki.ErrRole)
+	if err := o.May(pki.CounterClerk); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	var in IssueRequest

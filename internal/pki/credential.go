@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -359,4 +360,47 @@ func ClientTLS(cred Credential, roots *x509.CertPool) (*tls.Config, error) {
 		return nil, fmt.Errorf("pki: client certificate: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: roots}, nil
+}
+
+// CredentialChecker says whether a verified certificate may act now
+// (*Checker). It answers from memory: it is on every request path.
+type CredentialChecker interface {
+	Status(cert *x509.Certificate) Status
+}
+
+// Caller is an official identified by a verified client certificate.
+type Caller struct {
+	Official
+	Status Status
+}
+
+// CallerOf identifies the official behind a request on a listener built
+// with ServerTLS: ErrNotOfficial without a verified certificate naming an
+// official. It does not refuse a locked credential; Acting does.
+func CallerOf(cs *tls.ConnectionState, creds CredentialChecker) (Caller, error) {
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return Caller{}, ErrNotOfficial
+	}
+	cert := cs.VerifiedChains[0][0]
+	o, err := OfficialOf(cert)
+	if err != nil {
+		return Caller{}, err
+	}
+	return Caller{Official: o, Status: creds.Status(cert)}, nil
+}
+
+// Acting returns ErrLocked (with the reason) if the caller may not act.
+func (c Caller) Acting() error {
+	if c.Status.State == Locked {
+		return fmt.Errorf("%w (%s)", ErrLocked, c.Status.Reason)
+	}
+	return nil
+}
+
+// May returns ErrRole unless the caller has one of roles.
+func (c Caller) May(roles ...Role) error {
+	if slices.Contains(roles, c.Role) {
+		return nil
+	}
+	return ErrRole
 }

@@ -1,0 +1,269 @@
+// Package admin is the operators' side of minwon: the admin API under
+// /admin/v1 on its own mutual-TLS listener, and the client behind
+// `minwon admin`. Every caller is an official of the government PKI whose
+// certificate names the role (operator, privacy officer, auditor) and the
+// office; every action is audited under that name. There is no shared
+// token: a leaked one would act for everybody and be attributable to nobody
+// (the 2025 leak ran for five months on one unrevoked signing key).
+// Package admin never prints a certificate's key.
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/minwon/minwon/internal/audit"
+	"github.com/minwon/minwon/internal/httpjson"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyring"
+	"github.com/minwon/minwon/internal/pki"
+	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/verification"
+)
+
+type keyAdmin interface {
+	KeySet(ctx context.Context) (verification.KeySetJSON, error)
+	Rotate(ctx context.Context) (string, error)
+	Revoke(ctx context.Context, id, reason string) error
+}
+
+type revoker interface {
+	Revoke(ctx context.Context, number, reason string) (*issuance.Revocation, error)
+}
+
+type alerts interface {
+	Alerts(ctx context.Context, limit int) ([]issuance.Alert, error)
+}
+
+type auditLog interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+type auditReader interface {
+	AuditEvents(ctx context.Context, q store.AuditQuery) ([]audit.Event, error)
+}
+
+// Server is the admin API with its collaborators.
+type Server struct {
+	Credentials pki.CredentialChecker
+	Keys        keyAdmin
+	Revoker     revoker
+	Alerts      alerts
+	Audit       auditLog
+	AuditEvents auditReader
+	Log         *slog.Logger
+}
+
+// Who may do what. Reading is for every central role; changing keys and
+// documents is for operators; the audit log (whose data was used, by whom)
+// is for the auditor and the privacy officer.
+var (
+	readers  = []pki.Role{pki.Operator, pki.PrivacyOfficer, pki.Auditor}
+	changers = []pki.Role{pki.Operator}
+	auditors = []pki.Role{pki.Auditor, pki.PrivacyOfficer}
+)
+
+// Handler returns the admin routes. Serve it with a TLS config from
+// pki.ServerTLS.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin/v1/whoami", s.as(readers, s.whoami))
+	mux.HandleFunc("GET /admin/v1/keys", s.as(readers, s.keys))
+	mux.HandleFunc("POST /admin/v1/keys/rotate", s.as(changers, s.rotate))
+	mux.HandleFunc("POST /admin/v1/keys/{id}/revoke", s.as(changers, s.revokeKey))
+	mux.HandleFunc("POST /admin/v1/revocations", s.as(changers, s.revoke))
+	mux.HandleFunc("GET /admin/v1/alerts", s.as(readers, s.alerts))
+	mux.HandleFunc("GET /admin/v1/audit", s.as(auditors, s.audit))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Error(w, http.StatusNotFound, "not_found", "no such admin endpoint")
+	})
+	return httpjson.NoStore(mux)
+}
+
+// as admits a caller whose verified certificate names an official with
+// one of roles and an unlocked credential.
+func (s *Server) as(roles []pki.Role, h func(http.ResponseWriter, *http.Request, pki.Caller)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := pki.CallerOf(r.TLS, s.Credentials)
+		if err == nil {
+			err = c.Acting()
+		}
+		if err == nil {
+			err = c.May(roles...)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpjson.Fail(w, r, s.Log, err)
+}
+
+// record audits an operator's action; an action that cannot be audited is
+// answered as failed (it took effect: a retry is idempotent or refused as
+// already done, and is audited then).
+func (s *Server) record(ctx context.Context, c pki.Caller, action, number, detail string) error {
+	return s.Audit.Record(ctx, audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: action, Number: number, Detail: detail})
+}
+
+// WhoAmI is the answer of GET /admin/v1/whoami.
+type WhoAmI struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Office     string `json:"office"`
+	Role       string `json:"role"`
+	Credential string `json:"credential"`
+	GraceUntil string `json:"grace_until,omitempty"`
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	out := WhoAmI{ID: c.ID, Name: c.Name, Office: c.Office, Role: string(c.Role), Credential: string(c.Status.State)}
+	if !c.Status.GraceUntil.IsZero() {
+		out.GraceUntil = c.Status.GraceUntil.UTC().Format(time.RFC3339)
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+func (s *Server) keys(w http.ResponseWriter, r *http.Request, _ pki.Caller) {
+	ks, err := s.Keys.KeySet(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, ks)
+}
+
+// KeyState is the answer to a key rotation or revocation.
+type KeyState struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+}
+
+func (s *Server) rotate(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	id, err := s.Keys.Rotate(r.Context())
+	if err == nil {
+		err = s.record(r.Context(), c, "key_rotate", "", "new document key "+id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, KeyState{ID: id, State: keyring.Active})
+}
+
+// ReasonRequest is the body of a revocation.
+type ReasonRequest struct {
+	Number string `json:"number,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	var in ReasonRequest
+	if !httpjson.Decode(w, r, &in) {
+		return
+	}
+	id := r.PathValue("id")
+	err := s.Keys.Revoke(r.Context(), id, in.Reason)
+	if err == nil {
+		err = s.record(r.Context(), c, "key_revoke", "", "key "+id+" reason="+in.Reason)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, KeyState{ID: id, State: keyring.Revoked})
+}
+
+// Revocation is the answer to a document revocation.
+type Revocation struct {
+	Number    string `json:"number"`
+	Reason    string `json:"reason"`
+	RevokedAt string `json:"revoked_at"`
+	LogIndex  int64  `json:"log_index"`
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	var in ReasonRequest
+	if !httpjson.Decode(w, r, &in) {
+		return
+	}
+	rev, err := s.Revoker.Revoke(r.Context(), in.Number, in.Reason)
+	if err == nil {
+		err = s.record(r.Context(), c, "document_revoke", rev.Number, "reason="+rev.Reason)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, Revocation{Number: rev.Number, Reason: rev.Reason, RevokedAt: rev.At.Format(time.RFC3339Nano), LogIndex: rev.LogIndex})
+}
+
+// Alert is one pre-issuance refusal as listed.
+type Alert struct {
+	At        string `json:"at"`
+	Kind      string `json:"kind"`
+	Service   string `json:"service"`
+	Requester string `json:"requester_login"`
+	Detail    string `json:"detail"`
+}
+
+func (s *Server) alerts(w http.ResponseWriter, r *http.Request, _ pki.Caller) {
+	list, err := s.Alerts.Alerts(r.Context(), 200)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]Alert, len(list))
+	for i, al := range list {
+		out[i] = Alert{al.At.Format(time.RFC3339Nano), al.Kind, al.Service, al.RequesterLogin, al.Detail}
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+// AuditEvent is one audit record as listed.
+type AuditEvent struct {
+	At        string `json:"at"`
+	ActorKind string `json:"actor_kind"`
+	Actor     string `json:"actor"`
+	Office    string `json:"office,omitempty"`
+	Action    string `json:"action"`
+	Service   string `json:"service,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+	Number    string `json:"number,omitempty"`
+	Detail    string `json:"detail,omitempty"`
+}
+
+// audit lists audit records (?subject=, ?actor=, ?limit=); reading them is
+// itself audited, since they say whose data was used.
+func (s *Server) audit(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	q := store.AuditQuery{Subject: r.URL.Query().Get("subject"), Actor: r.URL.Query().Get("actor"), Limit: 100}
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			httpjson.Error(w, http.StatusBadRequest, "bad_request", "limit must be between 1 and 1000")
+			return
+		}
+		q.Limit = n
+	}
+	if err := s.Audit.Record(r.Context(), audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: "audit_view", Subject: q.Subject, Detail: "actor=" + q.Actor}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	events, err := s.AuditEvents.AuditEvents(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]AuditEvent, len(events))
+	for i, e := range events {
+		out[i] = AuditEvent{At: e.At.Format(time.RFC3339Nano), ActorKind: e.ActorKind, Actor: e.Actor, Office: e.Office, Action: e.Action, Service: e.Service, Subject: e.Subject, Number: e.Number, Detail: e.Detail}
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
