@@ -3,9 +3,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
+
+	"github.com/minwon/minwon/internal/verify/verifycmd"
 )
 
 const usage = `minwon issues official civil documents.
@@ -47,7 +48,7 @@ func main() {
 	case "seed":
 		err = runSeed(os.Args[2:])
 	case "verify":
-		err = runVerify(os.Args[2:])
+		os.Exit(verifycmd.Main("minwon", os.Args[2:], os.Stdout, os.Stderr))
 	case "serve":
 		err = runServe(os.Args[2:])
 	case "keygen":
@@ -73,15 +74,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "minwon: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
-	var usage usageError
-	switch {
-	case err == nil:
-	case errors.Is(err, errInvalid):
-		os.Exit(1)
-	case errors.As(err, &usage):
-		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
-		os.Exit(2)
-	default:
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
 		os.Exit(1)
 	}

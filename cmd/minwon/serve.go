@@ -19,13 +19,13 @@ import (
 	"github.com/minwon/minwon/internal/config"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 func runServe(args []string) error {
@@ -116,7 +116,7 @@ func runKeygen(args []string) error {
 	fmt.Printf("log_key: %s\n", keys.LogKey())
 	fmt.Printf("admin_token: %s\n", keys.AdminToken())
 	if *origin != "" {
-		vkey, err := tlog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
+		vkey, err := doclog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/verify/verifycmd"
 )
 
 func writeFile(t *testing.T, dir, name string, data []byte) string {
@@ -59,7 +61,7 @@ func TestVerifyCommand(t *testing.T) {
 		{"offline", []string{file, "--checkpoint", proof, "--key", keysFile}},
 	}
 	for _, tc := range valid {
-		if err := runVerify(tc.args); err != nil {
+		if err := verifycmd.Run(tc.args, io.Discard, io.Discard); err != nil {
 			t.Errorf("%s: valid document refused: %v", tc.name, err)
 		}
 	}
@@ -74,7 +76,7 @@ func TestVerifyCommand(t *testing.T) {
 		{"unlogged offline", []string{unlogged, "--checkpoint", proof, "--key", keysFile}},
 	}
 	for _, tc := range invalid {
-		if err := runVerify(tc.args); !errors.Is(err, errInvalid) {
+		if err := verifycmd.Run(tc.args, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
 			t.Errorf("%s: want invalid, got %v", tc.name, err)
 		}
 	}
@@ -82,11 +84,11 @@ func TestVerifyCommand(t *testing.T) {
 	if code := env.Admin(t).Do("POST", "/admin/v1/revocations", map[string]string{"number": number, "reason": "test revocation"}, nil, nil); code != http.StatusCreated {
 		t.Fatalf("revoke: %d", code)
 	}
-	if err := runVerify([]string{file, "--log", env.Server.URL}); !errors.Is(err, errInvalid) {
+	if err := verifycmd.Run([]string{file, "--log", env.Server.URL}, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
 		t.Errorf("revoked document: want invalid, got %v", err)
 	}
 
-	var usage usageError
+	var usage verifycmd.UsageError
 	for _, args := range [][]string{
 		{},
 		{file},
@@ -96,7 +98,7 @@ func TestVerifyCommand(t *testing.T) {
 		{filepath.Join(dir, "missing.pdf"), "--log", env.Server.URL},
 		{file, "--checkpoint", keysFile, "--key", proof},
 	} {
-		if err := runVerify(args); !errors.As(err, &usage) {
+		if err := verifycmd.Run(args, io.Discard, io.Discard); !errors.As(err, &usage) {
 			t.Errorf("%q: want a usage error, got %v", args, err)
 		}
 	}

@@ -35,7 +35,7 @@ type revoker interface {
 }
 
 type alerts interface {
-	Alerts(ctx context.Context, limit int) ([]store.Alert, error)
+	Alerts(ctx context.Context, limit int) ([]issuance.Alert, error)
 }
 
 type auditLog interface {

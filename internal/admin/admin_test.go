@@ -44,7 +44,7 @@ func (f fakeRevoker) Revoke(_ context.Context, number, reason string) (*issuance
 
 type fakeAlerts struct{}
 
-func (fakeAlerts) Alerts(context.Context, int) ([]store.Alert, error) { return nil, nil }
+func (fakeAlerts) Alerts(context.Context, int) ([]issuance.Alert, error) { return nil, nil }
 
 type memAudit struct{ events []audit.Event }
 

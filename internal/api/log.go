@@ -6,12 +6,12 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/minwon/minwon/internal/tlog"
+	"github.com/minwon/minwon/internal/doclog"
 )
 
 // logTiles is the transparency log as the tile server needs it.
 type logTiles interface {
-	Checkpoint() (size int64, root tlog.Hash, signed []byte)
+	Checkpoint() (size int64, root doclog.Hash, signed []byte)
 	Tile(ctx context.Context, path string) ([]byte, error)
 }
 
@@ -34,7 +34,7 @@ func LogHandler(l logTiles, verifierKey string) http.Handler {
 	mux.HandleFunc("GET /log/tile/", func(w http.ResponseWriter, r *http.Request) {
 		path := strings.TrimPrefix(r.URL.Path, "/log/")
 		data, err := l.Tile(r.Context(), path)
-		if errors.Is(err, tlog.ErrNoTile) {
+		if errors.Is(err, doclog.ErrNoTile) {
 			http.Error(w, "no such tile", http.StatusNotFound)
 			return
 		}

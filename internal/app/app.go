@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/counter"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
@@ -25,7 +26,6 @@ import (
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 	"github.com/minwon/minwon/internal/verification"
 	"github.com/minwon/minwon/internal/web"
 )
@@ -53,7 +53,7 @@ type App struct {
 	Links    *linkage.Client
 	Pipeline *issuance.Pipeline
 	Sessions *auth.Sessions
-	Log      *tlog.Log
+	Log      *doclog.Log
 	Keys     *keyring.Ring
 	Verifier *verification.Verifier
 	Handler  http.Handler
@@ -115,11 +115,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	for _, k := range ring.Previous(keyring.Log) {
 		previousLogKeys = append(previousLogKeys, k.PublicKey)
 	}
-	log, err := tlog.Open(ctx, cfg.DB, cfg.LogOrigin, cfg.LogKey, previousLogKeys...)
+	log, err := doclog.Open(ctx, cfg.DB, cfg.LogOrigin, cfg.LogKey, previousLogKeys...)
 	if err != nil {
 		return nil, err
 	}
-	verifierKey, err := tlog.VerifierKey(cfg.LogOrigin, cfg.LogKey.Public().(ed25519.PublicKey))
+	verifierKey, err := doclog.VerifierKey(cfg.LogOrigin, cfg.LogKey.Public().(ed25519.PublicKey))
 	if err != nil {
 		return nil, err
 	}

@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
-	xtlog "golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/apptest"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/storetest"
-	"github.com/minwon/minwon/internal/tlog"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -257,23 +257,23 @@ func checkNodes(t *testing.T, env *apptest.Env, b storetest.Backend, reqs []*req
 	if err != nil {
 		t.Fatal(err)
 	}
-	hashes := map[int64]xtlog.Hash{}
-	reader := xtlog.HashReaderFunc(func(ids []int64) ([]xtlog.Hash, error) {
-		out := make([]xtlog.Hash, len(ids))
+	hashes := map[int64]tlog.Hash{}
+	reader := tlog.HashReaderFunc(func(ids []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(ids))
 		for i, id := range ids {
 			out[i] = hashes[id]
 		}
 		return out, nil
 	})
 	for i, d := range data {
-		hs, err := xtlog.StoredHashes(int64(i), d, reader)
+		hs, err := tlog.StoredHashes(int64(i), d, reader)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for k, h := range hs {
-			hashes[xtlog.StoredHashIndex(0, int64(i))+int64(k)] = h
+			hashes[tlog.StoredHashIndex(0, int64(i))+int64(k)] = h
 		}
-		e, err := tlog.ParseEntry(d)
+		e, err := doclog.ParseEntry(d)
 		if err != nil {
 			t.Fatalf("entry %d: %v", i, err)
 		}
@@ -281,7 +281,7 @@ func checkNodes(t *testing.T, env *apptest.Env, b storetest.Backend, reqs []*req
 			t.Fatalf("entry %d is %s, answered as %+v", i, e.Number, r)
 		}
 	}
-	root, err := xtlog.TreeHash(n, reader)
+	root, err := tlog.TreeHash(n, reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func checkNodes(t *testing.T, env *apptest.Env, b storetest.Backend, reqs []*req
 		if err != nil {
 			t.Fatalf("checkpoint %d: %v", size, err)
 		}
-		c, err := tlog.ParseCheckpoint(nt.Text, node.App.Log.Origin())
+		c, err := doclog.ParseCheckpoint(nt.Text, node.App.Log.Origin())
 		if err != nil || c.Size != size || !bytes.Equal(c.Root[:], rootRaw) {
 			t.Fatalf("checkpoint %d says %+v, %v", size, c, err)
 		}
@@ -331,7 +331,7 @@ func checkNodes(t *testing.T, env *apptest.Env, b storetest.Backend, reqs []*req
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := tlog.CheckConsistency(p, n, root, size, c.Root); err != nil {
+		if err := doclog.CheckConsistency(p, n, root, size, c.Root); err != nil {
 			t.Fatalf("checkpoint %d is not a prefix of the final tree: %v", size, err)
 		}
 	}
@@ -359,8 +359,8 @@ func checkNodes(t *testing.T, env *apptest.Env, b storetest.Backend, reqs []*req
 		if err != nil {
 			t.Fatal(err)
 		}
-		cp, err := tlog.ParseCheckpoint(nt.Text, node.App.Log.Origin())
-		if err != nil || tlog.CheckInclusion(res.InclusionProof, cp.Size, cp.Root, res.LogIndex, mustEntry(t, env, fresh.Number)) != nil {
+		cp, err := doclog.ParseCheckpoint(nt.Text, node.App.Log.Origin())
+		if err != nil || doclog.CheckInclusion(res.InclusionProof, cp.Size, cp.Root, res.LogIndex, mustEntry(t, env, fresh.Number)) != nil {
 			t.Fatalf("node %d: inclusion proof of the fresh document does not check: %v", i, err)
 		}
 	}

@@ -15,13 +15,13 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/apptest"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/storetest"
-	"github.com/minwon/minwon/internal/tlog"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -222,7 +222,7 @@ func testRevokedDocumentAndKey(t *testing.T, b storetest.Backend) {
 	}
 	// The revocation is itself in the log, with its reason and no personal data.
 	entries, err := env.DB.LogEntriesFor(t.Context(), revoked.Number)
-	if err != nil || len(entries) != 2 || entries[1].Kind != tlog.KindRevoked {
+	if err != nil || len(entries) != 2 || entries[1].Kind != doclog.KindRevoked {
 		t.Fatalf("log entries = %+v, %v", entries, err)
 	}
 
@@ -303,7 +303,7 @@ func TestLogEndpoints(t *testing.T) {
 	}
 	var ks verification.KeySetJSON
 	anon.Do("GET", "/api/v1/keys", nil, nil, &ks)
-	parsed, err := tlog.OpenCheckpoint(cp, ks.Log.VerifierKey)
+	parsed, err := doclog.OpenCheckpoint(cp, ks.Log.VerifierKey)
 	if err != nil {
 		t.Fatalf("checkpoint does not verify with the published key: %v", err)
 	}

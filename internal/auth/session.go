@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/minwon/minwon/internal/store"
 )
 
 // Errors the API maps to one code each.
@@ -34,12 +32,40 @@ type Principal struct {
 // by a client certificate rather than a session.
 const KindOfficial = "official"
 
-// sessionStore is what sessions need from the database.
+// Account is a login. It holds no personal data: name, birth date and RRN
+// stay with the agencies and are fetched through linkage when needed.
+type Account struct {
+	Login        string
+	PasswordHash string
+	Subject      string
+	Kind         string // "person" or "corporate"
+}
+
+// Session is a stored login session, found by the hash of its token.
+type Session struct {
+	TokenHash string
+	Login     string
+	Subject   string
+	Kind      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ErrUnknownAccount is what the session store returns for a login it does
+// not hold. (Login answers ErrBadCredentials either way.)
+var ErrUnknownAccount = errors.New("no such account")
+
+// sessionStore is what sessions need from the database; package store
+// implements it.
 type sessionStore interface {
-	Account(ctx context.Context, login string) (store.Account, error)
+	// Account returns the account of login, or an error matching
+	// ErrUnknownAccount.
+	Account(ctx context.Context, login string) (Account, error)
 	SetPasswordHash(ctx context.Context, login, hash string) error
-	CreateSession(ctx context.Context, s store.Session) error
-	ActiveSession(ctx context.Context, tokenHash string, now time.Time) (store.Session, error)
+	CreateSession(ctx context.Context, s Session) error
+	// ActiveSession returns the live session of a token hash, or an error
+	// matching ErrNoSession.
+	ActiveSession(ctx context.Context, tokenHash string, now time.Time) (Session, error)
 	EndSession(ctx context.Context, tokenHash string, now time.Time) error
 }
 
@@ -114,7 +140,7 @@ func (s *Sessions) Login(ctx context.Context, login, password string) (token str
 	}
 	defer release()
 	acct, err := s.db.Account(ctx, login)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrUnknownAccount) {
 		VerifyPassword(s.dummy, password)
 		s.limiter.fail(login, now)
 		return "", time.Time{}, Principal{}, ErrBadCredentials
@@ -143,7 +169,7 @@ func (s *Sessions) Login(ctx context.Context, login, password string) (token str
 	}
 	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	expires = now.Add(s.ttl)
-	if err := s.db.CreateSession(ctx, store.Session{TokenHash: HashToken(token), Login: login, CreatedAt: now, ExpiresAt: expires}); err != nil {
+	if err := s.db.CreateSession(ctx, Session{TokenHash: HashToken(token), Login: login, CreatedAt: now, ExpiresAt: expires}); err != nil {
 		return "", time.Time{}, Principal{}, err
 	}
 	return token, expires, Principal{Login: login, Subject: acct.Subject, Kind: acct.Kind}, nil
@@ -155,7 +181,7 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, e
 		return Principal{}, ErrNoSession
 	}
 	sess, err := s.db.ActiveSession(ctx, HashToken(token), s.now())
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNoSession) {
 		return Principal{}, ErrNoSession
 	}
 	if err != nil {

@@ -3,26 +3,75 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/minwon/minwon/internal/store"
 )
 
-func newSessions(t *testing.T) (*Sessions, *store.DB) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
+// memStore is the session store in memory: package store, which
+// implements it on the database, imports auth, and runs its own tests.
+type memStore struct {
+	mu       sync.Mutex
+	accounts map[string]Account
+	sessions map[string]Session
+	ended    map[string]bool
+}
+
+func (m *memStore) Account(ctx context.Context, login string) (Account, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.accounts[login]
+	if !ok {
+		return Account{}, ErrUnknownAccount
 	}
-	t.Cleanup(func() { db.Close() })
+	return a, nil
+}
+
+func (m *memStore) SetPasswordHash(ctx context.Context, login, hash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a := m.accounts[login]
+	a.PasswordHash = hash
+	m.accounts[login] = a
+	return nil
+}
+
+func (m *memStore) CreateSession(ctx context.Context, s Session) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.sessions[s.TokenHash]; ok {
+		return errors.New("duplicate session")
+	}
+	m.sessions[s.TokenHash] = s
+	return nil
+}
+
+func (m *memStore) ActiveSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[tokenHash]
+	if !ok || m.ended[tokenHash] || !s.ExpiresAt.After(now) {
+		return Session{}, ErrNoSession
+	}
+	a := m.accounts[s.Login]
+	s.Subject, s.Kind = a.Subject, a.Kind
+	return s, nil
+}
+
+func (m *memStore) EndSession(ctx context.Context, tokenHash string, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ended[tokenHash] = true
+	return nil
+}
+
+func newSessions(t *testing.T) (*Sessions, *memStore) {
+	t.Helper()
 	h, _ := HashPassword("s3cret-password", Generated)
-	if err := db.Seed(ctx, nil, []store.Account{{Login: "alice", PasswordHash: h, Subject: "PALICE00001", Kind: "person"}}); err != nil {
-		t.Fatal(err)
+	db := &memStore{
+		accounts: map[string]Account{"alice": {Login: "alice", PasswordHash: h, Subject: "PALICE00001", Kind: "person"}},
+		sessions: map[string]Session{}, ended: map[string]bool{},
 	}
 	s, err := NewSessions(db, time.Hour)
 	if err != nil {

@@ -154,7 +154,7 @@ type accountRow struct {
 // makeAccounts creates a login for every person and every corporation (the
 // representative's account acting for it) and hashes the passwords on every
 // core.
-func makeAccounts(ctx context.Context, w *population.World, progress io.Writer) ([]accountRow, []store.Account, error) {
+func makeAccounts(ctx context.Context, w *population.World, progress io.Writer) ([]accountRow, []auth.Account, error) {
 	n := len(w.People) + len(w.Corporations)
 	rows := make([]accountRow, 0, n)
 	for i := range w.People {
@@ -165,7 +165,7 @@ func makeAccounts(ctx context.Context, w *population.World, progress io.Writer) 
 		c := &w.Corporations[i]
 		rows = append(rows, accountRow{login: fmt.Sprintf("corp%06d", i+1), subject: c.Subject, name: c.Name, kind: "corporate"})
 	}
-	accounts := make([]store.Account, n)
+	accounts := make([]auth.Account, n)
 
 	workers := runtime.GOMAXPROCS(0)
 	var (
@@ -196,7 +196,7 @@ func makeAccounts(ctx context.Context, w *population.World, progress io.Writer) 
 				}
 				mu.Unlock()
 				rows[i].password = pw
-				accounts[i] = store.Account{Login: rows[i].login, PasswordHash: hash, Subject: rows[i].subject, Kind: rows[i].kind}
+				accounts[i] = auth.Account{Login: rows[i].login, PasswordHash: hash, Subject: rows[i].subject, Kind: rows[i].kind}
 			}
 		}()
 	}

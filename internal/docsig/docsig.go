@@ -3,6 +3,8 @@
 // Both are Ed25519 with a key id, over domain-separated bytes, so a signature
 // of one kind can never pass for the other.
 //
+// The PDF trailer's format and its check are package verify's, so third
+// parties can check documents without this package; docsig writes them.
 // Package docsig checks signatures only; whether a document is logged or
 // revoked is for the transparency log to say.
 package docsig
@@ -10,13 +12,11 @@ package docsig
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"regexp"
+
+	"github.com/minwon/minwon/internal/verify"
 )
 
 // Signer signs documents.
@@ -26,15 +26,10 @@ type Signer struct {
 }
 
 // KeyID names a document-signing public key by its hash.
-func KeyID(pub ed25519.PublicKey) string {
-	h := sha256.Sum256(pub)
-	return "doc-" + hex.EncodeToString(h[:6])
-}
+func KeyID(pub ed25519.PublicKey) string { return verify.DocumentKeyID(pub) }
 
 // Keys finds public keys by id. A key that is unknown or revoked is absent.
-type Keys interface {
-	PublicKey(keyID string) (ed25519.PublicKey, bool)
-}
+type Keys = verify.Keys
 
 // KeyMap is a fixed set of keys.
 type KeyMap map[string]ed25519.PublicKey
@@ -42,23 +37,11 @@ type KeyMap map[string]ed25519.PublicKey
 // PublicKey implements Keys.
 func (m KeyMap) PublicKey(id string) (ed25519.PublicKey, bool) { k, ok := m[id]; return k, ok }
 
-const (
-	pdfContext  = "minwon document v1\n"
-	dataContext = "minwon data v1\n"
-	trailerTag  = "%minwon-signature v1 "
-)
+const dataContext = "minwon data v1\n"
 
 // ErrInvalid is returned for a document whose signature is missing,
 // malformed, by an unknown key, or does not verify.
-var ErrInvalid = errors.New("document signature is not valid")
-
-func pdfMessage(number string, body []byte) []byte {
-	msg := make([]byte, 0, len(pdfContext)+len(number)+1+len(body))
-	msg = append(msg, pdfContext...)
-	msg = append(msg, number...)
-	msg = append(msg, '\n')
-	return append(msg, body...)
-}
+var ErrInvalid = verify.ErrBadSignature
 
 // SignPDF appends a signature trailer over the issuance number and the PDF
 // bytes. The trailer is a PDF comment followed by %%EOF, so viewers still
@@ -67,46 +50,19 @@ func (s Signer) SignPDF(number string, pdf []byte) []byte {
 	if len(pdf) > 0 && pdf[len(pdf)-1] != '\n' {
 		pdf = append(pdf, '\n')
 	}
-	sig := ed25519.Sign(s.Key, pdfMessage(number, pdf))
+	sig := ed25519.Sign(s.Key, verify.PDFMessage(number, pdf))
 	out := make([]byte, 0, len(pdf)+200)
 	out = append(out, pdf...)
-	out = fmt.Appendf(out, "%skey=%s number=%s sig=%s\n%%%%EOF\n", trailerTag, s.KeyID, number, base64.StdEncoding.EncodeToString(sig))
-	return out
+	return verify.AppendTrailer(out, s.KeyID, number, sig)
 }
-
-var trailerRE = regexp.MustCompile(`^%minwon-signature v1 key=([A-Za-z0-9-]{1,64}) number=([0-9]{16}) sig=([A-Za-z0-9+/=]{86,88})\n%%EOF\n$`)
 
 // PDFSignature is what a verified PDF trailer says.
-type PDFSignature struct {
-	KeyID  string
-	Number string
-}
+type PDFSignature = verify.PDFSignature
 
-// VerifyPDF checks the signature trailer of a signed PDF against keys.
-func VerifyPDF(signed []byte, keys Keys) (PDFSignature, error) {
-	i := bytes.LastIndex(signed, []byte("\n"+trailerTag))
-	if i < 0 {
-		return PDFSignature{}, fmt.Errorf("%w: no minwon signature in the file", ErrInvalid)
-	}
-	body, trailer := signed[:i+1], signed[i+1:]
-	m := trailerRE.FindSubmatch(trailer)
-	if m == nil {
-		return PDFSignature{}, fmt.Errorf("%w: malformed signature trailer", ErrInvalid)
-	}
-	keyID, number := string(m[1]), string(m[2])
-	sig, err := base64.StdEncoding.Strict().DecodeString(string(m[3]))
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return PDFSignature{}, fmt.Errorf("%w: malformed signature", ErrInvalid)
-	}
-	pub, ok := keys.PublicKey(keyID)
-	if !ok {
-		return PDFSignature{}, fmt.Errorf("%w: signed by key %s, which is unknown or revoked", ErrInvalid, keyID)
-	}
-	if !ed25519.Verify(pub, pdfMessage(number, body), sig) {
-		return PDFSignature{}, fmt.Errorf("%w: signature does not match the file's contents", ErrInvalid)
-	}
-	return PDFSignature{KeyID: keyID, Number: number}, nil
-}
+// VerifyPDF checks the signature trailer of a signed PDF against keys. The
+// trailer's format and its check are package verify's, which third-party
+// verifiers import.
+func VerifyPDF(signed []byte, keys Keys) (PDFSignature, error) { return verify.VerifyPDF(signed, keys) }
 
 // Envelope is data.json: the document's fields as JSON and a signature over
 // their exact bytes.
@@ -156,14 +112,4 @@ func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) {
 
 // TrailerNumber returns the issuance number a signature trailer names,
 // without checking the signature: enough to look the document up.
-func TrailerNumber(signed []byte) (string, bool) {
-	i := bytes.LastIndex(signed, []byte("\n"+trailerTag))
-	if i < 0 {
-		return "", false
-	}
-	m := trailerRE.FindSubmatch(signed[i+1:])
-	if m == nil {
-		return "", false
-	}
-	return string(m[2]), true
-}
+func TrailerNumber(signed []byte) (string, bool) { return verify.TrailerNumber(signed) }

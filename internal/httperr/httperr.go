@@ -22,12 +22,12 @@ import (
 
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/pki"
-	"github.com/minwon/minwon/internal/tlog"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -272,16 +272,16 @@ var table = []Row{
 	{
 		// Closed while shutting down: another node, or this one after its
 		// restart, answers shortly.
-		Err:    tlog.ErrClosed,
+		Err:    doclog.ErrClosed,
 		Answer: Answer{Status: http.StatusServiceUnavailable, Code: "shutting_down", Key: "err.shuttingdown", Message: "minwon is restarting; nothing was issued; try again in a few seconds", RetryAfter: agencyRetry},
 	},
 	{
-		Err:    tlog.ErrNoTile,
+		Err:    doclog.ErrNoTile,
 		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such tile"},
 	},
 	{
 		// A log entry that does not parse is corruption on our side.
-		Err:    tlog.ErrBadEntry,
+		Err:    doclog.ErrBadEntry,
 		Answer: Answer{Status: http.StatusInternalServerError, Code: "internal", Key: "err.internal", Message: internalMessage, Internal: true},
 	},
 }

@@ -1,4 +1,4 @@
-package issuance
+package issuance_test
 
 import (
 	"bytes"
@@ -17,13 +17,15 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/agencytest"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/storetest"
-	"github.com/minwon/minwon/internal/tlog"
+	"github.com/minwon/minwon/internal/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -102,16 +104,16 @@ func TestGoldenDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := storetest.SQLite(t).Open(t)
-	log, err := tlog.Open(ctx, db, "golden/log", seededKey(2))
+	log, err := doclog.Open(ctx, db, "golden/log", seededKey(2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(log.Close)
 	docKey := seededKey(1)
 	var serial int
-	p := &Pipeline{
+	p := &issuance.Pipeline{
 		Catalog:   catalog,
-		Approvals: CatalogApprovals{Catalog: catalog},
+		Approvals: issuance.CatalogApprovals{Catalog: catalog},
 		Links:     links,
 		Access:    access.NewResolver(links),
 		Renderer:  renderer,
@@ -120,28 +122,28 @@ func TestGoldenDocuments(t *testing.T) {
 		Log:       log,
 		VerifyURL: "https://minwon.example/verify",
 		Now:       func() time.Time { return time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC) },
-		newNumber: func() Number {
-			serial++
-			s := fmt.Sprintf("%015d", 100000000000000+serial)
-			return Number(s + string(luhnDigit(s)))
-		},
 	}
+	issuance.SetNumbers(p, func() issuance.Number {
+		serial++
+		s := fmt.Sprintf("%015d", 100000000000000+serial)
+		return issuance.Number(s + string(verify.NumberCheckDigit(s)))
+	})
 
 	var out bytes.Buffer
 	for _, svc := range catalog.Services() {
 		for i, c := range goldenCases(env.World) {
-			r := Request{
+			r := issuance.Request{
 				Principal: c.principal, Service: svc.ID, Subject: c.subject, ShowRRNBack: c.showRRNBack,
 				IdempotencyKey: svc.ID + "-" + strconv.Itoa(i),
 			}
 			fmt.Fprintf(&out, "== %s #%d subject=%q show_rrn_back=%t\n", svc.ID, i, c.subject, c.showRRNBack)
 			is, err := p.Issue(ctx, r)
 			if err != nil {
-				var re *RefusedError
+				var re *issuance.RefusedError
 				switch {
 				case errors.As(err, &re):
 					fmt.Fprintf(&out, "refused: %s: %s\n", re.Rule, re.Message)
-				case errors.Is(err, ErrNotCertificate), errors.Is(err, ErrBadRequest),
+				case errors.Is(err, issuance.ErrNotCertificate), errors.Is(err, issuance.ErrBadRequest),
 					errors.Is(err, access.ErrForbidden), errors.Is(err, linkage.ErrNotFound):
 					fmt.Fprintf(&out, "error: %v\n", err)
 				default:

@@ -19,12 +19,11 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/render"
-	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 // Domain errors; the API maps each to one code.
@@ -74,16 +73,36 @@ type authorizer interface {
 // logAppender appends to the transparency log; pre runs in the same
 // transaction, so a document is stored if and only if it is logged.
 type logAppender interface {
-	Append(ctx context.Context, e tlog.Entry, pre func(*store.Tx) error) (int64, error)
+	Append(ctx context.Context, e doclog.Entry, pre func(doclog.Tx) error) (int64, error)
+}
+
+// logTx is what the pipeline writes inside the log's transaction. The log
+// hands pre its Store's Tx; the store's Tx has these methods too.
+// InsertIssuance returns an error matching ErrDuplicate for a collision.
+type logTx interface {
+	InsertIssuance(ctx context.Context, is Issuance) error
+	HasLogEntry(ctx context.Context, number, kind string) (bool, error)
+}
+
+// inLogTx runs fn with the log transaction as a logTx.
+func inLogTx(fn func(logTx) error) func(doclog.Tx) error {
+	return func(tx doclog.Tx) error {
+		t, ok := tx.(logTx)
+		if !ok {
+			return fmt.Errorf("issuance: the log's store cannot store documents (%T)", tx)
+		}
+		return fn(t)
+	}
 }
 
 // issuanceStore is what the pipeline needs from the database.
+// Lookups of a missing issuance return an error matching ErrNotFound.
 type issuanceStore interface {
-	LogEntriesFor(ctx context.Context, number string) ([]store.LogEntry, error)
-	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (store.Issuance, error)
-	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (store.Issuance, error)
-	IssuancesOf(ctx context.Context, login string, limit int) ([]store.Issuance, error)
-	RecordAlert(ctx context.Context, a store.Alert) error
+	LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error)
+	IssuanceByIdempotencyKey(ctx context.Context, login, key string) (Issuance, error)
+	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (Issuance, error)
+	IssuancesOf(ctx context.Context, login string, limit int) ([]Logged, error)
+	RecordAlert(ctx context.Context, a Alert) error
 }
 
 // signers hands out the active document-signing key; it changes when the
@@ -168,7 +187,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 	rh := requestHash(r, subject)
 	if prev, err := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); err == nil {
 		return p.sameRequest(ctx, prev, rh)
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
 
@@ -178,7 +197,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		done, err := p.issueAs(ctx, prep, p.number())
-		if errors.Is(err, store.ErrDuplicate) {
+		if errors.Is(err, ErrDuplicate) {
 			// Either a concurrent retry with the same key won the race, or
 			// the random number was taken: tell which.
 			if prev, perr := p.Store.IssuanceByIdempotencyKey(ctx, r.Principal.Login, r.IdempotencyKey); perr == nil {
@@ -257,7 +276,7 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 // issueAs issues the prepared document under number: render, pre-issuance
 // verification, sign, then store and log in one transaction. A number
 // already taken, or a concurrent retry that stored first, fails with
-// store.ErrDuplicate.
+// ErrDuplicate.
 func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (*Issued, error) {
 	r, svc := prep.req, prep.svc
 	doc := prep.document(number, p.VerifyURL)
@@ -281,12 +300,12 @@ func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (
 	}
 	// The number is handed out only after the document and its log
 	// entry are durable, together.
-	entry := tlog.Entry{Kind: tlog.KindIssued, Number: is.Number, Service: is.Service, KeyID: is.KeyID, SHA256: is.PDFSHA256, Time: is.IssuedAt}
+	entry := doclog.Entry{Kind: doclog.KindIssued, Number: is.Number, Service: is.Service, KeyID: is.KeyID, SHA256: is.PDFSHA256, Time: is.IssuedAt}
 	// The insert runs in the log's shared transaction: a cancelled
 	// client must not interrupt it (SQLite would roll the whole batch
 	// back).
 	txCtx := context.WithoutCancel(ctx)
-	idx, err := p.Log.Append(ctx, entry, func(tx *store.Tx) error { return tx.InsertIssuance(txCtx, is) })
+	idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error { return tx.InsertIssuance(txCtx, is) }))
 	if err != nil {
 		return nil, err
 	}
@@ -315,16 +334,16 @@ func (prep *prepared) document(number Number, verifyURL string) *Document {
 
 // sign signs the rendered PDF and data.json of doc with the active key and
 // returns the issuance to store.
-func (p *Pipeline) sign(prep *prepared, doc *Document, rendered []byte) (store.Issuance, error) {
+func (p *Pipeline) sign(prep *prepared, doc *Document, rendered []byte) (Issuance, error) {
 	r, svc := prep.req, prep.svc
 	signer := p.Keys.Signer()
 	pdf := signer.SignPDF(doc.Number, rendered)
 	sum := sha256.Sum256(pdf)
 	data, err := signer.SignData(dataDocument{Document: doc, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID})
 	if err != nil {
-		return store.Issuance{}, err
+		return Issuance{}, err
 	}
-	return store.Issuance{
+	return Issuance{
 		Number: doc.Number, RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
 		Subject: prep.subject, Service: svc.ID, TemplateVersion: svc.Version, TemplateDigest: svc.Digest,
 		IssuedAt: prep.issuedAt, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID,
@@ -339,7 +358,7 @@ type dataDocument struct {
 	KeyID     string `json:"key_id"`
 }
 
-func (p *Pipeline) sameRequest(ctx context.Context, prev store.Issuance, rh string) (*Issued, error) {
+func (p *Pipeline) sameRequest(ctx context.Context, prev Issuance, rh string) (*Issued, error) {
 	if prev.RequestHash != rh {
 		return nil, ErrConflict
 	}
@@ -347,7 +366,7 @@ func (p *Pipeline) sameRequest(ctx context.Context, prev store.Issuance, rh stri
 }
 
 // withLogIndex looks up where the issuance stands in the log.
-func (p *Pipeline) withLogIndex(ctx context.Context, is store.Issuance) (*Issued, error) {
+func (p *Pipeline) withLogIndex(ctx context.Context, is Issuance) (*Issued, error) {
 	entries, err := p.Store.LogEntriesFor(ctx, is.Number)
 	if err != nil {
 		return nil, err
@@ -355,7 +374,7 @@ func (p *Pipeline) withLogIndex(ctx context.Context, is store.Issuance) (*Issued
 	out := issued(is)
 	out.LogIndex = -1
 	for _, e := range entries {
-		if e.Kind == tlog.KindIssued {
+		if e.Kind == doclog.KindIssued {
 			out.LogIndex = e.Index
 		}
 	}
@@ -366,7 +385,7 @@ func (p *Pipeline) withLogIndex(ctx context.Context, is store.Issuance) (*Issued
 	return out, nil
 }
 
-func issued(is store.Issuance) *Issued {
+func issued(is Issuance) *Issued {
 	return &Issued{Number: Number(is.Number), Service: is.Service, Subject: is.Subject, IssuedAt: is.IssuedAt, SHA256: is.PDFSHA256, KeyID: is.KeyID}
 }
 
@@ -412,7 +431,7 @@ func (p *Pipeline) refused(ctx context.Context, r Request, svc *form.Service, re
 	// The alert must be written even if the client has gone away.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := p.Store.RecordAlert(actx, store.Alert{At: p.now(), Kind: "pre_issuance_refusal:" + string(re.Rule), Service: svc.ID, RequesterLogin: r.Principal.Login, Detail: re.Message}); err != nil {
+	if err := p.Store.RecordAlert(actx, Alert{At: p.now(), Kind: "pre_issuance_refusal:" + string(re.Rule), Service: svc.ID, RequesterLogin: r.Principal.Login, Detail: re.Message}); err != nil {
 		return errors.Join(re, err)
 	}
 	return re
@@ -425,7 +444,7 @@ func (p *Pipeline) Get(ctx context.Context, pr auth.Principal, number string) (*
 		return nil, ErrNotFound
 	}
 	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, false)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
@@ -441,7 +460,7 @@ func (p *Pipeline) Files(ctx context.Context, pr auth.Principal, number string) 
 		return nil, nil, ErrNotFound
 	}
 	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, true)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
@@ -457,10 +476,13 @@ func (p *Pipeline) List(ctx context.Context, pr auth.Principal) ([]*Issued, erro
 		return nil, err
 	}
 	out := make([]*Issued, len(list))
-	for i, is := range list {
-		if out[i], err = p.withLogIndex(ctx, is); err != nil {
-			return nil, err
+	for i, l := range list {
+		if l.LogIndex < 0 {
+			// Stored and logged happen in one transaction; this cannot be.
+			return nil, fmt.Errorf("issuance %s is stored but not logged", l.Number)
 		}
+		out[i] = issued(l.Issuance)
+		out[i].LogIndex = l.LogIndex
 	}
 	return out, nil
 }

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyring"
-	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 // ErrAlreadyRevoked is returned when revoking a revoked document.
@@ -45,12 +44,12 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 	if err != nil {
 		return nil, err
 	}
-	var issuedEntry *tlog.Entry
+	var issuedEntry *doclog.Entry
 	for _, e := range entries {
-		if e.Kind != tlog.KindIssued {
+		if e.Kind != doclog.KindIssued {
 			continue
 		}
-		parsed, err := tlog.ParseEntry(e.Data)
+		parsed, err := doclog.ParseEntry(e.Data)
 		if err != nil {
 			return nil, fmt.Errorf("log entry %d: %w", e.Index, err)
 		}
@@ -60,11 +59,11 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 		return nil, ErrNotFound
 	}
 	rev := *issuedEntry
-	rev.Kind, rev.Reason, rev.Time = tlog.KindRevoked, reason, p.now().UTC().Truncate(time.Millisecond)
+	rev.Kind, rev.Reason, rev.Time = doclog.KindRevoked, reason, p.now().UTC().Truncate(time.Millisecond)
 	// The check runs inside the log's transaction, so two concurrent
 	// revocations cannot both be logged.
-	idx, err := p.Log.Append(ctx, rev, func(tx *store.Tx) error {
-		done, err := tx.HasLogEntry(context.WithoutCancel(ctx), rev.Number, tlog.KindRevoked)
+	idx, err := p.Log.Append(ctx, rev, inLogTx(func(tx logTx) error {
+		done, err := tx.HasLogEntry(context.WithoutCancel(ctx), rev.Number, doclog.KindRevoked)
 		if err != nil {
 			return err
 		}
@@ -72,7 +71,7 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 			return ErrAlreadyRevoked
 		}
 		return nil
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ import (
 
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/keyfile"
-	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/verify"
 )
 
 // Purposes of a key.
@@ -39,15 +39,33 @@ const (
 
 // Key states as verifiers see them.
 const (
-	Active  = "active"
-	Retired = "retired"
-	Revoked = "revoked"
+	Active  = verify.KeyActive
+	Retired = verify.KeyRetired
+	Revoked = verify.KeyRevoked
 )
 
-// inventory is the part of the store the ring needs.
+// SigningKey is one key of the inventory. It holds public keys only;
+// private keys stay in key files.
+type SigningKey struct {
+	ID           string
+	Purpose      string // Document or Log
+	PublicKey    []byte
+	CreatedAt    time.Time
+	RetiredAt    time.Time // zero while the key is the active one
+	RevokedAt    time.Time // zero unless revoked
+	RevokeReason string
+}
+
+// inventory is the storage the ring needs; package store implements it.
 type inventory interface {
-	SigningKeys(ctx context.Context) ([]store.SigningKey, error)
-	AddSigningKey(ctx context.Context, k store.SigningKey) error
+	// SigningKeys returns the whole inventory, oldest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey makes k the active key of its purpose and retires the
+	// previous one, in one transaction. A key already in the inventory is
+	// an error matching ErrDuplicateKey.
+	AddSigningKey(ctx context.Context, k SigningKey) error
+	// RevokeSigningKey marks a key revoked (and retired). An unknown key is
+	// an error matching ErrUnknownKey, a revoked one ErrAlreadyRevoked.
 	RevokeSigningKey(ctx context.Context, id, reason string, at time.Time) error
 }
 
@@ -55,6 +73,7 @@ type inventory interface {
 var (
 	ErrUnknownKey     = errors.New("no such signing key")
 	ErrAlreadyRevoked = errors.New("the key is already revoked")
+	ErrDuplicateKey   = errors.New("the key is already in the inventory")
 	ErrBadReason      = errors.New("a revocation needs a reason: one line of 1 to 200 characters")
 	ErrBadPurpose     = errors.New(`purpose must be "document" or "log"`)
 )
@@ -73,7 +92,7 @@ type Ring struct {
 
 	mu     sync.RWMutex
 	loaded time.Time
-	keys   map[string]store.SigningKey
+	keys   map[string]SigningKey
 	signer docsig.Signer
 }
 
@@ -137,7 +156,7 @@ func (r *Ring) add(ctx context.Context, purpose string, key ed25519.PrivateKey) 
 			return "", fmt.Errorf("keyring: save %s: %w", id, err)
 		}
 	}
-	err := r.db.AddSigningKey(ctx, store.SigningKey{ID: id, Purpose: purpose, PublicKey: pub, CreatedAt: r.now().UTC()})
+	err := r.db.AddSigningKey(ctx, SigningKey{ID: id, Purpose: purpose, PublicKey: pub, CreatedAt: r.now().UTC()})
 	if err != nil {
 		return "", fmt.Errorf("keyring: add %s: %w", id, err)
 	}
@@ -151,7 +170,7 @@ func (r *Ring) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys := make(map[string]store.SigningKey, len(list))
+	keys := make(map[string]SigningKey, len(list))
 	for _, k := range list {
 		keys[k.ID] = k
 	}
@@ -197,7 +216,7 @@ func (r *Ring) activeID(purpose string) (string, bool) {
 }
 
 func (r *Ring) activeIDLocked(purpose string) (string, bool) {
-	var best store.SigningKey
+	var best SigningKey
 	for _, k := range r.keys {
 		if k.Purpose == purpose && k.RetiredAt.IsZero() && k.RevokedAt.IsZero() && !k.CreatedAt.Before(best.CreatedAt) {
 			best = k
@@ -225,7 +244,7 @@ func (r *Ring) PublicKey(id string) (ed25519.PublicKey, bool) {
 }
 
 // Key returns the inventory entry for id.
-func (r *Ring) Key(id string) (store.SigningKey, bool) {
+func (r *Ring) Key(id string) (SigningKey, bool) {
 	r.fresh()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -234,7 +253,7 @@ func (r *Ring) Key(id string) (store.SigningKey, bool) {
 }
 
 // State says whether k is active, retired or revoked.
-func State(k store.SigningKey) string {
+func State(k SigningKey) string {
 	switch {
 	case !k.RevokedAt.IsZero():
 		return Revoked
@@ -245,7 +264,7 @@ func State(k store.SigningKey) string {
 }
 
 // List returns the inventory, oldest first.
-func (r *Ring) List(ctx context.Context) ([]store.SigningKey, error) {
+func (r *Ring) List(ctx context.Context) ([]SigningKey, error) {
 	return r.db.SigningKeys(ctx)
 }
 
@@ -260,7 +279,7 @@ func (r *Ring) RegisterLog(ctx context.Context, key ed25519.PrivateKey) (string,
 		}
 		return id, nil
 	}
-	if _, err := r.add(ctx, Log, key); err != nil && !errors.Is(err, store.ErrDuplicate) {
+	if _, err := r.add(ctx, Log, key); err != nil && !errors.Is(err, ErrDuplicateKey) {
 		return "", err
 	}
 	return id, nil
@@ -268,11 +287,11 @@ func (r *Ring) RegisterLog(ctx context.Context, key ed25519.PrivateKey) (string,
 
 // Previous returns the retired, unrevoked keys of purpose, oldest first:
 // what still verifies what it signed while it was active.
-func (r *Ring) Previous(purpose string) []store.SigningKey {
+func (r *Ring) Previous(purpose string) []SigningKey {
 	r.fresh()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	var out []store.SigningKey
+	var out []SigningKey
 	for _, k := range r.keys {
 		if k.Purpose == purpose && State(k) == Retired {
 			out = append(out, k)
@@ -301,9 +320,9 @@ func (r *Ring) Revoke(ctx context.Context, id, reason string) error {
 	}
 	err := r.db.RevokeSigningKey(ctx, id, reason, r.now().UTC())
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrUnknownKey):
 		return ErrUnknownKey
-	case errors.Is(err, store.ErrAlreadyRevoked):
+	case errors.Is(err, ErrAlreadyRevoked):
 		return ErrAlreadyRevoked
 	case err != nil:
 		return err

@@ -1,4 +1,4 @@
-package keyring
+package keyring_test
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/keyfile"
+	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/store"
 )
 
-func open(t *testing.T) (*Ring, *store.DB, string) {
+func open(t *testing.T) (*keyring.Ring, *store.DB, string) {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "m.db"))
@@ -23,7 +24,7 @@ func open(t *testing.T) (*Ring, *store.DB, string) {
 	}
 	t.Cleanup(func() { db.Close() })
 	keys := filepath.Join(dir, "keys")
-	r, err := Open(context.Background(), db, keys)
+	r, err := keyring.Open(context.Background(), db, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +49,8 @@ func TestRotateRetiresAndRevokeInvalidates(t *testing.T) {
 	if r.Signer().KeyID != second || second == first.KeyID {
 		t.Fatalf("after rotation the signer is %s, want %s", r.Signer().KeyID, second)
 	}
-	if k, _ := r.Key(first.KeyID); State(k) != Retired {
-		t.Fatalf("old key state %s", State(k))
+	if k, _ := r.Key(first.KeyID); keyring.State(k) != keyring.Retired {
+		t.Fatalf("old key state %s", keyring.State(k))
 	}
 	if _, err := docsig.VerifyPDF(signed, r); err != nil {
 		t.Fatalf("a retired key must still verify: %v", err)
@@ -60,15 +61,15 @@ func TestRotateRetiresAndRevokeInvalidates(t *testing.T) {
 	if _, err := docsig.VerifyPDF(signed, r); err == nil {
 		t.Fatal("a revoked key still verifies")
 	}
-	if err := r.Revoke(ctx, first.KeyID, "again"); !errors.Is(err, ErrAlreadyRevoked) {
+	if err := r.Revoke(ctx, first.KeyID, "again"); !errors.Is(err, keyring.ErrAlreadyRevoked) {
 		t.Fatalf("second revocation: %v", err)
 	}
-	if err := r.Revoke(ctx, "doc-000000000000", "x"); !errors.Is(err, ErrUnknownKey) {
+	if err := r.Revoke(ctx, "doc-000000000000", "x"); !errors.Is(err, keyring.ErrUnknownKey) {
 		t.Fatalf("unknown key: %v", err)
 	}
 	// A second ring on the same database and directory (another node)
 	// agrees, and picks up the active key from its file.
-	other, err := Open(ctx, db, dir)
+	other, err := keyring.Open(ctx, db, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +99,12 @@ func TestRevokingTheActiveKeyKeepsIssuanceGoing(t *testing.T) {
 func TestOtherNodesSeeChangesWithinTheRefresh(t *testing.T) {
 	ctx := context.Background()
 	a, db, dir := open(t)
-	b, err := Open(ctx, db, dir)
+	b, err := keyring.Open(ctx, db, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := time.Now()
-	b.now = func() time.Time { return clock }
+	keyring.SetClock(b, func() time.Time { return clock })
 	old := a.Signer().KeyID
 	if err := a.Revoke(ctx, old, "lost"); err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func TestOtherNodesSeeChangesWithinTheRefresh(t *testing.T) {
 	if _, ok := b.PublicKey(old); !ok {
 		t.Fatal("b reloaded before its refresh interval (test clock is frozen)")
 	}
-	clock = clock.Add(b.refresh + time.Millisecond)
+	clock = clock.Add(keyring.RefreshInterval(b) + time.Millisecond)
 	if _, ok := b.PublicKey(old); ok {
 		t.Fatal("b still trusts a key revoked elsewhere after the refresh interval")
 	}
@@ -123,7 +124,7 @@ func TestOtherNodesSeeChangesWithinTheRefresh(t *testing.T) {
 func TestAdoptsLegacyKey(t *testing.T) {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys")
-	legacy, err := keyfile.LoadOrCreate(filepath.Join(keys, legacyDocumentKey))
+	legacy, err := keyfile.LoadOrCreate(filepath.Join(keys, keyring.LegacyDocumentKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestAdoptsLegacyKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	r, err := Open(context.Background(), db, keys)
+	r, err := keyring.Open(context.Background(), db, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestCheckReason(t *testing.T) {
 		{strings.Repeat("가", 201), false},
 		{"bad \xff utf8", false},
 	} {
-		if err := CheckReason(tc.reason); (err == nil) != tc.ok {
+		if err := keyring.CheckReason(tc.reason); (err == nil) != tc.ok {
 			t.Errorf("CheckReason(%q) = %v, want ok=%v", tc.reason, err, tc.ok)
 		}
 	}
@@ -188,7 +189,7 @@ func TestNodeWithoutTheKeyFileFailsInsteadOfInventing(t *testing.T) {
 	ctx := context.Background()
 	a, db, _ := open(t)
 	elsewhere := t.TempDir()
-	if _, err := Open(ctx, db, elsewhere); err == nil {
+	if _, err := keyring.Open(ctx, db, elsewhere); err == nil {
 		t.Fatal("a node without the active key's file opened")
 	}
 	entries, _ := filepath.Glob(filepath.Join(elsewhere, "*.key"))

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
-	sumtlog "golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/minwon/minwon/internal/datadir"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyfile"
-	"github.com/minwon/minwon/internal/tlog"
 )
 
 // FinalOptions choose the end-of-run checks.
@@ -130,7 +130,7 @@ func (h *Harness) Final(ctx context.Context, opt FinalOptions) (*FinalResult, er
 	if opt.LogVerifier == nil && (opt.Log || opt.Verify != "none") {
 		opt.LogVerifier, opt.verifierNote = h.resolveVerifier(ctx, opt.DataDir)
 	}
-	var leaves map[int64]sumtlog.Hash
+	var leaves map[int64]tlog.Hash
 	if opt.Log {
 		fmt.Fprintf(h.opt.Progress, "checking the transparency log...\n")
 		fr.Log, leaves = h.checkLog(ctx, recs, opt)
@@ -151,7 +151,7 @@ func (t *tileReader) Height() int { return 8 }
 
 // c2spPath turns x/mod's tile path (tile/8/L/N, tile/8/data/N) into the
 // C2SP one (tile/L/N, tile/entries/N).
-func c2spPath(t sumtlog.Tile) string {
+func c2spPath(t tlog.Tile) string {
 	p := strings.TrimPrefix(t.Path(), "tile/8/")
 	if rest, ok := strings.CutPrefix(p, "data/"); ok {
 		p = "entries/" + rest
@@ -159,7 +159,7 @@ func c2spPath(t sumtlog.Tile) string {
 	return "/log/tile/" + p
 }
 
-func (t *tileReader) ReadTiles(tiles []sumtlog.Tile) ([][]byte, error) {
+func (t *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
 	for i, tile := range tiles {
 		b, err := t.h.c.get(context.Background(), "", c2spPath(tile))
@@ -172,7 +172,7 @@ func (t *tileReader) ReadTiles(tiles []sumtlog.Tile) ([][]byte, error) {
 	return out, nil
 }
 
-func (t *tileReader) SaveTiles([]sumtlog.Tile, [][]byte) {}
+func (t *tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
 
 // logVerifier returns the checkpoint verifier from the demo's log key, if
 // the data directory holds it.
@@ -188,27 +188,27 @@ func logVerifier(dir, origin string) (note.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, v, err := tlog.NoteSigner(origin, key)
+	_, v, err := doclog.NoteSigner(origin, key)
 	return v, err
 }
 
 // openCheckpoint parses a signed checkpoint, verifying its signature when a
 // verifier is at hand.
-func openCheckpoint(raw []byte, opt FinalOptions) (tlog.Checkpoint, bool, error) {
+func openCheckpoint(raw []byte, opt FinalOptions) (doclog.Checkpoint, bool, error) {
 	text, _, ok := strings.Cut(string(raw), "\n\n")
 	if !ok {
-		return tlog.Checkpoint{}, false, errors.New("checkpoint is not a signed note")
+		return doclog.Checkpoint{}, false, errors.New("checkpoint is not a signed note")
 	}
 	origin, _, _ := strings.Cut(text, "\n")
 	if v := opt.LogVerifier; v != nil {
 		n, err := note.Open(raw, note.VerifierList(v))
 		if err != nil {
-			return tlog.Checkpoint{}, false, fmt.Errorf("checkpoint signature: %w", err)
+			return doclog.Checkpoint{}, false, fmt.Errorf("checkpoint signature: %w", err)
 		}
-		cp, err := tlog.ParseCheckpoint(n.Text, origin)
+		cp, err := doclog.ParseCheckpoint(n.Text, origin)
 		return cp, true, err
 	}
-	cp, err := tlog.ParseCheckpoint(text+"\n", origin)
+	cp, err := doclog.ParseCheckpoint(text+"\n", origin)
 	return cp, false, err
 }
 
@@ -216,7 +216,7 @@ func openCheckpoint(raw []byte, opt FinalOptions) (tlog.Checkpoint, bool, error)
 // against the signed tree, checks the start checkpoint is a prefix of the
 // end one, and matches the entries against what clients received. It
 // returns the leaf hash of each entry a client holds, for inclusion proofs.
-func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions) (lr LogResult, leaves map[int64]sumtlog.Hash) {
+func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions) (lr LogResult, leaves map[int64]tlog.Hash) {
 	start := time.Now()
 	lr.Problems = []string{}
 	defer func() { lr.Seconds = time.Since(start).Seconds() }()
@@ -234,7 +234,7 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 	lr.Checked, lr.Size, lr.SignatureVerified = true, cp.Size, signed
 	lr.Note = opt.verifierNote
 	tr := &tileReader{h: h}
-	thr := sumtlog.TileHashReader(sumtlog.Tree{N: cp.Size, Hash: cp.Root}, tr)
+	thr := tlog.TileHashReader(tlog.Tree{N: cp.Size, Hash: cp.Root}, tr)
 	if h.startCheckpoint == nil && opt.LogWasEmpty {
 		lr.ConsistentWithStart = true // the empty tree is a prefix of every tree
 	}
@@ -246,7 +246,7 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 			lr.StartSize = scp.Size
 			if scp.Size > cp.Size {
 				lr.Problems = append(lr.Problems, fmt.Sprintf("the log shrank from %d to %d entries", scp.Size, cp.Size))
-			} else if root, err := sumtlog.TreeHash(scp.Size, thr); err != nil {
+			} else if root, err := tlog.TreeHash(scp.Size, thr); err != nil {
 				lr.Problems = append(lr.Problems, "tree hash at the start size: "+err.Error())
 			} else if root != scp.Root {
 				lr.Problems = append(lr.Problems, "the start checkpoint's tree is not a prefix of the end's: the log was rewritten")
@@ -260,12 +260,12 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 	for _, r := range recs {
 		want[r.LogIndex] = r
 	}
-	leaves = make(map[int64]sumtlog.Hash, len(recs))
+	leaves = make(map[int64]tlog.Hash, len(recs))
 	issuedAt := map[string]int64{}
 	found := map[int64]bool{}
 	for base := int64(0); base < cp.Size; base += 256 {
 		w := min(cp.Size-base, 256)
-		tile := sumtlog.Tile{H: 8, L: -1, N: base / 256, W: int(w)}
+		tile := tlog.Tile{H: 8, L: -1, N: base / 256, W: int(w)}
 		data, err := h.c.get(ctx, "", c2spPath(tile))
 		if err != nil {
 			lr.Problems = append(lr.Problems, fmt.Sprintf("entries %d-%d: %v", base, base+w-1, err))
@@ -278,7 +278,7 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 		}
 		ids := make([]int64, w)
 		for i := range ids {
-			ids[i] = sumtlog.StoredHashIndex(0, base+int64(i))
+			ids[i] = tlog.StoredHashIndex(0, base+int64(i))
 		}
 		hashes, err := thr.ReadHashes(ids)
 		if err != nil {
@@ -287,18 +287,18 @@ func (h *Harness) checkLog(ctx context.Context, recs []record, opt FinalOptions)
 		}
 		for i, e := range entries {
 			idx := base + int64(i)
-			lh := sumtlog.RecordHash(e)
+			lh := tlog.RecordHash(e)
 			if lh != hashes[i] {
 				lr.Problems = append(lr.Problems, fmt.Sprintf("entry %d does not hash to the tree's leaf", idx))
 				continue
 			}
 			lr.Entries++
-			ent, err := tlog.ParseEntry(e)
+			ent, err := doclog.ParseEntry(e)
 			if err != nil {
 				lr.Problems = append(lr.Problems, fmt.Sprintf("entry %d: %v", idx, err))
 				continue
 			}
-			if ent.Kind != tlog.KindIssued {
+			if ent.Kind != doclog.KindIssued {
 				continue
 			}
 			if prev, dup := issuedAt[ent.Number]; dup {
@@ -352,7 +352,7 @@ func splitBundle(b []byte) ([][]byte, error) {
 // verifyAll checks documents through POST /api/v1/verify: each must be
 // valid, at the index its client was told, and when the answer carries an
 // inclusion proof and checkpoint, the proof must hold.
-func (h *Harness) verifyAll(ctx context.Context, recs []record, opt FinalOptions, leaves map[int64]sumtlog.Hash) VerifyResult {
+func (h *Harness) verifyAll(ctx context.Context, recs []record, opt FinalOptions, leaves map[int64]tlog.Hash) VerifyResult {
 	vr := VerifyResult{Mode: opt.Verify, NotValid: []string{}}
 	if opt.Verify == "none" || len(recs) == 0 {
 		vr.Note = "not requested"
@@ -439,7 +439,7 @@ func (h *Harness) verifyAll(ctx context.Context, recs []record, opt FinalOptions
 // checkProof checks an inclusion proof against the checkpoint in the same
 // answer, given the entry's leaf hash from the log. Proof hashes may come
 // as base64 or hex strings; the checkpoint as the signed note text.
-func checkProof(res verifyResult, index int64, leaves map[int64]sumtlog.Hash, opt FinalOptions) (ok, checked bool, why string) {
+func checkProof(res verifyResult, index int64, leaves map[int64]tlog.Hash, opt FinalOptions) (ok, checked bool, why string) {
 	leaf, haveLeaf := leaves[index]
 	if !haveLeaf || len(res.InclusionProof) == 0 || len(res.Checkpoint) == 0 {
 		return true, false, ""
@@ -454,12 +454,12 @@ func checkProof(res verifyResult, index int64, leaves map[int64]sumtlog.Hash, op
 		}
 		strs = obj.Hashes
 	}
-	proof := make(sumtlog.RecordProof, len(strs))
+	proof := make(tlog.RecordProof, len(strs))
 	for i, s := range strs {
 		b, err := base64.StdEncoding.Strict().DecodeString(s)
-		if err != nil || len(b) != sumtlog.HashSize {
+		if err != nil || len(b) != tlog.HashSize {
 			b, err = decodeHex(s)
-			if err != nil || len(b) != sumtlog.HashSize {
+			if err != nil || len(b) != tlog.HashSize {
 				return true, false, ""
 			}
 		}
@@ -485,7 +485,7 @@ func checkProof(res verifyResult, index int64, leaves map[int64]sumtlog.Hash, op
 	if opt.LogVerifier != nil && !signed {
 		return false, true, "the answer's checkpoint is not signed by the log key"
 	}
-	if err := sumtlog.CheckRecord(proof, cp.Size, cp.Root, index, leaf); err != nil {
+	if err := tlog.CheckRecord(proof, cp.Size, cp.Root, index, leaf); err != nil {
 		return false, true, "inclusion proof does not verify: " + err.Error()
 	}
 	return true, true, ""

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
+	"github.com/minwon/minwon/internal/verify"
 )
 
 // BenchmarkLogAppend measures the transparency log's group commit as the
@@ -32,7 +34,7 @@ func BenchmarkLogAppend(b *testing.B) {
 				}
 				defer db.Close()
 				_, key, _ := ed25519.GenerateKey(rand.Reader)
-				l, err := tlog.Open(ctx, db, "bench/log", key)
+				l, err := doclog.Open(ctx, db, "bench/log", key)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -46,12 +48,13 @@ func BenchmarkLogAppend(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						n := seq.Add(1)
-						num := fmt.Sprintf("%016d", n)
-						is := store.Issuance{Number: num, RequesterLogin: "u", RequesterSubject: "P", Subject: "P", Service: "s",
+						num := fmt.Sprintf("%015d", n)
+						num += string(verify.NumberCheckDigit(num))
+						is := issuance.Issuance{Number: num, RequesterLogin: "u", RequesterSubject: "P", Subject: "P", Service: "s",
 							TemplateVersion: 1, TemplateDigest: "d", IssuedAt: time.Now(), PDFSHA256: fmt.Sprintf("%064x", n),
 							KeyID: "k", IdempotencyKey: num, RequestHash: "h", PDF: pdf, DataJSON: data}
-						e := tlog.Entry{Kind: tlog.KindIssued, Number: num, Service: "s", KeyID: "k", SHA256: is.PDFSHA256, Time: is.IssuedAt}
-						if _, err := l.Append(ctx, e, func(tx *store.Tx) error { return tx.InsertIssuance(ctx, is) }); err != nil {
+						e := doclog.Entry{Kind: doclog.KindIssued, Number: num, Service: "s", KeyID: "k", SHA256: is.PDFSHA256, Time: is.IssuedAt}
+						if _, err := l.Append(ctx, e, func(tx doclog.Tx) error { return tx.(*store.Tx).InsertIssuance(ctx, is) }); err != nil {
 							b.Error(err)
 						}
 					}

@@ -50,6 +50,9 @@ type Issuer interface {
 type Verifier interface {
 	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
 	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
+	// Statuses gives the verdict on a page of documents at once, without
+	// proofs.
+	Statuses(ctx context.Context, docs []verification.Doc) (map[string]verification.Status, error)
 }
 
 // ServiceStatus is each agency's health and the services it degrades.

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/issuance"
 )
 
 // ErrDuplicate is returned when an insert collides with a unique key: the
@@ -18,28 +21,16 @@ import (
 // issuance number already taken.
 var ErrDuplicate = errors.New("duplicate")
 
-// Issuance is one issued document as stored.
-type Issuance struct {
-	Number           string
-	RequesterLogin   string
-	RequesterSubject string
-	Subject          string
-	Service          string
-	TemplateVersion  int
-	TemplateDigest   string
-	IssuedAt         time.Time
-	PDFSHA256        string
-	KeyID            string
-	PDF              []byte
-	DataJSON         []byte
-	IdempotencyKey   string
-	RequestHash      string
-}
+// The issuance store's errors are also package issuance's.
+var (
+	errDuplicateIssuance = fmt.Errorf("%w: %w", ErrDuplicate, issuance.ErrDuplicate)
+	errIssuanceNotFound  = fmt.Errorf("%w: %w", ErrNotFound, issuance.ErrNotFound)
+)
 
 const issuanceCols = `number, requester_login, requester_subject, subject, service, template_version, template_digest, issued_at, pdf_sha256, key_id, idempotency_key, request_hash`
 
 // InsertIssuance stores an issued document in its own transaction.
-func (db *DB) InsertIssuance(ctx context.Context, is Issuance) error {
+func (db *DB) InsertIssuance(ctx context.Context, is issuance.Issuance) error {
 	return insertIssuance(ctx, db, db.sql, is)
 }
 
@@ -51,25 +42,27 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool) (Issuance, error) {
-	var is Issuance
+// scanIssuance scans issuanceCols, then the blobs if withBlobs, then extra.
+func scanIssuance(row interface{ Scan(...any) error }, withBlobs bool, extra ...any) (issuance.Issuance, error) {
+	var is issuance.Issuance
 	var at int64
 	dest := []any{&is.Number, &is.RequesterLogin, &is.RequesterSubject, &is.Subject, &is.Service, &is.TemplateVersion, &is.TemplateDigest, &at, &is.PDFSHA256, &is.KeyID, &is.IdempotencyKey, &is.RequestHash}
 	if withBlobs {
 		dest = append(dest, &is.PDF, &is.DataJSON)
 	}
+	dest = append(dest, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Issuance{}, ErrNotFound
+			return issuance.Issuance{}, errIssuanceNotFound
 		}
-		return Issuance{}, fmt.Errorf("store: issuance: %w", err)
+		return issuance.Issuance{}, fmt.Errorf("store: issuance: %w", err)
 	}
 	is.IssuedAt = time.UnixMilli(at).UTC()
 	return is, nil
 }
 
 // IssuanceByIdempotencyKey returns the issuance a requester made with key.
-func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (Issuance, error) {
+func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (issuance.Issuance, error) {
 	row := db.queryRow(ctx, `SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? AND idempotency_key = ?`, login, key)
 	return scanIssuance(row, false)
 }
@@ -77,7 +70,7 @@ func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (
 // IssuanceVisibleTo returns the issuance with that number if the caller
 // requested it or is its subject; otherwise ErrNotFound, exactly as for a
 // number that does not exist.
-func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (Issuance, error) {
+func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (issuance.Issuance, error) {
 	cols := issuanceCols
 	if withBlobs {
 		cols += ", pdf, data_json"
@@ -86,36 +79,64 @@ func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject stri
 	return scanIssuance(row, withBlobs)
 }
 
-// IssuancesOf lists what a requester issued, newest first, at most limit.
-func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]Issuance, error) {
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT `+issuanceCols+` FROM issuances WHERE requester_login = ? ORDER BY issued_at DESC, number DESC LIMIT ?`), login, limit)
+// IssuancesOf lists what a requester issued, newest first, at most limit,
+// each with the index of its log entry (-1 if it has none, which the
+// pipeline's one transaction rules out): one query for a whole page.
+func (db *DB) IssuancesOf(ctx context.Context, login string, limit int) ([]issuance.Logged, error) {
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT `+issuanceColsOf("i")+`, COALESCE(e.idx, -1)
+		FROM issuances i LEFT JOIN log_entries e ON e.number = i.number AND e.kind = 'issued'
+		WHERE i.requester_login = ? ORDER BY i.issued_at DESC, i.number DESC LIMIT ?`), login, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list issuances: %w", err)
 	}
 	defer rows.Close()
-	var out []Issuance
+	var out []issuance.Logged
 	for rows.Next() {
-		is, err := scanIssuance(rows, false)
-		if err != nil {
+		var l issuance.Logged
+		var err error
+		if l.Issuance, err = scanIssuance(rows, false, &l.LogIndex); err != nil {
 			return nil, err
 		}
-		out = append(out, is)
+		out = append(out, l)
 	}
 	return out, rows.Err()
 }
 
-// Alert is a recorded refusal or anomaly. Detail names the rule, never the
-// personal data.
-type Alert struct {
-	At             time.Time
-	Kind           string
-	Service        string
-	RequesterLogin string
-	Detail         string
+// issuanceColsOf is issuanceCols qualified by a table alias, for joins.
+func issuanceColsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(issuanceCols, ", ", ", "+alias+".")
+}
+
+// LogEntriesForNumbers returns the log entries about any of numbers, oldest
+// first, in one query: the status of a page of documents.
+func (db *DB) LogEntriesForNumbers(ctx context.Context, numbers []string) ([]doclog.Record, error) {
+	if len(numbers) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(numbers))
+	for i, n := range numbers {
+		args[i] = n
+	}
+	// Not through the prepared-statement cache: each page size is another
+	// statement.
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT idx, number, kind, data FROM log_entries WHERE number IN (?`+strings.Repeat(",?", len(numbers)-1)+`) ORDER BY idx`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: log entries: %w", err)
+	}
+	defer rows.Close()
+	var out []doclog.Record
+	for rows.Next() {
+		var e doclog.Record
+		if err := rows.Scan(&e.Index, &e.Number, &e.Kind, &e.Data); err != nil {
+			return nil, fmt.Errorf("store: log entries: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // RecordAlert stores an alert.
-func (db *DB) RecordAlert(ctx context.Context, a Alert) error {
+func (db *DB) RecordAlert(ctx context.Context, a issuance.Alert) error {
 	var id [12]byte
 	rand.Read(id[:])
 	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO alerts (id, at, kind, service, requester_login, detail) VALUES (?, ?, ?, ?, ?, ?)`),
@@ -127,15 +148,15 @@ func (db *DB) RecordAlert(ctx context.Context, a Alert) error {
 }
 
 // Alerts returns the newest alerts, at most limit.
-func (db *DB) Alerts(ctx context.Context, limit int) ([]Alert, error) {
+func (db *DB) Alerts(ctx context.Context, limit int) ([]issuance.Alert, error) {
 	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT at, kind, service, requester_login, detail FROM alerts ORDER BY at DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: alerts: %w", err)
 	}
 	defer rows.Close()
-	var out []Alert
+	var out []issuance.Alert
 	for rows.Next() {
-		var a Alert
+		var a issuance.Alert
 		var at int64
 		if err := rows.Scan(&at, &a.Kind, &a.Service, &a.RequesterLogin, &a.Detail); err != nil {
 			return nil, fmt.Errorf("store: alerts: %w", err)

@@ -6,19 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// SigningKey is one row of the signing-key inventory. It holds public keys
-// only; private keys stay in key files.
-type SigningKey struct {
-	ID           string
-	Purpose      string // "document" or "log"
-	PublicKey    []byte
-	CreatedAt    time.Time
-	RetiredAt    time.Time // zero while the key is the active one
-	RevokedAt    time.Time // zero unless revoked
-	RevokeReason string
-}
+	"github.com/minwon/minwon/internal/keyring"
+)
 
 func fromMillis(ms sql.NullInt64) time.Time {
 	if !ms.Valid {
@@ -28,15 +18,15 @@ func fromMillis(ms sql.NullInt64) time.Time {
 }
 
 // SigningKeys returns the whole inventory, oldest first.
-func (db *DB) SigningKeys(ctx context.Context) ([]SigningKey, error) {
+func (db *DB) SigningKeys(ctx context.Context) ([]keyring.SigningKey, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, purpose, public_key, created_at, retired_at, revoked_at, revoke_reason FROM signing_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: signing keys: %w", err)
 	}
 	defer rows.Close()
-	var out []SigningKey
+	var out []keyring.SigningKey
 	for rows.Next() {
-		var k SigningKey
+		var k keyring.SigningKey
 		var created int64
 		var retired, revoked sql.NullInt64
 		if err := rows.Scan(&k.ID, &k.Purpose, &k.PublicKey, &created, &retired, &revoked, &k.RevokeReason); err != nil {
@@ -53,7 +43,7 @@ func (db *DB) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 // key of that purpose is retired (it still verifies what it signed) in the
 // same transaction. Adding a key that is already in the inventory is
 // ErrDuplicate.
-func (db *DB) AddSigningKey(ctx context.Context, k SigningKey) error {
+func (db *DB) AddSigningKey(ctx context.Context, k keyring.SigningKey) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin add key: %w", err)
@@ -65,7 +55,7 @@ func (db *DB) AddSigningKey(ctx context.Context, k SigningKey) error {
 	_, err = tx.ExecContext(ctx, db.rebind(`INSERT INTO signing_keys (id, purpose, public_key, created_at, revoke_reason) VALUES (?, ?, ?, ?, '')`), k.ID, k.Purpose, k.PublicKey, k.CreatedAt.UnixMilli())
 	if err != nil {
 		if isUniqueViolation(err) {
-			return ErrDuplicate
+			return errDuplicateKey
 		}
 		return fmt.Errorf("store: add key: %w", err)
 	}
@@ -75,8 +65,11 @@ func (db *DB) AddSigningKey(ctx context.Context, k SigningKey) error {
 	return nil
 }
 
-// ErrAlreadyRevoked is returned when revoking a key that is revoked.
-var ErrAlreadyRevoked = errors.New("already revoked")
+// The key inventory's errors are also the key ring's.
+var (
+	errDuplicateKey = fmt.Errorf("%w: %w", ErrDuplicate, keyring.ErrDuplicateKey)
+	errUnknownKey   = fmt.Errorf("%w: %w", ErrNotFound, keyring.ErrUnknownKey)
+)
 
 // RevokeSigningKey marks a key revoked (and retired, if it was active).
 func (db *DB) RevokeSigningKey(ctx context.Context, id, reason string, at time.Time) error {
@@ -91,12 +84,12 @@ func (db *DB) RevokeSigningKey(ctx context.Context, id, reason string, at time.T
 		var one int
 		err := db.sql.QueryRowContext(ctx, db.rebind(`SELECT 1 FROM signing_keys WHERE id = ?`), id).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return errUnknownKey
 		}
 		if err != nil {
 			return fmt.Errorf("store: revoke key: %w", err)
 		}
-		return ErrAlreadyRevoked
+		return keyring.ErrAlreadyRevoked
 	}
 	return nil
 }

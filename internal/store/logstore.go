@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/issuance"
 )
 
 // Tx is one write transaction. The transparency log runs many callers'
@@ -34,15 +37,19 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 // so another node takes over. On SQLite it is the database write lock every
 // transaction takes at BEGIN.
 //
-// Read the log's head with Tx.LatestCheckpoint after BeginLog returns: only
-// then is it the head this transaction appends to.
-func (db *DB) BeginLog(ctx context.Context) (*Tx, error) {
+// It returns a doclog.Tx so that *DB is a doclog.Store; the value is a *Tx,
+// which the log's callers type-assert for their own writes (InsertIssuance,
+// HasLogEntry). Read the log's head with Tx.LatestCheckpoint after BeginLog
+// returns: only then is it the head this transaction appends to.
+func (db *DB) BeginLog(ctx context.Context) (doclog.Tx, error) {
 	tx, err := db.beginLocked(ctx, lockClassLog)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin log append: %w", err)
 	}
 	return &Tx{db: db, tx: tx}, nil
 }
+
+var _ doclog.Store = (*DB)(nil)
 
 // LogSequencer reports which database session holds the log's append lock
 // now: its server process id and application_name. It returns ErrNotFound
@@ -99,7 +106,7 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 }
 
 // InsertIssuance stores an issued document inside the transaction.
-func (t *Tx) InsertIssuance(ctx context.Context, is Issuance) error {
+func (t *Tx) InsertIssuance(ctx context.Context, is issuance.Issuance) error {
 	return insertIssuance(ctx, t.db, t.tx, is)
 }
 
@@ -107,38 +114,17 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func insertIssuance(ctx context.Context, db *DB, ex execer, is Issuance) error {
+func insertIssuance(ctx context.Context, db *DB, ex execer, is issuance.Issuance) error {
 	_, err := ex.ExecContext(ctx, db.rebind(`INSERT INTO issuances (`+issuanceCols+`, pdf, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		is.Number, is.RequesterLogin, is.RequesterSubject, is.Subject, is.Service, is.TemplateVersion, is.TemplateDigest,
 		is.IssuedAt.UnixMilli(), is.PDFSHA256, is.KeyID, is.IdempotencyKey, is.RequestHash, is.PDF, is.DataJSON)
 	if err != nil {
 		if isUniqueViolation(err) {
-			return ErrDuplicate
+			return errDuplicateIssuance
 		}
 		return fmt.Errorf("store: insert issuance: %w", err)
 	}
 	return nil
-}
-
-// InsertLogEntry stores one log entry and the Merkle hashes it adds.
-func (t *Tx) InsertLogEntry(ctx context.Context, idx int64, number, kind string, data []byte, hashIDs []int64, hashes [][]byte) error {
-	if _, err := t.tx.ExecContext(ctx, t.db.rebind(`INSERT INTO log_entries (idx, number, kind, data) VALUES (?, ?, ?, ?)`), idx, number, kind, data); err != nil {
-		return fmt.Errorf("store: insert log entry: %w", err)
-	}
-	for i, id := range hashIDs {
-		if _, err := t.tx.ExecContext(ctx, t.db.rebind(`INSERT INTO log_hashes (id, hash) VALUES (?, ?)`), id, hashes[i]); err != nil {
-			return fmt.Errorf("store: insert log hash: %w", err)
-		}
-	}
-	return nil
-}
-
-// LogRow is one log entry to store.
-type LogRow struct {
-	Index  int64
-	Number string
-	Kind   string
-	Data   []byte
 }
 
 // insertChunk bounds the rows of one multi-row INSERT (SQLite allows
@@ -147,7 +133,7 @@ const insertChunk = 500
 
 // InsertLogEntries stores log entries and the Merkle hashes they add, with
 // a few multi-row INSERTs rather than one round trip per row.
-func (t *Tx) InsertLogEntries(ctx context.Context, rows []LogRow, hashIDs []int64, hashes [][]byte) error {
+func (t *Tx) InsertLogEntries(ctx context.Context, rows []doclog.Record, hashIDs []int64, hashes [][]byte) error {
 	for start := 0; start < len(rows); start += insertChunk {
 		chunk := rows[start:min(start+insertChunk, len(rows))]
 		args := make([]any, 0, 4*len(chunk))
@@ -233,8 +219,11 @@ func logHashes(ctx context.Context, ids []int64, query func(ctx context.Context,
 	return out, nil
 }
 
-// LatestCheckpoint returns the newest checkpoint, or ErrNotFound for an
-// empty log.
+// errNoCheckpoint is both store's ErrNotFound and the log's ErrNoCheckpoint.
+var errNoCheckpoint = fmt.Errorf("%w: %w", ErrNotFound, doclog.ErrNoCheckpoint)
+
+// LatestCheckpoint returns the newest checkpoint, or an error matching
+// ErrNotFound and doclog.ErrNoCheckpoint for an empty log.
 func (db *DB) LatestCheckpoint(ctx context.Context) (size int64, root, note []byte, err error) {
 	return latestCheckpoint(ctx, db.sql)
 }
@@ -253,7 +242,7 @@ type rowQuerier interface {
 func latestCheckpoint(ctx context.Context, q rowQuerier) (size int64, root, note []byte, err error) {
 	err = q.QueryRowContext(ctx, `SELECT size, root, note FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &root, &note)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil, nil, ErrNotFound
+		return 0, nil, nil, errNoCheckpoint
 	}
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("store: checkpoint: %w", err)
@@ -285,23 +274,16 @@ func (db *DB) LogEntries(ctx context.Context, start, end int64) ([][]byte, error
 	return out, rows.Err()
 }
 
-// LogEntry is one stored log entry.
-type LogEntry struct {
-	Index int64
-	Kind  string
-	Data  []byte
-}
-
 // LogEntriesFor returns the entries about an issuance number, oldest first.
-func (db *DB) LogEntriesFor(ctx context.Context, number string) ([]LogEntry, error) {
+func (db *DB) LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error) {
 	rows, err := db.query(ctx, `SELECT idx, kind, data FROM log_entries WHERE number = ? ORDER BY idx`, number)
 	if err != nil {
 		return nil, fmt.Errorf("store: log entries: %w", err)
 	}
 	defer rows.Close()
-	var out []LogEntry
+	var out []doclog.Record
 	for rows.Next() {
-		var e LogEntry
+		e := doclog.Record{Number: number}
 		if err := rows.Scan(&e.Index, &e.Kind, &e.Data); err != nil {
 			return nil, fmt.Errorf("store: log entries: %w", err)
 		}
@@ -312,13 +294,13 @@ func (db *DB) LogEntriesFor(ctx context.Context, number string) ([]LogEntry, err
 
 // UnloggedIssuances lists issued documents that have no log entry: the
 // ones a crash interrupted between storing and logging.
-func (db *DB) UnloggedIssuances(ctx context.Context) ([]Issuance, error) {
+func (db *DB) UnloggedIssuances(ctx context.Context) ([]issuance.Issuance, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+issuanceCols+` FROM issuances i WHERE NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.number = i.number AND e.kind = 'issued') ORDER BY issued_at`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unlogged issuances: %w", err)
 	}
 	defer rows.Close()
-	var out []Issuance
+	var out []issuance.Issuance
 	for rows.Next() {
 		is, err := scanIssuance(rows, false)
 		if err != nil {

@@ -6,20 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/minwon/minwon/internal/auth"
 )
 
-// Session is a stored login session, found by the hash of its token.
-type Session struct {
-	TokenHash string
-	Login     string
-	Subject   string
-	Kind      string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-}
+// errNoSession is both ErrNotFound and the session store's auth.ErrNoSession.
+var errNoSession = fmt.Errorf("%w: %w", ErrNotFound, auth.ErrNoSession)
 
 // CreateSession stores a new session.
-func (db *DB) CreateSession(ctx context.Context, s Session) error {
+func (db *DB) CreateSession(ctx context.Context, s auth.Session) error {
 	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO sessions (token_hash, login, created_at, expires_at) VALUES (?, ?, ?, ?)`),
 		s.TokenHash, s.Login, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
 	if err != nil {
@@ -30,8 +25,8 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 
 // ActiveSession returns the session with that token hash if it has not
 // ended or expired at now.
-func (db *DB) ActiveSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
-	s := Session{TokenHash: tokenHash}
+func (db *DB) ActiveSession(ctx context.Context, tokenHash string, now time.Time) (auth.Session, error) {
+	s := auth.Session{TokenHash: tokenHash}
 	var created, expires int64
 	err := db.queryRow(ctx, `
 		SELECT s.login, a.subject, a.kind, s.created_at, s.expires_at
@@ -39,10 +34,10 @@ func (db *DB) ActiveSession(ctx context.Context, tokenHash string, now time.Time
 		WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ?`,
 		tokenHash, now.UnixMilli()).Scan(&s.Login, &s.Subject, &s.Kind, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, ErrNotFound
+		return auth.Session{}, errNoSession
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("store: session: %w", err)
+		return auth.Session{}, fmt.Errorf("store: session: %w", err)
 	}
 	s.CreatedAt, s.ExpiresAt = time.UnixMilli(created), time.UnixMilli(expires)
 	return s, nil

@@ -28,6 +28,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	_ "modernc.org/sqlite"           // registers the "sqlite" driver
+
+	"github.com/minwon/minwon/internal/auth"
 )
 
 //go:embed migrations/*.sql
@@ -357,19 +359,13 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
-// Account is a login. It holds no personal data: name, birth date and RRN
-// stay with the agencies and are fetched through linkage when needed.
-type Account struct {
-	Login        string
-	PasswordHash string
-	Subject      string
-	Kind         string // "person" or "corporate"
-}
+// errUnknownAccount is both ErrNotFound and auth.ErrUnknownAccount.
+var errUnknownAccount = fmt.Errorf("%w: %w", ErrNotFound, auth.ErrUnknownAccount)
 
 // Seed stores the accounts of a freshly generated population and the meta
 // entries that record it, in one transaction: a crash leaves either the whole
 // seed or none of it.
-func (db *DB) Seed(ctx context.Context, meta map[string]string, accounts []Account) error {
+func (db *DB) Seed(ctx context.Context, meta map[string]string, accounts []auth.Account) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin seed: %w", err)
@@ -398,14 +394,14 @@ func (db *DB) Seed(ctx context.Context, meta map[string]string, accounts []Accou
 }
 
 // Account returns the account with that login.
-func (db *DB) Account(ctx context.Context, login string) (Account, error) {
-	a := Account{Login: login}
+func (db *DB) Account(ctx context.Context, login string) (auth.Account, error) {
+	a := auth.Account{Login: login}
 	err := db.queryRow(ctx, `SELECT password_hash, subject, kind FROM accounts WHERE login = ?`, login).Scan(&a.PasswordHash, &a.Subject, &a.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Account{}, ErrNotFound
+		return auth.Account{}, errUnknownAccount
 	}
 	if err != nil {
-		return Account{}, fmt.Errorf("store: account: %w", err)
+		return auth.Account{}, fmt.Errorf("store: account: %w", err)
 	}
 	return a, nil
 }

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyring"
 	"sync"
 	"testing"
 	"time"
@@ -62,7 +66,7 @@ func TestSeedAndAccount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		db := b.Open(t)
-		accounts := []store.Account{
+		accounts := []auth.Account{
 			{Login: "citizen000001", PasswordHash: "h1", Subject: "PAAAAAAAAAA", Kind: "person"},
 			{Login: "corp000001", PasswordHash: "h2", Subject: "CBBBBBBBBBB", Kind: "corporate"},
 		}
@@ -98,7 +102,7 @@ func TestSeedIsAllOrNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		db := b.Open(t)
-		accounts := []store.Account{
+		accounts := []auth.Account{
 			{Login: "a", PasswordHash: "h", Subject: "P1", Kind: "person"},
 			{Login: "a", PasswordHash: "h", Subject: "P2", Kind: "person"}, // duplicate login
 		}
@@ -111,7 +115,7 @@ func TestSeedIsAllOrNothing(t *testing.T) {
 		if _, err := db.Meta(ctx, "population"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatal("failed seed left its meta entry")
 		}
-		bad := []store.Account{{Login: "b", PasswordHash: "h", Subject: "P3", Kind: "robot"}}
+		bad := []auth.Account{{Login: "b", PasswordHash: "h", Subject: "P3", Kind: "robot"}}
 		if err := db.Seed(ctx, nil, bad); err == nil {
 			t.Fatal("account of unknown kind stored")
 		}
@@ -122,22 +126,22 @@ func TestSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		db := b.Open(t)
-		if err := db.Seed(ctx, nil, []store.Account{{Login: "alice", PasswordHash: "h", Subject: "PALICE00001", Kind: "person"}}); err != nil {
+		if err := db.Seed(ctx, nil, []auth.Account{{Login: "alice", PasswordHash: "h", Subject: "PALICE00001", Kind: "person"}}); err != nil {
 			t.Fatal(err)
 		}
 		now := time.UnixMilli(1_764_000_000_123)
-		s := store.Session{TokenHash: "th1", Login: "alice", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		s := auth.Session{TokenHash: "th1", Login: "alice", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := db.CreateSession(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateSession(ctx, store.Session{TokenHash: "th2", Login: "nobody", CreatedAt: now, ExpiresAt: now}); err == nil {
+		if err := db.CreateSession(ctx, auth.Session{TokenHash: "th2", Login: "nobody", CreatedAt: now, ExpiresAt: now}); err == nil {
 			t.Fatal("session for an unknown login stored")
 		}
 		got, err := db.ActiveSession(ctx, "th1", now.Add(time.Minute))
 		if err != nil || got.Login != "alice" || got.Subject != "PALICE00001" || got.Kind != "person" || !got.ExpiresAt.Equal(s.ExpiresAt) || !got.CreatedAt.Equal(now) {
 			t.Fatalf("ActiveSession = %+v, %v", got, err)
 		}
-		if _, err := db.ActiveSession(ctx, "th1", now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := db.ActiveSession(ctx, "th1", now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, auth.ErrNoSession) {
 			t.Fatalf("expired session: %v", err)
 		}
 		if err := db.EndSession(ctx, "th1", now.Add(2*time.Minute)); err != nil {
@@ -152,8 +156,8 @@ func TestSessions(t *testing.T) {
 	})
 }
 
-func testIssuance(number, login, key string) store.Issuance {
-	return store.Issuance{
+func testIssuance(number, login, key string) issuance.Issuance {
+	return issuance.Issuance{
 		Number: number, RequesterLogin: login, RequesterSubject: "P" + login, Subject: "P" + login,
 		Service: "resident-registration-copy", TemplateVersion: 3, TemplateDigest: "d1",
 		IssuedAt: time.UnixMilli(1_764_000_000_000 + int64(len(number))).UTC(), PDFSHA256: "ab", KeyID: "doc-1",
@@ -195,7 +199,7 @@ func TestIssuances(t *testing.T) {
 			t.Fatalf("not visible to its subject: %v", err)
 		}
 		list, err := db.IssuancesOf(ctx, "alice", 10)
-		if err != nil || len(list) != 1 || list[0].Number != is.Number {
+		if err != nil || len(list) != 1 || list[0].Number != is.Number || list[0].LogIndex != -1 {
 			t.Fatalf("IssuancesOf = %+v, %v", list, err)
 		}
 		unlogged, err := db.UnloggedIssuances(ctx)
@@ -203,7 +207,7 @@ func TestIssuances(t *testing.T) {
 			t.Fatalf("UnloggedIssuances = %d, %v", len(unlogged), err)
 		}
 		for i, kind := range []string{"a", "b", "c"} {
-			if err := db.RecordAlert(ctx, store.Alert{At: time.UnixMilli(int64(i) * 1000), Kind: kind, Service: "s", RequesterLogin: "alice", Detail: "d"}); err != nil {
+			if err := db.RecordAlert(ctx, issuance.Alert{At: time.UnixMilli(int64(i) * 1000), Kind: kind, Service: "s", RequesterLogin: "alice", Detail: "d"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -223,10 +227,11 @@ func TestLogTables(t *testing.T) {
 		if _, _, _, err := db.LatestCheckpoint(ctx); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("empty log checkpoint: %v", err)
 		}
-		tx, err := db.BeginLog(ctx)
+		ltx, err := db.BeginLog(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		tx := ltx.(*store.Tx)
 		if _, _, _, err := tx.LatestCheckpoint(ctx); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("empty log checkpoint in tx: %v", err)
 		}
@@ -234,13 +239,13 @@ func TestLogTables(t *testing.T) {
 			if err := tx.InsertIssuance(ctx, testIssuance("2000000000000001", "alice", "k1")); err != nil {
 				return err
 			}
-			return tx.InsertLogEntry(ctx, 0, "2000000000000001", "issued", []byte("e0"), []int64{0}, [][]byte{[]byte("h0")})
+			return tx.InsertLogEntries(ctx, []doclog.Record{{Index: 0, Number: "2000000000000001", Kind: "issued", Data: []byte("e0")}}, []int64{0}, [][]byte{[]byte("h0")})
 		}); err != nil {
 			t.Fatal(err)
 		}
 		// A failing caller (its issuance collides) leaves the others alone.
 		if err := tx.Savepoint(ctx, func() error {
-			if err := tx.InsertLogEntry(ctx, 1, "2000000000000002", "issued", []byte("e1"), []int64{1}, [][]byte{[]byte("h1")}); err != nil {
+			if err := tx.InsertLogEntries(ctx, []doclog.Record{{Index: 1, Number: "2000000000000002", Kind: "issued", Data: []byte("e1")}}, []int64{1}, [][]byte{[]byte("h1")}); err != nil {
 				return err
 			}
 			return tx.InsertIssuance(ctx, testIssuance("2000000000000002", "alice", "k1"))
@@ -282,6 +287,12 @@ func TestLogTables(t *testing.T) {
 		}
 		if u, err := db.UnloggedIssuances(ctx); err != nil || len(u) != 0 {
 			t.Fatalf("UnloggedIssuances = %+v, %v", u, err)
+		}
+		if list, err := db.IssuancesOf(ctx, "alice", 10); err != nil || len(list) != 1 || list[0].LogIndex != 0 || list[0].Number != "2000000000000001" {
+			t.Fatalf("IssuancesOf with the log index = %+v, %v", list, err)
+		}
+		if recs, err := db.LogEntriesForNumbers(ctx, []string{"2000000000000001", "2000000000000002", "2000000000000003"}); err != nil || len(recs) != 1 || recs[0].Number != "2000000000000001" || recs[0].Kind != "issued" || string(recs[0].Data) != "e0" {
+			t.Fatalf("LogEntriesForNumbers = %+v, %v", recs, err)
 		}
 	})
 }
@@ -351,25 +362,25 @@ func TestSigningKeys(t *testing.T) {
 		ctx := context.Background()
 		db := b.Open(t)
 		t0 := time.UnixMilli(1_764_000_000_000).UTC()
-		k1 := store.SigningKey{ID: "doc-1", Purpose: "document", PublicKey: []byte{1, 2, 3}, CreatedAt: t0}
-		k2 := store.SigningKey{ID: "doc-2", Purpose: "document", PublicKey: []byte{4, 5, 6}, CreatedAt: t0.Add(time.Second)}
-		lk := store.SigningKey{ID: "log-1", Purpose: "log", PublicKey: []byte{7}, CreatedAt: t0}
-		for _, k := range []store.SigningKey{k1, lk, k2} {
+		k1 := keyring.SigningKey{ID: "doc-1", Purpose: "document", PublicKey: []byte{1, 2, 3}, CreatedAt: t0}
+		k2 := keyring.SigningKey{ID: "doc-2", Purpose: "document", PublicKey: []byte{4, 5, 6}, CreatedAt: t0.Add(time.Second)}
+		lk := keyring.SigningKey{ID: "log-1", Purpose: "log", PublicKey: []byte{7}, CreatedAt: t0}
+		for _, k := range []keyring.SigningKey{k1, lk, k2} {
 			if err := db.AddSigningKey(ctx, k); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := db.AddSigningKey(ctx, k1); !errors.Is(err, store.ErrDuplicate) {
+		if err := db.AddSigningKey(ctx, k1); !errors.Is(err, store.ErrDuplicate) || !errors.Is(err, keyring.ErrDuplicateKey) {
 			t.Fatalf("adding a key twice: %v", err)
 		}
-		if err := db.AddSigningKey(ctx, store.SigningKey{ID: "x", Purpose: "other", PublicKey: []byte{1}, CreatedAt: t0}); err == nil {
+		if err := db.AddSigningKey(ctx, keyring.SigningKey{ID: "x", Purpose: "other", PublicKey: []byte{1}, CreatedAt: t0}); err == nil {
 			t.Fatal("key of unknown purpose stored")
 		}
 		keys, err := db.SigningKeys(ctx)
 		if err != nil || len(keys) != 3 {
 			t.Fatalf("SigningKeys = %+v, %v", keys, err)
 		}
-		byID := map[string]store.SigningKey{}
+		byID := map[string]keyring.SigningKey{}
 		for _, k := range keys {
 			byID[k.ID] = k
 		}
@@ -385,10 +396,10 @@ func TestSigningKeys(t *testing.T) {
 		if err := db.RevokeSigningKey(ctx, "doc-2", "compromised", at); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RevokeSigningKey(ctx, "doc-2", "again", at); !errors.Is(err, store.ErrAlreadyRevoked) {
+		if err := db.RevokeSigningKey(ctx, "doc-2", "again", at); !errors.Is(err, keyring.ErrAlreadyRevoked) {
 			t.Fatalf("revoking twice: %v", err)
 		}
-		if err := db.RevokeSigningKey(ctx, "nope", "x", at); !errors.Is(err, store.ErrNotFound) {
+		if err := db.RevokeSigningKey(ctx, "nope", "x", at); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, keyring.ErrUnknownKey) {
 			t.Fatalf("revoking an unknown key: %v", err)
 		}
 		keys, _ = db.SigningKeys(ctx)

@@ -1,7 +1,9 @@
 // Package verification answers whether a document is genuine: issued by
 // minwon, in the transparency log, signed by a key that is not revoked, and
-// not itself revoked. It also checks such an answer offline, against a
-// checkpoint and the public keys, without trusting the server that gave it.
+// not itself revoked, looking the document up in the log. It is the server
+// side: the formats, the verdicts and the offline check of such an answer
+// (against a checkpoint and the public keys, without trusting the server
+// that gave it) are package verify's, which it builds on and re-exports.
 //
 // Its answers never carry personal data: only what the log holds (document
 // hash, number, service, key id, time, revocation reason) and the proof
@@ -10,30 +12,26 @@ package verification
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
-	"github.com/minwon/minwon/internal/docsig"
-	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/keyring"
-	"github.com/minwon/minwon/internal/store"
-	"github.com/minwon/minwon/internal/tlog"
+	"github.com/minwon/minwon/internal/verify"
 )
 
 // Status is a verification verdict.
-type Status string
+type Status = verify.Status
 
 // The verdicts of API.md.
 const (
-	Valid    Status = "valid"    // issued, logged, key and document not revoked, bytes match
-	Revoked  Status = "revoked"  // the document or its signing key was revoked
-	Unknown  Status = "unknown"  // no such document in the log
-	Mismatch Status = "mismatch" // a document by that number exists, but not these bytes
+	Valid    = verify.Valid
+	Revoked  = verify.Revoked
+	Unknown  = verify.Unknown
+	Mismatch = verify.Mismatch
 )
 
 // Result is the answer about one document.
@@ -48,34 +46,31 @@ type Result struct {
 	LogIndex   int64
 	Revocation *Revocation
 	// Proof that entry LogIndex is in the tree of Checkpoint.
-	InclusionProof []tlog.Hash
+	InclusionProof []doclog.Hash
 	TreeSize       int64
 	Checkpoint     []byte // C2SP signed note
 }
 
 // Revocation says why and when a document stopped being valid.
-type Revocation struct {
-	Reason   string
-	At       time.Time
-	LogIndex int64 // -1 when the signing key, not the document, was revoked
-}
+type Revocation = verify.Revocation
 
 // ErrBadInput is returned for a malformed number or hash.
 var ErrBadInput = errors.New("bad verification request")
 
 type logEntries interface {
-	LogEntriesFor(ctx context.Context, number string) ([]store.LogEntry, error)
+	LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error)
+	LogEntriesForNumbers(ctx context.Context, numbers []string) ([]doclog.Record, error)
 }
 
 type prover interface {
-	Checkpoint() (size int64, root tlog.Hash, signed []byte)
-	Latest(ctx context.Context) (size int64, root tlog.Hash, signed []byte, err error)
-	InclusionProof(ctx context.Context, index, size int64) ([]tlog.Hash, error)
+	Checkpoint() (size int64, root doclog.Hash, signed []byte)
+	Latest(ctx context.Context) (size int64, root doclog.Hash, signed []byte, err error)
+	InclusionProof(ctx context.Context, index, size int64) ([]doclog.Hash, error)
 }
 
 type keys interface {
-	docsig.Keys
-	Key(id string) (store.SigningKey, bool)
+	verify.Keys
+	Key(id string) (keyring.SigningKey, bool)
 }
 
 // Verifier checks documents against the log and the key inventory.
@@ -85,34 +80,81 @@ type Verifier struct {
 	Keys    keys
 }
 
-var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 // ByNumber verifies by issuance number and, if sha256hex is not empty, the
 // document's SHA-256. Without a hash the answer says whether the number was
 // issued and is still valid, and gives the logged hash to compare.
 func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Result, error) {
-	n, err := issuance.ParseNumber(number)
+	n, err := verify.ParseNumber(number)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	if sha256hex != "" && !hashRE.MatchString(sha256hex) {
+	if sha256hex != "" && !verify.ValidSHA256(sha256hex) {
 		return nil, fmt.Errorf("%w: sha256 must be 64 lowercase hex digits", ErrBadInput)
 	}
-	res := &Result{Number: string(n), LogIndex: -1}
 	stored, err := v.Entries.LogEntriesFor(ctx, string(n))
 	if err != nil {
 		return nil, err
 	}
-	var issued *tlog.Entry
+	res, err := v.judge(string(n), sha256hex, stored)
+	if err != nil || res.Status == Unknown {
+		return res, err
+	}
+	if err := v.prove(ctx, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Doc names a document for Statuses: its number and, if known, its hash.
+type Doc struct {
+	Number string
+	SHA256 string
+}
+
+// Statuses gives the verdict on each document, as ByNumber would, but
+// without inclusion proofs and with one read of the log's entries for all
+// of them: for list pages, where a proof per row would cost a log read per
+// document. A number that is not well formed is Unknown.
+func (v *Verifier) Statuses(ctx context.Context, docs []Doc) (map[string]Status, error) {
+	numbers := make([]string, 0, len(docs))
+	for _, d := range docs {
+		if verify.ValidNumber(d.Number) {
+			numbers = append(numbers, d.Number)
+		}
+	}
+	stored, err := v.Entries.LogEntriesForNumbers(ctx, numbers)
+	if err != nil {
+		return nil, err
+	}
+	byNumber := map[string][]doclog.Record{}
+	for _, r := range stored {
+		byNumber[r.Number] = append(byNumber[r.Number], r)
+	}
+	out := make(map[string]Status, len(docs))
+	for _, d := range docs {
+		res, err := v.judge(d.Number, d.SHA256, byNumber[d.Number])
+		if err != nil {
+			return nil, err
+		}
+		out[d.Number] = res.Status
+	}
+	return out, nil
+}
+
+// judge decides the verdict on number (and its hash, if not empty) from
+// the log entries stored about it, oldest first. It leaves the proof out.
+func (v *Verifier) judge(number, sha256hex string, stored []doclog.Record) (*Result, error) {
+	res := &Result{Number: number, LogIndex: -1}
+	var issued *doclog.Entry
 	for _, se := range stored {
-		e, err := tlog.ParseEntry(se.Data)
+		e, err := doclog.ParseEntry(se.Data)
 		if err != nil {
 			return nil, fmt.Errorf("verification: log entry %d: %w", se.Index, err)
 		}
 		switch e.Kind {
-		case tlog.KindIssued:
+		case doclog.KindIssued:
 			issued, res.LogIndex = &e, se.Index
-		case tlog.KindRevoked:
+		case doclog.KindRevoked:
 			res.Revocation = &Revocation{Reason: e.Reason, At: e.Time, LogIndex: se.Index}
 		}
 	}
@@ -121,9 +163,6 @@ func (v *Verifier) ByNumber(ctx context.Context, number, sha256hex string) (*Res
 		return res, nil
 	}
 	res.Service, res.IssuedAt, res.KeyID, res.SHA256 = issued.Service, issued.Time, issued.KeyID, issued.SHA256
-	if err := v.prove(ctx, res); err != nil {
-		return nil, err
-	}
 	switch key, known := v.Keys.Key(issued.KeyID); {
 	case sha256hex != "" && sha256hex != issued.SHA256:
 		res.Status, res.Message = Mismatch, "A document with this number was issued, but these are not its contents: the file was altered or is another document."
@@ -166,7 +205,7 @@ func (v *Verifier) prove(ctx context.Context, res *Result) error {
 // ByPDF verifies a signed PDF: its signature trailer names the number; its
 // bytes must hash to what the log holds for that number.
 func (v *Verifier) ByPDF(ctx context.Context, pdf []byte) (*Result, error) {
-	number, ok := docsig.TrailerNumber(pdf)
+	number, ok := verify.TrailerNumber(pdf)
 	if !ok {
 		return &Result{Status: Unknown, LogIndex: -1, Message: "This file carries no minwon signature: it is not a document minwon issued."}, nil
 	}
@@ -177,82 +216,25 @@ func (v *Verifier) ByPDF(ctx context.Context, pdf []byte) (*Result, error) {
 	}
 	// The hash matched the log; the signature must hold too (a revoked or
 	// unknown key was already caught by ByNumber).
-	if _, err := docsig.VerifyPDF(pdf, v.Keys); err != nil {
+	if _, err := verify.VerifyPDF(pdf, v.Keys); err != nil {
 		res.Status, res.Message = Mismatch, "The file's signature does not verify."
 	}
 	return res, nil
 }
 
-// Bundle is what a client needs to check a document offline: the
-// verification answer, as the API gives it.
-type Bundle struct {
-	Status         Status
-	Number         string
-	Service        string
-	IssuedAt       time.Time
-	KeyID          string
-	LogIndex       int64
-	InclusionProof []tlog.Hash
-	Checkpoint     []byte
-	Revocation     *Revocation
-}
-
-// PublicKeys is what an offline check trusts: the log's note verifier keys
-// (C2SP signed-note "origin+hash+key"; the current one first, then retired
-// ones) and the document keys by id with their state.
-type PublicKeys struct {
-	LogVerifierKeys []string
-	Documents       map[string]DocumentKey
-}
-
-// DocumentKey is a document-signing public key and its state.
-type DocumentKey struct {
-	PublicKey ed25519.PublicKey
-	State     string // keyring.Active, Retired or Revoked
-	Reason    string
-}
-
-// PublicKey implements docsig.Keys for keys that are not revoked.
-func (k PublicKeys) PublicKey(id string) (ed25519.PublicKey, bool) {
-	d, ok := k.Documents[id]
-	if !ok || d.State == keyring.Revoked {
-		return nil, false
-	}
-	return d.PublicKey, true
-}
+// The offline check and its inputs are package verify's, which outside
+// verifiers and cmd/minwon-verify import without the server's dependencies.
+type (
+	// Bundle is what a client needs to check a document offline.
+	Bundle = verify.Bundle
+	// PublicKeys is what an offline check trusts.
+	PublicKeys = verify.PublicKeys
+	// DocumentKey is a document-signing public key and its state.
+	DocumentKey = verify.DocumentKey
+)
 
 // CheckOffline decides, without trusting whoever supplied the bundle,
-// whether pdf is a valid, logged, unrevoked document: the PDF's signature
-// verifies with a trusted, unrevoked key; the checkpoint is signed by the
-// trusted log key; the entry rebuilt from the PDF's own bytes is included in
-// that checkpoint's tree; and the bundle reports no revocation. It returns
-// nil only for a valid document.
+// whether pdf is a valid, logged, unrevoked document (verify.CheckOffline).
 func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
-	sig, err := docsig.VerifyPDF(pdf, trusted)
-	if err != nil {
-		return err
-	}
-	if b.Number != sig.Number {
-		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, sig.Number)
-	}
-	if b.Status == Revoked || b.Revocation != nil {
-		reason := "revoked"
-		if b.Revocation != nil {
-			reason = "revoked: " + b.Revocation.Reason
-		}
-		return fmt.Errorf("document %s is %s", sig.Number, reason)
-	}
-	if b.Status != Valid {
-		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
-	}
-	cp, err := tlog.OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(pdf)
-	entry := tlog.Entry{Kind: tlog.KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
-	if err := tlog.CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
-		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
-	}
-	return nil
+	return verify.CheckOffline(pdf, b, trusted)
 }

@@ -1,47 +1,177 @@
-package verification
+package verification_test
 
 import (
+	"context"
 	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"testing"
+	"time"
 
+	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/doclog/doclogtest"
 	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/keyring"
+	"github.com/minwon/minwon/internal/verification"
+	"github.com/minwon/minwon/internal/verify"
 )
 
-// FuzzCheckOffline feeds `minwon verify` outside input (the saved answer and
-// the key set) to the decoders and the offline check: nothing may panic, and
-// nothing but a genuine proof may pass.
-func FuzzCheckOffline(f *testing.F) {
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	signer := docsig.Signer{KeyID: docsig.KeyID(pub), Key: priv}
-	pdf := signer.SignPDF("1234567890123452", []byte("%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"))
-	keys, _ := json.Marshal(KeySetJSON{
-		Log:          LogKeyJSON{Origin: "minwon.test/log", VerifierKey: "minwon.test/log+0a1b2c3d+AQ=="},
-		DocumentKeys: []DocumentKeyJSON{{ID: signer.KeyID, PublicKey: base64.StdEncoding.EncodeToString(pub), State: "active"}},
-	})
-	idx := int64(0)
-	answer, _ := json.Marshal(ResultJSON{Status: Valid, Number: "1234567890123452", Service: "resident-registration-copy",
-		IssuedAt: "2026-11-25T10:00:00Z", LogIndex: &idx, InclusionProof: []string{base64.StdEncoding.EncodeToString(make([]byte, 32))},
-		TreeSize: 1, Checkpoint: "minwon.test/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— minwon.test/log AAAA\n"})
-	f.Add(answer, keys)
-	f.Add([]byte(`{"status":"valid","inclusion_proof":["!!"]}`), []byte(`{"log":{},"document_keys":[{"id":"x","public_key":"AA=="}]}`))
-	f.Fuzz(func(t *testing.T, answer, keys []byte) {
-		var a ResultJSON
-		var k KeySetJSON
-		if json.Unmarshal(answer, &a) != nil || json.Unmarshal(keys, &k) != nil {
-			return
+// entries looks entries up by number in the in-memory log store.
+type entries struct{ st *doclogtest.MemStore }
+
+func (e entries) LogEntriesFor(ctx context.Context, number string) ([]doclog.Record, error) {
+	var out []doclog.Record
+	for _, r := range e.st.Records() {
+		if r.Number == number {
+			out = append(out, r)
 		}
-		b, err := a.Bundle()
-		if err != nil {
-			return
-		}
-		pk, err := k.PublicKeys()
-		if err != nil {
-			return
-		}
-		if err := CheckOffline(pdf, b, pk); err == nil {
-			t.Fatalf("a fabricated proof passed: %s / %s", answer, keys)
-		}
-	})
+	}
+	return out, nil
 }
+
+func (e entries) LogEntriesForNumbers(ctx context.Context, numbers []string) ([]doclog.Record, error) {
+	var out []doclog.Record
+	for _, n := range numbers {
+		rs, _ := e.LogEntriesFor(ctx, n)
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// keys is a fixed inventory.
+type keys map[string]keyring.SigningKey
+
+func (k keys) Key(id string) (keyring.SigningKey, bool) { s, ok := k[id]; return s, ok }
+
+func (k keys) PublicKey(id string) (ed25519.PublicKey, bool) {
+	s, ok := k[id]
+	if !ok || !s.RevokedAt.IsZero() {
+		return nil, false
+	}
+	return s.PublicKey, true
+}
+
+type signedDoc struct {
+	number string
+	pdf    []byte
+	sha    string
+}
+
+// TestVerifier runs the server side of verification on an in-memory log:
+// every verdict, and the answer of a valid one checks offline with the core.
+func TestVerifier(t *testing.T) {
+	ctx := context.Background()
+	st := doclogtest.NewMemStore()
+	_, logKey, _ := ed25519.GenerateKey(rand.Reader)
+	l, err := doclog.Open(ctx, st, "minwon.test/log", logKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	newSigner := func() docsig.Signer {
+		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+		return docsig.Signer{KeyID: docsig.KeyID(pub), Key: priv}
+	}
+	active, revokedKey, unknownKey := newSigner(), newSigner(), newSigner()
+	inventory := keys{
+		active.KeyID:     {ID: active.KeyID, Purpose: keyring.Document, PublicKey: active.Key.Public().(ed25519.PublicKey)},
+		revokedKey.KeyID: {ID: revokedKey.KeyID, Purpose: keyring.Document, PublicKey: revokedKey.Key.Public().(ed25519.PublicKey), RevokedAt: time.Now(), RevokeReason: "lost"},
+	}
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	issue := func(i int, s docsig.Signer) signedDoc {
+		t.Helper()
+		n := make15(i) + string(verify.NumberCheckDigit(make15(i)))
+		pdf := s.SignPDF(n, []byte("%PDF-1.7\n"))
+		sum := sha256.Sum256(pdf)
+		d := signedDoc{number: n, pdf: pdf, sha: hex.EncodeToString(sum[:])}
+		if _, err := l.Append(ctx, doclog.Entry{Kind: doclog.KindIssued, Number: n, Service: "resident-registration-copy", KeyID: s.KeyID, SHA256: d.sha, Time: at}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	valid, revokedDoc, byRevokedKey, byUnknownKey := issue(1, active), issue(2, active), issue(3, revokedKey), issue(4, unknownKey)
+	rev, _ := doclog.ParseEntry(doclog.Entry{Kind: doclog.KindIssued, Number: revokedDoc.number, Service: "resident-registration-copy", KeyID: active.KeyID, SHA256: revokedDoc.sha, Time: at}.Marshal())
+	rev.Kind, rev.Reason, rev.Time = doclog.KindRevoked, "issued in error", at.Add(time.Hour)
+	if _, err := l.Append(ctx, rev, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	v := &verification.Verifier{Entries: entries{st}, Log: l, Keys: inventory}
+	unknownNumber := make15(9) + string(verify.NumberCheckDigit(make15(9)))
+	for _, tc := range []struct {
+		name, number, sha string
+		want              verification.Status
+	}{
+		{"valid", valid.number, valid.sha, verification.Valid},
+		{"valid, number only", valid.number, "", verification.Valid},
+		{"other bytes", valid.number, revokedDoc.sha, verification.Mismatch},
+		{"revoked document", revokedDoc.number, revokedDoc.sha, verification.Revoked},
+		{"revoked key", byRevokedKey.number, byRevokedKey.sha, verification.Revoked},
+		{"unknown key", byUnknownKey.number, byUnknownKey.sha, verification.Revoked},
+		{"not logged", unknownNumber, "", verification.Unknown},
+	} {
+		res, err := v.ByNumber(ctx, tc.number, tc.sha)
+		if err != nil || res.Status != tc.want {
+			t.Errorf("%s: ByNumber = %+v, %v; want %s", tc.name, res, err, tc.want)
+		}
+	}
+	// The batch status gives the same verdicts, without proofs.
+	statuses, err := v.Statuses(ctx, []verification.Doc{
+		{valid.number, valid.sha}, {revokedDoc.number, revokedDoc.sha}, {byRevokedKey.number, ""},
+		{byUnknownKey.number, byUnknownKey.sha}, {unknownNumber, ""}, {valid.number, revokedDoc.sha}, {"12", ""},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[string]verification.Status{
+		revokedDoc.number: verification.Revoked, byRevokedKey.number: verification.Revoked,
+		byUnknownKey.number: verification.Revoked, unknownNumber: verification.Unknown, "12": verification.Unknown,
+		valid.number: verification.Mismatch, // the last query about it wins
+	} {
+		if statuses[n] != want {
+			t.Errorf("Statuses[%s] = %s, want %s", n, statuses[n], want)
+		}
+	}
+	if s, _ := v.Statuses(ctx, []verification.Doc{{valid.number, valid.sha}}); s[valid.number] != verification.Valid {
+		t.Errorf("Statuses of a valid document = %v", s)
+	}
+	if _, err := v.ByNumber(ctx, "1234", ""); !errors.Is(err, verification.ErrBadInput) {
+		t.Errorf("malformed number: %v", err)
+	}
+	if res, _ := v.ByNumber(ctx, revokedDoc.number, ""); res.Revocation == nil || res.Revocation.Reason != "issued in error" || res.Revocation.LogIndex != 4 {
+		t.Errorf("revocation = %+v", res.Revocation)
+	}
+
+	// The answer about a valid PDF checks offline against the public keys.
+	res, err := v.ByPDF(ctx, valid.pdf)
+	if err != nil || res.Status != verification.Valid {
+		t.Fatalf("ByPDF(valid) = %+v, %v", res, err)
+	}
+	vkey, _ := doclog.VerifierKey("minwon.test/log", logKey.Public().(ed25519.PublicKey))
+	ks := verification.KeySet([]keyring.SigningKey{inventory[active.KeyID]}, verification.LogKeyJSON{Origin: "minwon.test/log", VerifierKey: vkey})
+	trusted, err := ks.PublicKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := res.JSON().Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verification.CheckOffline(valid.pdf, b, trusted); err != nil {
+		t.Fatalf("the server's answer does not check offline: %v", err)
+	}
+	tampered := append([]byte(nil), valid.pdf...)
+	tampered[3] ^= 1
+	if res, err := v.ByPDF(ctx, tampered); err != nil || res.Status != verification.Mismatch {
+		t.Errorf("ByPDF(tampered) = %+v, %v", res, err)
+	}
+	if res, err := v.ByPDF(ctx, []byte("%PDF-1.7\n")); err != nil || res.Status != verification.Unknown {
+		t.Errorf("ByPDF(unsigned) = %+v, %v", res, err)
+	}
+}
+
+// make15 returns 15 digits ending in i, to which a check digit is added.
+func make15(i int) string { return "00000000000000" + string(rune('0'+i)) }

@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/portal"
+	"github.com/minwon/minwon/internal/verification"
 )
 
 // ---- home
@@ -176,12 +177,19 @@ func (s *Server) subjectNames(r *http.Request, p auth.Principal, v *view) map[st
 }
 
 func (s *Server) row(r *http.Request, is *issuance.Issued, names map[string]string, v *view) docRow {
+	d := s.listRow(is, names, v)
+	if res, err := s.Verifier.ByNumber(r.Context(), string(is.Number), is.SHA256); err == nil {
+		d.Status = string(res.Status)
+	}
+	return d
+}
+
+// listRow is a row without its status: a list page asks for all of them at
+// once.
+func (s *Server) listRow(is *issuance.Issued, names map[string]string, v *view) docRow {
 	d := docRow{Issued: is, Service: s.Catalog.Service(is.Service), For: names[is.Subject]}
 	if d.For == "" {
 		d.For = v.T("docs.unknown")
-	}
-	if res, err := s.Verifier.ByNumber(r.Context(), string(is.Number), is.SHA256); err == nil {
-		d.Status = string(res.Status)
 	}
 	return d
 }
@@ -196,8 +204,15 @@ func (s *Server) wallet(w http.ResponseWriter, r *http.Request, p auth.Principal
 	wv := &walletView{}
 	if len(list) > 0 {
 		names := s.subjectNames(r, p, v)
+		docs := make([]verification.Doc, len(list))
+		for i, is := range list {
+			docs[i] = verification.Doc{Number: string(is.Number), SHA256: is.SHA256}
+		}
+		statuses, _ := s.Verifier.Statuses(r.Context(), docs) // no status shown if it fails, as before
 		for _, is := range list {
-			wv.Docs = append(wv.Docs, s.row(r, is, names, v))
+			d := s.listRow(is, names, v)
+			d.Status = string(statuses[string(is.Number)])
+			wv.Docs = append(wv.Docs, d)
 		}
 	}
 	v.Data = wv

@@ -1,9 +1,10 @@
-package tlog
+package doclog_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/minwon/minwon/internal/doclog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,7 @@ func TestSeveralNodesOneLog(t *testing.T) {
 		ctx := context.Background()
 		key := newKey(t)
 		const nodes, workers, perWorker = 3, 4, 30
-		logs := make([]*Log, nodes)
+		logs := make([]*doclog.Log, nodes)
 		var wg sync.WaitGroup
 		for i := range nodes {
 			wg.Add(1)
@@ -37,7 +38,7 @@ func TestSeveralNodesOneLog(t *testing.T) {
 					return
 				}
 				t.Cleanup(func() { db.Close() })
-				l, err := Open(ctx, db, origin, key)
+				l, err := doclog.Open(ctx, db, origin, key)
 				if err != nil {
 					t.Error(err)
 					return
@@ -52,7 +53,7 @@ func TestSeveralNodesOneLog(t *testing.T) {
 		}
 		type cp struct {
 			size int64
-			root Hash
+			root doclog.Hash
 		}
 		var (
 			mu      sync.Mutex
@@ -119,7 +120,7 @@ func TestSeveralNodesOneLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := CheckInclusion(proof, size0, root0, idx, entries[0].Data); err != nil {
+			if err := doclog.CheckInclusion(proof, size0, root0, idx, entries[0].Data); err != nil {
 				t.Fatalf("inclusion of %d: %v", idx, err)
 			}
 		}
@@ -132,7 +133,7 @@ func TestSeveralNodesOneLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := CheckConsistency(p, size0, root0, c.size, c.root); err != nil {
+			if err := doclog.CheckConsistency(p, size0, root0, c.size, c.root); err != nil {
 				t.Fatalf("checkpoint %d is not a prefix of %d: %v", c.size, size0, err)
 			}
 		}
@@ -142,8 +143,7 @@ func TestSeveralNodesOneLog(t *testing.T) {
 // TestStaleNodeServesNewEntries checks that a node that appended nothing
 // recently still proves entries and serves tiles other nodes appended.
 func TestStaleNodeServesNewEntries(t *testing.T) {
-	defer func(d time.Duration) { followEvery = d }(followEvery)
-	followEvery = time.Hour // no background refresh: the cache stays stale
+	defer doclog.SetFollowEvery(time.Hour)() // no background refresh: the cache stays stale
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		key := newKey(t)
@@ -166,13 +166,13 @@ func TestStaleNodeServesNewEntries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("stale node cannot prove a new entry: %v", err)
 		}
-		if err := CheckInclusion(proof, size, root, 299, testEntry(299).Marshal()); err != nil {
+		if err := doclog.CheckInclusion(proof, size, root, 299, testEntry(299).Marshal()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := stale.Tile(ctx, "tile/entries/001.p/44"); err != nil {
 			t.Fatalf("stale node cannot serve a new tile: %v", err)
 		}
-		if _, err := stale.Tile(ctx, "tile/entries/001.p/45"); !errors.Is(err, ErrNoTile) {
+		if _, err := stale.Tile(ctx, "tile/entries/001.p/45"); !errors.Is(err, doclog.ErrNoTile) {
 			t.Fatalf("tile beyond the log: %v", err)
 		}
 		// Its next append goes after a's entries, not over them.
@@ -201,7 +201,7 @@ func TestFollowerSeesOtherNodes(t *testing.T) {
 			}
 		}
 		want, root, _ := a.Checkpoint()
-		deadline := time.Now().Add(5 * followEvery)
+		deadline := time.Now().Add(5 * doclog.FollowEvery())
 		for {
 			size, r, _ := reader.Checkpoint()
 			if size == want && r == root {
@@ -234,7 +234,7 @@ func TestSequencerFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The dying node got as far as writing an entry.
-		if err := tx.InsertLogEntry(ctx, 1, testEntry(99).Number, KindIssued, testEntry(99).Marshal(), nil, nil); err != nil {
+		if err := tx.InsertLogEntries(ctx, []doclog.Record{{Index: 1, Number: testEntry(99).Number, Kind: doclog.KindIssued, Data: testEntry(99).Marshal()}}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
@@ -277,7 +277,7 @@ func TestSequencerFailover(t *testing.T) {
 		}
 		size, root, _ := l.Checkpoint()
 		proof, err := l.InclusionProof(ctx, 1, size)
-		if err != nil || CheckInclusion(proof, size, root, 1, testEntry(2).Marshal()) != nil {
+		if err != nil || doclog.CheckInclusion(proof, size, root, 1, testEntry(2).Marshal()) != nil {
 			t.Fatalf("entry after fail-over not provable: %v", err)
 		}
 	})
@@ -319,10 +319,10 @@ func TestNodeWithOtherKeyCannotAppend(t *testing.T) {
 		defer dbA.Close()
 		defer good.Close()
 		dbB := b.Open(t)
-		if _, err := Open(ctx, dbB, origin, newKey(t)); err == nil {
+		if _, err := doclog.Open(ctx, dbB, origin, newKey(t)); err == nil {
 			t.Fatal("a node with another key opened the log")
 		}
-		if _, err := Open(ctx, dbB, "other.example/log", newKey(t)); err == nil {
+		if _, err := doclog.Open(ctx, dbB, "other.example/log", newKey(t)); err == nil {
 			t.Fatal("a node with another origin opened the log")
 		}
 	})
@@ -339,10 +339,10 @@ func BenchmarkAppend(b *testing.B) {
 					be = storetest.Postgres(b)
 				}
 				key := newKey(b)
-				logs := make([]*Log, nodes)
+				logs := make([]*doclog.Log, nodes)
 				for i := range logs {
 					db := be.Open(b)
-					l, err := Open(context.Background(), db, origin, key)
+					l, err := doclog.Open(context.Background(), db, origin, key)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -1,4 +1,9 @@
-package main
+// Package verifycmd is the verify command that `minwon verify` and
+// cmd/minwon-verify both run: it reads the files, fetches from a minwon
+// online (standard library net/http only) and leaves every decision to
+// package verify. It must stay as light as package verify: no database, no
+// password hashing, no PDF rendering.
+package verifycmd
 
 import (
 	"bytes"
@@ -12,19 +17,53 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minwon/minwon/internal/verification"
+	"github.com/minwon/minwon/internal/verify"
 )
 
-// errInvalid marks a document that was checked and is not valid (exit 1),
-// as opposed to a usage error (exit 2).
-var errInvalid = errors.New("not valid")
+// Exit codes, the command's contract.
+const (
+	ExitValid   = 0 // the document is valid
+	ExitInvalid = 1 // checked and not valid, or the check could not be made
+	ExitUsage   = 2 // a problem with the command line or its files
+)
 
-// runVerify checks a PDF: online against a minwon's log (--log URL) or
-// offline against a saved answer and trusted keys (--checkpoint, --key).
-// Either way the inclusion proof and signatures are checked here, not
-// taken on the server's word.
-func runVerify(args []string) error {
+// ErrInvalid marks a document that was checked and is not valid (exit 1).
+var ErrInvalid = errors.New("not valid")
+
+// UsageError is a problem with the command line or its files (exit 2).
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Main runs the command with args (those after the command name) and
+// returns the exit code; prog prefixes error messages.
+func Main(prog string, args []string, stdout, stderr io.Writer) int {
+	err := Run(args, stdout, stderr)
+	var usage UsageError
+	switch {
+	case err == nil:
+		return ExitValid
+	case errors.Is(err, ErrInvalid):
+		return ExitInvalid // Run has said why
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return ExitUsage
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return ExitInvalid
+	}
+}
+
+// Run checks a PDF: online against a minwon's log (--log URL) or offline
+// against a saved answer and trusted keys (--checkpoint, --key). Either way
+// the inclusion proof and signatures are checked here, not taken on the
+// server's word. It returns nil only for a valid document, ErrInvalid for
+// one that is not, and a UsageError for a bad command line.
+func Run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	logURL := fs.String("log", "", "base URL of the minwon that issued the document, e.g. https://minwon.example")
 	bundlePath := fs.String("checkpoint", "", "offline: the saved verification answer (JSON of POST /api/v1/verify, or --save-proof) with the signed checkpoint and inclusion proof")
 	keyPath := fs.String("key", "", "trusted public keys: the JSON of GET /api/v1/keys saved earlier (required offline; online it pins the keys instead of fetching them)")
@@ -34,7 +73,7 @@ func runVerify(args []string) error {
 	rest := args
 	for len(rest) > 0 {
 		if err := fs.Parse(rest); err != nil {
-			return usageError{err}
+			return UsageError{err}
 		}
 		rest = fs.Args()
 		if len(rest) > 0 {
@@ -42,24 +81,24 @@ func runVerify(args []string) error {
 		}
 	}
 	if len(files) != 1 {
-		return usageError{errors.New("verify: give exactly one PDF file")}
+		return UsageError{errors.New("verify: give exactly one PDF file")}
 	}
 	if (*logURL == "") == (*bundlePath == "") {
-		return usageError{errors.New("verify: give either --log URL, or --checkpoint FILE with --key FILE")}
+		return UsageError{errors.New("verify: give either --log URL, or --checkpoint FILE with --key FILE")}
 	}
 	if *bundlePath != "" && *keyPath == "" {
-		return usageError{errors.New("verify: offline verification needs --key FILE (the trusted public keys)")}
+		return UsageError{errors.New("verify: offline verification needs --key FILE (the trusted public keys)")}
 	}
 	pdf, err := os.ReadFile(files[0])
 	if err != nil {
-		return usageError{fmt.Errorf("verify: %w", err)}
+		return UsageError{fmt.Errorf("verify: %w", err)}
 	}
 
-	var answer verification.ResultJSON
-	var keySet verification.KeySetJSON
+	var answer verify.ResultJSON
+	var keySet verify.KeySetJSON
 	if *keyPath != "" {
 		if err := readJSONFile(*keyPath, &keySet); err != nil {
-			return usageError{err}
+			return UsageError{err}
 		}
 	}
 	if *logURL != "" {
@@ -72,7 +111,7 @@ func runVerify(args []string) error {
 			if err := fetchJSON(client, "GET", base+"/api/v1/keys", "", nil, &keySet); err != nil {
 				return err
 			}
-			fmt.Fprintln(os.Stderr, "note: the public keys came from the same server; pin them with --key for an independent check")
+			fmt.Fprintln(stderr, "note: the public keys came from the same server; pin them with --key for an independent check")
 		}
 		if *savePath != "" {
 			raw, _ := json.MarshalIndent(answer, "", "  ")
@@ -81,30 +120,25 @@ func runVerify(args []string) error {
 			}
 		}
 	} else if err := readJSONFile(*bundlePath, &answer); err != nil {
-		return usageError{err}
+		return UsageError{err}
 	}
 
 	trusted, err := keySet.PublicKeys()
 	if err != nil {
-		return usageError{fmt.Errorf("verify: keys: %w", err)}
+		return UsageError{fmt.Errorf("verify: keys: %w", err)}
 	}
 	bundle, err := answer.Bundle()
 	if err != nil {
-		return usageError{fmt.Errorf("verify: the verification answer is malformed: %w", err)}
+		return UsageError{fmt.Errorf("verify: the verification answer is malformed: %w", err)}
 	}
-	if err := verification.CheckOffline(pdf, bundle, trusted); err != nil {
-		fmt.Printf("NOT VALID: %s: %v\n", files[0], err)
-		return errInvalid
+	if err := verify.CheckOffline(pdf, bundle, trusted); err != nil {
+		fmt.Fprintf(stdout, "NOT VALID: %s: %v\n", files[0], err)
+		return ErrInvalid
 	}
-	fmt.Printf("VALID: %s is document %s (%s), issued %s, entry %d of the transparency log (checkpoint of %d entries, signature checked).\n",
+	fmt.Fprintf(stdout, "VALID: %s is document %s (%s), issued %s, entry %d of the transparency log (checkpoint of %d entries, signature checked).\n",
 		files[0], bundle.Number, bundle.Service, bundle.IssuedAt.Format(time.RFC3339), bundle.LogIndex, answer.TreeSize)
 	return nil
 }
-
-// usageError is a problem with the command line or its files (exit 2).
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
 
 func readJSONFile(path string, v any) error {
 	raw, err := os.ReadFile(path)
@@ -120,7 +154,7 @@ func readJSONFile(path string, v any) error {
 func fetchJSON(c *http.Client, method, url, contentType string, body []byte, v any) error {
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
-		return usageError{fmt.Errorf("verify: %w", err)}
+		return UsageError{fmt.Errorf("verify: %w", err)}
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)

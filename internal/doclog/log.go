@@ -1,4 +1,4 @@
-// Package tlog owns minwon's transparency log: an append-only Merkle log
+// Package doclog owns minwon's transparency log: an append-only Merkle log
 // (RFC 6962 hashing, via golang.org/x/mod/sumdb/tlog) of every issued and
 // revoked document, with checkpoints signed as C2SP signed notes and tiles
 // laid out per C2SP tlog-tiles, so standard clients can check inclusion and
@@ -6,9 +6,14 @@
 //
 // Appends are group-committed: concurrent callers share one transaction and
 // one fsync, and each caller's Append returns only after its entry and the
-// checkpoint that covers it are durable. Package tlog never stores personal
+// checkpoint that covers it are durable. Package doclog never stores personal
 // data.
-package tlog
+//
+// It declares the storage it needs (Store, Tx); package store implements it
+// on SQLite and PostgreSQL, and doclogtest in memory. The formats of its
+// entries, checkpoints and proofs are package verify's, so that verifiers
+// need not import the log.
+package doclog
 
 import (
 	"bytes"
@@ -26,19 +31,14 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/minwon/minwon/internal/store"
 )
-
-// Hash is a Merkle tree hash.
-type Hash = tlog.Hash
 
 // maxBatch bounds one group commit, so one transaction stays short.
 const maxBatch = 512
 
 // Log is the transparency log. It is safe for concurrent use.
 type Log struct {
-	db       *store.DB
+	db       Store
 	origin   string
 	signer   note.Signer
 	verifier note.Verifier
@@ -94,7 +94,7 @@ func (c *hashCache) put(ids []int64, hashes func(int) Hash) {
 
 type appendReq struct {
 	entry Entry
-	pre   func(*store.Tx) error
+	pre   func(Tx) error
 	index int64
 	err   error
 	done  chan struct{}
@@ -133,7 +133,7 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 //
 // Several Logs, in one process or in several minwon processes, may share one
 // database: each batch is appended under the database's log lock
-// (store.BeginLog) after re-reading the log's head inside that transaction,
+// (Store.BeginLog) after re-reading the log's head inside that transaction,
 // so whichever process holds the lock is the sequencer for that batch and
 // the log keeps one append order. All of them must use the same origin and
 // key.
@@ -141,10 +141,10 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 // previous are the log's earlier (retired, not revoked) public keys: after
 // a key rotation the newest checkpoint may still be signed by one of them,
 // and Open then signs it again with key.
-func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
+func Open(ctx context.Context, db Store, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
 	signer, verifier, err := NoteSigner(origin, key)
 	if err != nil {
-		return nil, fmt.Errorf("tlog: key: %w", err)
+		return nil, fmt.Errorf("doclog: key: %w", err)
 	}
 	l := &Log{
 		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now,
@@ -154,11 +154,11 @@ func Open(ctx context.Context, db *store.DB, origin string, key ed25519.PrivateK
 	for _, pub := range previous {
 		vkey, err := note.NewEd25519VerifierKey(origin, pub)
 		if err != nil {
-			return nil, fmt.Errorf("tlog: previous key: %w", err)
+			return nil, fmt.Errorf("doclog: previous key: %w", err)
 		}
 		v, err := note.NewVerifier(vkey)
 		if err != nil {
-			return nil, fmt.Errorf("tlog: previous key: %w", err)
+			return nil, fmt.Errorf("doclog: previous key: %w", err)
 		}
 		l.previous = append(l.previous, v)
 	}
@@ -223,7 +223,7 @@ type head struct {
 // held in memory is not checked again.
 func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 	if len(root) != tlog.HashSize {
-		return head{}, fmt.Errorf("tlog: stored root has %d bytes", len(root))
+		return head{}, fmt.Errorf("doclog: stored root has %d bytes", len(root))
 	}
 	h := head{size: size, cp: cp}
 	copy(h.root[:], root)
@@ -235,14 +235,14 @@ func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 	}
 	n, err := note.Open(cp, note.VerifierList(append([]note.Verifier{l.verifier}, l.previous...)...))
 	if err != nil {
-		return head{}, fmt.Errorf("tlog: the stored checkpoint does not verify with this key (was the log key replaced, or does another node use another key?): %w", err)
+		return head{}, fmt.Errorf("doclog: the stored checkpoint does not verify with this key (was the log key replaced, or does another node use another key?): %w", err)
 	}
 	c, err := ParseCheckpoint(n.Text, l.origin)
 	if err != nil {
 		return head{}, err
 	}
 	if c.Size != size || c.Root != h.root {
-		return head{}, fmt.Errorf("tlog: stored checkpoint %d says size %d", size, c.Size)
+		return head{}, fmt.Errorf("doclog: stored checkpoint %d says size %d", size, c.Size)
 	}
 	return h, nil
 }
@@ -262,7 +262,7 @@ func (l *Log) adopt(h head) {
 // returns. It reports whether the log has any checkpoint yet.
 func (l *Log) Refresh(ctx context.Context) (bool, error) {
 	size, root, cp, err := l.db.LatestCheckpoint(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNoCheckpoint) {
 		return false, nil
 	}
 	if err != nil {
@@ -312,7 +312,7 @@ func (l *Log) resign(ctx context.Context) error {
 	}
 	signed, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, h.size, h.root)}, l.signer)
 	if err != nil {
-		return fmt.Errorf("tlog: sign checkpoint: %w", err)
+		return fmt.Errorf("doclog: sign checkpoint: %w", err)
 	}
 	if err := tx.ReplaceCheckpointNote(ctx, h.size, signed); err != nil {
 		return err
@@ -338,15 +338,16 @@ func (l *Log) Close() {
 }
 
 // ErrClosed is returned by Append after Close.
-var ErrClosed = errors.New("tlog: log is closed")
+var ErrClosed = errors.New("doclog: log is closed")
 
 // Append adds e to the log and returns its index once the entry and a
 // checkpoint covering it are durable. If pre is not nil it runs first in the
-// same transaction (e.g. storing the issued document); if pre fails, e is
-// not appended and Append returns pre's error.
-func (l *Log) Append(ctx context.Context, e Entry, pre func(*store.Tx) error) (int64, error) {
+// same transaction (e.g. storing the issued document, through the Store's
+// own Tx type, which pre type-asserts); if pre fails, e is not appended and
+// Append returns pre's error.
+func (l *Log) Append(ctx context.Context, e Entry, pre func(Tx) error) (int64, error) {
 	if _, err := ParseEntry(e.Marshal()); err != nil {
-		return 0, fmt.Errorf("tlog: refusing entry: %w", err)
+		return 0, fmt.Errorf("doclog: refusing entry: %w", err)
 	}
 	r := &appendReq{entry: e, pre: pre, done: make(chan struct{})}
 	select {
@@ -436,7 +437,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	hasHead := true
 	rawSize, rawRoot, rawCP, err := tx.LatestCheckpoint(ctx)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNoCheckpoint):
 		hasHead = false
 	case err != nil:
 		return err
@@ -450,7 +451,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 		return nil
 	}
 	if batch != nil && !hasHead {
-		return errors.New("tlog: the log has no checkpoint")
+		return ErrNoCheckpoint
 	}
 
 	size := prev.size
@@ -458,10 +459,10 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	// failing one is undone alone; the entries and hashes of those that
 	// succeeded are then written together.
 	local := map[int64]Hash{}
-	// Read through the transaction's own connection: see store.Tx.LogHashes.
+	// Read through the transaction's own connection: see Tx.LogHashes.
 	reader := l.hashReader(ctx, local, tx.LogHashes)
 	var (
-		rows     []store.LogRow
+		rows     []Record
 		hashIDs  []int64
 		hashData [][]byte
 	)
@@ -475,7 +476,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 		data := r.entry.Marshal()
 		hashes, err := tlog.StoredHashes(size, data, reader)
 		if err != nil {
-			return fmt.Errorf("tlog: hashes: %w", err)
+			return fmt.Errorf("doclog: hashes: %w", err)
 		}
 		base := tlog.StoredHashIndex(0, size)
 		for i := range hashes {
@@ -483,7 +484,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 			hashIDs = append(hashIDs, base+int64(i))
 			hashData = append(hashData, hashes[i][:])
 		}
-		rows = append(rows, store.LogRow{Index: size, Number: r.entry.Number, Kind: r.entry.Kind, Data: data})
+		rows = append(rows, Record{Index: size, Number: r.entry.Number, Kind: r.entry.Kind, Data: data})
 		r.index = size
 		size++
 	}
@@ -496,11 +497,11 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	}
 	root, err := tlog.TreeHash(size, reader)
 	if err != nil {
-		return fmt.Errorf("tlog: tree hash: %w", err)
+		return fmt.Errorf("doclog: tree hash: %w", err)
 	}
 	cp, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, size, root)}, l.signer)
 	if err != nil {
-		return fmt.Errorf("tlog: sign checkpoint: %w", err)
+		return fmt.Errorf("doclog: sign checkpoint: %w", err)
 	}
 	if err := tx.InsertCheckpoint(ctx, size, root[:], cp, l.now()); err != nil {
 		return err
@@ -595,11 +596,11 @@ func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([]Hash, er
 		return nil, err
 	}
 	if size > cur || index >= size || index < 0 {
-		return nil, fmt.Errorf("tlog: no entry %d in a tree of size %d", index, size)
+		return nil, fmt.Errorf("doclog: no entry %d in a tree of size %d", index, size)
 	}
 	p, err := tlog.ProveRecord(size, index, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: inclusion proof: %w", err)
+		return nil, fmt.Errorf("doclog: inclusion proof: %w", err)
 	}
 	return p, nil
 }
@@ -611,58 +612,13 @@ func (l *Log) ConsistencyProof(ctx context.Context, old, new int64) ([]Hash, err
 		return nil, err
 	}
 	if new > cur || old > new || old < 0 {
-		return nil, fmt.Errorf("tlog: no consistency proof from %d to %d", old, new)
+		return nil, fmt.Errorf("doclog: no consistency proof from %d to %d", old, new)
 	}
 	p, err := tlog.ProveTree(new, old, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: consistency proof: %w", err)
+		return nil, fmt.Errorf("doclog: consistency proof: %w", err)
 	}
 	return p, nil
-}
-
-// FormatCheckpoint returns the C2SP tlog-checkpoint body.
-func FormatCheckpoint(origin string, size int64, root Hash) string {
-	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root[:]))
-}
-
-// Checkpoint is a parsed checkpoint body.
-type Checkpoint struct {
-	Origin string
-	Size   int64
-	Root   Hash
-}
-
-// ParseCheckpoint parses a C2SP checkpoint body for the expected origin.
-func ParseCheckpoint(text, origin string) (Checkpoint, error) {
-	lines := strings.SplitN(text, "\n", 4)
-	if len(lines) < 4 || lines[0] != origin {
-		return Checkpoint{}, fmt.Errorf("tlog: checkpoint is not for log %q", origin)
-	}
-	size, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
-		return Checkpoint{}, errors.New("tlog: malformed checkpoint size")
-	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(lines[2])
-	if err != nil || len(raw) != tlog.HashSize {
-		return Checkpoint{}, errors.New("tlog: malformed checkpoint root")
-	}
-	cp := Checkpoint{Origin: origin, Size: size}
-	copy(cp.Root[:], raw)
-	return cp, nil
-}
-
-// RecordHash is the leaf hash of entry data (RFC 6962).
-func RecordHash(data []byte) Hash { return tlog.RecordHash(data) }
-
-// CheckInclusion verifies that data is entry index of the tree (size, root).
-func CheckInclusion(proof []Hash, size int64, root Hash, index int64, data []byte) error {
-	return tlog.CheckRecord(proof, size, root, index, tlog.RecordHash(data))
-}
-
-// CheckConsistency verifies that tree (oldSize, oldRoot) is a prefix of
-// (size, root).
-func CheckConsistency(proof []Hash, size int64, root Hash, oldSize int64, oldRoot Hash) error {
-	return tlog.CheckTree(proof, size, root, oldSize, oldRoot)
 }
 
 // tileHeight is fixed by C2SP tlog-tiles.
@@ -670,7 +626,7 @@ const tileHeight = 8
 
 // ErrNoTile is returned for a tile path that is malformed or beyond the
 // log's current size.
-var ErrNoTile = errors.New("tlog: no such tile")
+var ErrNoTile = errors.New("doclog: no such tile")
 
 // Tile returns the contents of a C2SP tlog-tiles resource, path relative
 // to the log prefix: "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]".
@@ -727,7 +683,7 @@ func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	}
 	data, err := tlog.ReadTileData(t, l.hashReader(ctx, nil, l.db.LogHashes))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: read tile: %w", err)
+		return nil, fmt.Errorf("doclog: read tile: %w", err)
 	}
 	return data, nil
 }

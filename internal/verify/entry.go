@@ -1,4 +1,4 @@
-package tlog
+package verify
 
 import (
 	"bytes"
@@ -45,10 +45,13 @@ const (
 var ErrBadEntry = errors.New("malformed log entry")
 
 var (
-	numberRE = regexp.MustCompile(`^[0-9]{16}$`)
-	tokenRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
-	hashRE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	tokenRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+	hashRE  = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
+
+// ValidSHA256 says whether s is a SHA-256 in the log's form: 64 lowercase
+// hex digits.
+func ValidSHA256(s string) bool { return hashRE.MatchString(s) }
 
 // ParseEntry decodes canonical entry bytes, refusing anything that would
 // not marshal back to exactly the same bytes.
@@ -87,7 +90,7 @@ func ParseEntry(data []byte) (Entry, error) {
 	default:
 		return Entry{}, ErrBadEntry
 	}
-	if !numberRE.MatchString(e.Number) || !tokenRE.MatchString(e.Service) || !tokenRE.MatchString(e.KeyID) || !hashRE.MatchString(e.SHA256) {
+	if !ValidNumber(e.Number) || !tokenRE.MatchString(e.Service) || !tokenRE.MatchString(e.KeyID) || !hashRE.MatchString(e.SHA256) {
 		return Entry{}, ErrBadEntry
 	}
 	if !bytes.Equal(e.Marshal(), data) {

@@ -1,7 +1,8 @@
-package tlog
+package doclog_test
 
 import (
 	"context"
+	"github.com/minwon/minwon/internal/doclog"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestCommitNeedsNoSecondConnection(t *testing.T) {
 		db.SetMaxOpenConns(1)
 		// A fresh Log has a cold hash cache: appending entry 7 must read
 		// the hashes of entries 0..6 from the database.
-		l, err := Open(ctx, db, origin, key)
+		l, err := doclog.Open(ctx, db, origin, key)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,8 +1,9 @@
-package tlog
+package doclog_test
 
 import (
 	"context"
 	"crypto/ed25519"
+	"github.com/minwon/minwon/internal/doclog"
 	"testing"
 
 	"github.com/minwon/minwon/internal/storetest"
@@ -31,27 +32,27 @@ func testKeyRotation(t *testing.T, b storetest.Backend) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := Open(ctx, db, origin, newKey2); err == nil {
+	if _, err := doclog.Open(ctx, db, origin, newKey2); err == nil {
 		t.Fatal("a new key opened a log signed by an unknown key")
 	}
-	l, err = Open(ctx, db, origin, newKey2, oldKey.Public().(ed25519.PublicKey))
+	l, err = doclog.Open(ctx, db, origin, newKey2, oldKey.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatalf("open with the previous key trusted: %v", err)
 	}
 	defer l.Close()
-	newVK, _ := VerifierKey(origin, newKey2.Public().(ed25519.PublicKey))
-	oldVK, _ := VerifierKey(origin, oldKey.Public().(ed25519.PublicKey))
+	newVK, _ := doclog.VerifierKey(origin, newKey2.Public().(ed25519.PublicKey))
+	oldVK, _ := doclog.VerifierKey(origin, oldKey.Public().(ed25519.PublicKey))
 	size, root, cp := l.Checkpoint()
 	if size != oldSize || root != oldRoot {
 		t.Fatalf("rotation changed the tree: %d/%x, was %d/%x", size, root, oldSize, oldRoot)
 	}
-	if _, err := OpenCheckpoint(cp, newVK); err != nil {
+	if _, err := doclog.OpenCheckpoint(cp, newVK); err != nil {
 		t.Fatalf("the head is not signed again with the new key: %v", err)
 	}
-	if _, err := OpenCheckpoint(oldCP, newVK); err == nil {
+	if _, err := doclog.OpenCheckpoint(oldCP, newVK); err == nil {
 		t.Fatal("the old checkpoint verifies with the new key alone")
 	}
-	if _, err := OpenCheckpoint(oldCP, newVK, oldVK); err != nil {
+	if _, err := doclog.OpenCheckpoint(oldCP, newVK, oldVK); err != nil {
 		t.Fatalf("the old checkpoint with the old key trusted: %v", err)
 	}
 	for i := 5; i < 9; i++ {
@@ -60,19 +61,19 @@ func testKeyRotation(t *testing.T, b storetest.Backend) {
 		}
 	}
 	size, root, cp = l.Checkpoint()
-	if _, err := OpenCheckpoint(cp, newVK); err != nil {
+	if _, err := doclog.OpenCheckpoint(cp, newVK); err != nil {
 		t.Fatalf("new checkpoints: %v", err)
 	}
 	proof, err := l.ConsistencyProof(ctx, oldSize, size)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckConsistency(proof, size, root, oldSize, oldRoot); err != nil {
+	if err := doclog.CheckConsistency(proof, size, root, oldSize, oldRoot); err != nil {
 		t.Fatalf("consistency across the rotation: %v", err)
 	}
 	// Reopening with the new key alone works now that the head is re-signed.
 	l.Close()
-	l2, err := Open(ctx, db, origin, newKey2)
+	l2, err := doclog.Open(ctx, db, origin, newKey2)
 	if err != nil {
 		t.Fatalf("reopen with the new key alone: %v", err)
 	}

@@ -1,0 +1,108 @@
+package verify
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Status is a verification verdict.
+type Status string
+
+// The verdicts of API.md.
+const (
+	Valid    Status = "valid"    // issued, logged, key and document not revoked, bytes match
+	Revoked  Status = "revoked"  // the document or its signing key was revoked
+	Unknown  Status = "unknown"  // no such document in the log
+	Mismatch Status = "mismatch" // a document by that number exists, but not these bytes
+)
+
+// Key states, as the key set publishes them.
+const (
+	KeyActive  = "active"
+	KeyRetired = "retired"
+	KeyRevoked = "revoked"
+)
+
+// Revocation says why and when a document stopped being valid.
+type Revocation struct {
+	Reason   string
+	At       time.Time
+	LogIndex int64 // -1 when the signing key, not the document, was revoked
+}
+
+// Bundle is what a client needs to check a document offline: the
+// verification answer, as the API gives it.
+type Bundle struct {
+	Status         Status
+	Number         string
+	Service        string
+	IssuedAt       time.Time
+	KeyID          string
+	LogIndex       int64
+	InclusionProof []Hash
+	Checkpoint     []byte
+	Revocation     *Revocation
+}
+
+// PublicKeys is what an offline check trusts: the log's note verifier keys
+// (C2SP signed-note "origin+hash+key"; the current one first, then retired
+// ones) and the document keys by id with their state.
+type PublicKeys struct {
+	LogVerifierKeys []string
+	Documents       map[string]DocumentKey
+}
+
+// DocumentKey is a document-signing public key and its state.
+type DocumentKey struct {
+	PublicKey ed25519.PublicKey
+	State     string // KeyActive, KeyRetired or KeyRevoked
+	Reason    string
+}
+
+// PublicKey implements Keys for keys that are not revoked.
+func (k PublicKeys) PublicKey(id string) (ed25519.PublicKey, bool) {
+	d, ok := k.Documents[id]
+	if !ok || d.State == KeyRevoked {
+		return nil, false
+	}
+	return d.PublicKey, true
+}
+
+// CheckOffline decides, without trusting whoever supplied the bundle,
+// whether pdf is a valid, logged, unrevoked document: the PDF's signature
+// verifies with a trusted, unrevoked key; the checkpoint is signed by the
+// trusted log key; the entry rebuilt from the PDF's own bytes is included in
+// that checkpoint's tree; and the bundle reports no revocation. It returns
+// nil only for a valid document.
+func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
+	sig, err := VerifyPDF(pdf, trusted)
+	if err != nil {
+		return err
+	}
+	if b.Number != sig.Number {
+		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, sig.Number)
+	}
+	if b.Status == Revoked || b.Revocation != nil {
+		reason := "revoked"
+		if b.Revocation != nil {
+			reason = "revoked: " + b.Revocation.Reason
+		}
+		return fmt.Errorf("document %s is %s", sig.Number, reason)
+	}
+	if b.Status != Valid {
+		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
+	}
+	cp, err := OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(pdf)
+	entry := Entry{Kind: KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
+	if err := CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
+		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
+	}
+	return nil
+}
