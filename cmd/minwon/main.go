@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -76,6 +77,16 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
+
+// usageError is a problem with the command line (exit 2), as opposed to a
+// refusal or failure (exit 1).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
