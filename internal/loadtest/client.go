@@ -87,6 +87,10 @@ func (c *client) do(ctx context.Context, method, path, token string, body any, h
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	// net/http silently resends a request with an Idempotency-Key on a
+	// reused connection that broke, as often as it finds idle ones; the
+	// harness counts and decides every resend itself.
+	req.GetBody = nil
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, nil, &apiError{Err: err}
