@@ -1,16 +1,14 @@
 package doclog
 
-import "time"
+import (
+	"context"
+	"crypto/ed25519"
+	"time"
+)
 
-// SetFollowEvery changes how often Logs re-read the head, for the external
-// tests; it returns a function that restores it.
-func SetFollowEvery(d time.Duration) (restore func()) {
-	old := followEvery
-	followEvery = d
-	return func() { followEvery = old }
+// OpenFollowing is Open with another interval of re-reading the head.
+func OpenFollowing(ctx context.Context, db Store, origin string, key ed25519.PrivateKey, every time.Duration) (*Log, error) {
+	return open(ctx, db, origin, key, every, nil)
 }
-
-// FollowEvery is how often Logs re-read the head.
-func FollowEvery() time.Duration { return followEvery }
 
 const TileHeight = tileHeight

@@ -48,6 +48,8 @@ type Log struct {
 	stop       chan struct{}
 	done       chan struct{} // the committer ended
 	followDone chan struct{} // the follower ended
+	// followEvery is how often the follower re-reads the head.
+	followEvery time.Duration
 
 	mu         sync.RWMutex
 	size       int64
@@ -142,12 +144,16 @@ func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 // a key rotation the newest checkpoint may still be signed by one of them,
 // and Open then signs it again with key.
 func Open(ctx context.Context, db Store, origin string, key ed25519.PrivateKey, previous ...ed25519.PublicKey) (*Log, error) {
+	return open(ctx, db, origin, key, DefaultFollowEvery, previous)
+}
+
+func open(ctx context.Context, db Store, origin string, key ed25519.PrivateKey, followEvery time.Duration, previous []ed25519.PublicKey) (*Log, error) {
 	signer, verifier, err := NoteSigner(origin, key)
 	if err != nil {
 		return nil, fmt.Errorf("doclog: key: %w", err)
 	}
 	l := &Log{
-		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now,
+		db: db, origin: origin, signer: signer, verifier: verifier, now: time.Now, followEvery: followEvery,
 		reqs: make(chan *appendReq, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{}),
 		followDone: make(chan struct{}), hashes: &hashCache{m: map[int64]Hash{}},
 	}
@@ -185,10 +191,10 @@ func Open(ctx context.Context, db Store, origin string, key ed25519.PrivateKey, 
 	return l, nil
 }
 
-// followEvery is how often a Log re-reads the log's head, so Checkpoint on
-// a node that appends nothing (or little) is at most about that stale.
-// (A variable for tests.)
-var followEvery = time.Second
+// DefaultFollowEvery is how often a Log re-reads the log's head, so
+// Checkpoint on a node that appends nothing (or little) is at most about
+// that stale.
+const DefaultFollowEvery = time.Second
 
 // follow refreshes the cached checkpoint until Close, for nodes that share
 // the database: the others' appends show up in Checkpoint within
@@ -196,7 +202,7 @@ var followEvery = time.Second
 // and tiles beyond the cached size read the head themselves.
 func (l *Log) follow() {
 	defer close(l.followDone)
-	every := followEvery
+	every := l.followEvery
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -560,7 +566,7 @@ func (l *Log) hashReader(ctx context.Context, local map[int64]Hash, readDB func(
 
 // Checkpoint returns the newest signed checkpoint this Log knows and what
 // it says: the one it last committed or read. With several processes on one
-// database another may have appended since (up to about followEvery ago);
+// database another may have appended since (up to about DefaultFollowEvery ago);
 // Latest reads the database.
 func (l *Log) Checkpoint() (size int64, root Hash, signed []byte) {
 	l.mu.RLock()

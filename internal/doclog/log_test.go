@@ -38,11 +38,17 @@ func testEntry(i int) doclog.Entry {
 // openLog opens a store handle on b and a Log on it, as one process would.
 func openLog(t *testing.T, b storetest.Backend, key ed25519.PrivateKey) (*doclog.Log, *store.DB) {
 	t.Helper()
+	return openLogFollowing(t, b, key, doclog.DefaultFollowEvery)
+}
+
+// openLogFollowing opens a log that re-reads the head every follow.
+func openLogFollowing(t *testing.T, b storetest.Backend, key ed25519.PrivateKey, follow time.Duration) (*doclog.Log, *store.DB) {
+	t.Helper()
 	db, err := b.OpenErr(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := doclog.Open(context.Background(), db, origin, key)
+	l, err := doclog.OpenFollowing(context.Background(), db, origin, key, follow)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

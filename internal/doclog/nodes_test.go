@@ -143,14 +143,13 @@ func TestSeveralNodesOneLog(t *testing.T) {
 // TestStaleNodeServesNewEntries checks that a node that appended nothing
 // recently still proves entries and serves tiles other nodes appended.
 func TestStaleNodeServesNewEntries(t *testing.T) {
-	defer doclog.SetFollowEvery(time.Hour)() // no background refresh: the cache stays stale
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		key := newKey(t)
 		a, dbA := openLog(t, b, key)
 		defer dbA.Close()
 		defer a.Close()
-		stale, dbB := openLog(t, b, key)
+		stale, dbB := openLogFollowing(t, b, key, time.Hour) // no background refresh: the cache stays stale
 		defer dbB.Close()
 		defer stale.Close()
 		for i := range 300 {
@@ -201,7 +200,7 @@ func TestFollowerSeesOtherNodes(t *testing.T) {
 			}
 		}
 		want, root, _ := a.Checkpoint()
-		deadline := time.Now().Add(5 * doclog.FollowEvery())
+		deadline := time.Now().Add(5 * doclog.DefaultFollowEvery)
 		for {
 			size, r, _ := reader.Checkpoint()
 			if size == want && r == root {
