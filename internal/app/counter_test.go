@@ -94,6 +94,18 @@ func TestCounterIssuance(t *testing.T) {
 		t.Errorf("audit event %+v", e)
 	}
 
+	// The citizen at the counter may ask for their RRN's back digits.
+	full := counterRequest("resident-registration-abstract", p.RRN, "")
+	full["options"] = map[string]any{"show_rrn_back": true}
+	var fis counter.IssuedJSON
+	if code := cl.Do("POST", "/counter/v1/issuances", full, newKey(), &fis); code != http.StatusCreated {
+		t.Fatalf("show_rrn_back at the counter: %d", code)
+	}
+	_, fpdf := cl.Raw("GET", fis.Document, nil, nil)
+	if text := apptest.PDFText(t, fpdf); !strings.Contains(text, ident.FormatRRN(p.RRN)) {
+		t.Errorf("asked for the back digits, the PDF does not show them:\n%s", text)
+	}
+
 	// A corporation by business number.
 	corp := env.World.Corporations[0]
 	var cis counter.IssuedJSON

@@ -245,7 +245,7 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 		}
 		return err
 	}
-	if r.ShowRRNBack && !svc.OffersRRNBack(subject == r.Principal.Subject) {
+	if r.ShowRRNBack && !svc.OffersRRNBack(subjectAsks(subject, r.Principal.Subject, relation)) {
 		return fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
 	}
 	approved, ok := p.Approvals.ApprovedDigest(svc.ID)

@@ -52,6 +52,13 @@ type check struct {
 	rendered       []string // every string drawn in the PDF
 }
 
+// subjectAsks reports whether the request comes from the subject: on the
+// portal the requester is the subject; at the counter the subject stands
+// in front of the official, identified in person, and asks there.
+func subjectAsks(subject, requester string, relation form.Requester) bool {
+	return subject == requester || relation == form.CounterOfficial
+}
+
 // verify runs every pre-issuance rule. It is deliberately independent of the
 // code that assembled the document: it re-derives what may appear from the
 // approved template and checks what actually was rendered.
@@ -88,7 +95,7 @@ func verify(c *check) error {
 		}
 	}
 
-	if c.showRRNBack && c.requester != c.subject {
+	if c.showRRNBack && !subjectAsks(c.subject, c.requester, c.relation) {
 		return refuse(RuleRRNBack, "only the subject can ask to show the back digits of their RRN")
 	}
 	// Exact values the template declares as corporate registration numbers
@@ -122,7 +129,7 @@ func verify(c *check) error {
 				if !svc.AllowsClass(linkage.ClassRRN) {
 					return refuse(RuleRRNExposed, "the rendered document contains a resident registration number, which %s may not show", svc.ID)
 				}
-				if !c.showRRNBack || digits != ownRRN || c.requester != c.subject {
+				if !c.showRRNBack || digits != ownRRN || !subjectAsks(c.subject, c.requester, c.relation) {
 					return refuse(RuleRRNBack, "the rendered document shows RRN back digits the subject did not ask to show")
 				}
 			case tokenBRN:

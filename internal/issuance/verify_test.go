@@ -104,6 +104,21 @@ func TestVerifyRules(t *testing.T) {
 			c.rendered = append(c.rendered, ident.FormatRRN(aliceRRN))
 		}, ""},
 
+		{"RRN shown at the counter, where the subject asks in person", validPerson, func(c *check) {
+			c.service.Requesters = append(c.service.Requesters, form.CounterOfficial)
+			c.relation, c.requester = form.CounterOfficial, ""
+			c.showRRNBack = true
+			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
+			c.rendered = append(c.rendered, ident.FormatRRN(aliceRRN))
+		}, ""},
+		{"another person's RRN at the counter", validPerson, func(c *check) {
+			c.service.Requesters = append(c.service.Requesters, form.CounterOfficial)
+			c.relation, c.requester = form.CounterOfficial, ""
+			c.showRRNBack = true
+			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
+			c.rendered = append(c.rendered, ident.FormatRRN(bobRRN))
+		}, RuleRRNBack},
+
 		{"template digest differs", validPerson, func(c *check) { c.doc.TemplateDigest = "edited" }, RuleTemplate},
 		{"service template not approved", validPerson, func(c *check) { c.approvedDigest = "other" }, RuleTemplate},
 		{"template version differs", validPerson, func(c *check) { c.doc.ServiceVersion = 2 }, RuleTemplate},
