@@ -97,6 +97,9 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
 		t.Errorf("admin API for an operator: %d", resp.StatusCode)
 	}
+	if fi, err := os.Stat(dir.Residents()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("demo-residents.csv: %v %v", fi, err)
+	}
 	if fi, err := os.Stat(dir.URLs()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("urls.json mode: %v %v", fi.Mode(), err)
 	}

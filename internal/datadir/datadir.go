@@ -22,6 +22,10 @@ func (d Dir) Keys() KeyDir { return KeyDir(filepath.Join(string(d), "keys")) }
 // Accounts is the CSV of seeded logins and passwords (mode 0600).
 func (d Dir) Accounts() string { return filepath.Join(string(d), "demo-accounts.csv") }
 
+// Residents is demo-residents.csv: the synthetic population's resident and
+// business registration numbers, for trying the counter (mode 0600).
+func (d Dir) Residents() string { return filepath.Join(string(d), "demo-residents.csv") }
+
 // Info is demo.json: the running demo's pid, URLs and population seed.
 func (d Dir) Info() string { return filepath.Join(string(d), "demo.json") }
 

@@ -96,7 +96,10 @@ func indexSubjects(ctx context.Context, db *store.DB, dir string, w *population.
 	if err != nil {
 		return err
 	}
-	return IndexSubjects(ctx, db, w, ident.NewIndexer(key), progress)
+	if err := IndexSubjects(ctx, db, w, ident.NewIndexer(key), progress); err != nil {
+		return err
+	}
+	return WriteResidents(dir, w)
 }
 
 // SeedStats times the phases of a seed.
