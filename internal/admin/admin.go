@@ -252,7 +252,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 		}
 		q.Limit = n
 	}
-	if err := s.Audit.Record(r.Context(), audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: "audit_view", Subject: q.Subject, Detail: "actor=" + q.Actor}); err != nil {
+	if err := s.Audit.Record(r.Context(), audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: "audit_view", Subject: q.Subject, Detail: suffixed("actor=", q.Actor)}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -266,4 +266,12 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 		out[i] = AuditEvent{At: e.At.Format(time.RFC3339Nano), ActorKind: e.ActorKind, Actor: e.Actor, Office: e.Office, Action: e.Action, Service: e.Service, Subject: e.Subject, Number: e.Number, Detail: e.Detail}
 	}
 	httpjson.Write(w, http.StatusOK, out)
+}
+
+// suffixed is prefix+s, or "" for an empty s.
+func suffixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
