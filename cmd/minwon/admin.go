@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -42,23 +41,17 @@ func runAdmin(args []string) error {
 }
 
 func adminCommand(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	conn := officialFlags{listener: "admin", cmd: "admin", usage: adminUsage}
-	conn.register(fs)
+	fs, conn := newOfficialCommand("admin", adminUsage)
 	reason := fs.String("reason", "", "")
 	subject := fs.String("subject", "", "")
 	actor := fs.String("actor", "", "")
 	limit := fs.Int("limit", 100, "")
 	asJSON := fs.Bool("json", false, "")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := conn.parse(fs, args)
 	if err != nil {
-		return usageError{fmt.Errorf("admin: %v\n\n%s", err, adminUsage)}
+		return err
 	}
-	if len(pos) == 0 {
-		return usageError{fmt.Errorf("admin: give a command\n\n%s", adminUsage)}
-	}
-	usage := func(msg string) error { return usageError{fmt.Errorf("admin: %s\n\n%s", msg, adminUsage)} }
+	usage := conn.usageErr
 	// Check the command's shape before touching certificates or network.
 	cmd := strings.Join(pos[:min(2, len(pos))], " ")
 	switch {

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -42,10 +41,7 @@ func runCounter(args []string) error {
 }
 
 func counterCommand(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
-	fs := flag.NewFlagSet("counter", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	conn := officialFlags{listener: "counter", cmd: "counter", usage: counterUsage}
-	conn.register(fs)
+	fs, conn := newOfficialCommand("counter", counterUsage)
 	rrn := fs.String("rrn", "", "")
 	brn := fs.String("business-number", "", "")
 	idCheck := fs.String("id-check", "", "")
@@ -54,14 +50,11 @@ func counterCommand(ctx context.Context, args []string, in io.Reader, out io.Wri
 	outFile := fs.String("out", "", "")
 	idemKey := fs.String("idempotency-key", "", "")
 	asJSON := fs.Bool("json", false, "")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := conn.parse(fs, args)
 	if err != nil {
-		return usageError{fmt.Errorf("counter: %v\n\n%s", err, counterUsage)}
+		return err
 	}
-	usage := func(msg string) error { return usageError{fmt.Errorf("counter: %s\n\n%s", msg, counterUsage)} }
-	if len(pos) == 0 {
-		return usage("give a command")
-	}
+	usage := conn.usageErr
 	switch {
 	case pos[0] == "status" && len(pos) == 1:
 	case pos[0] == "issue" && len(pos) == 2:

@@ -28,6 +28,34 @@ type officialFlags struct {
 	listener, cmd, usage string
 }
 
+// newOfficialCommand returns the flag set of an officials' client command
+// (listener "admin" or "counter") with the connection flags registered.
+func newOfficialCommand(listener, usage string) (*flag.FlagSet, *officialFlags) {
+	fs := flag.NewFlagSet(listener, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := &officialFlags{listener: listener, cmd: listener, usage: usage}
+	o.register(fs)
+	return fs, o
+}
+
+// usageErr is a usage error of the command, followed by its usage text.
+func (o *officialFlags) usageErr(msg string) error {
+	return usageError{fmt.Errorf("%s: %s\n\n%s", o.cmd, msg, o.usage)}
+}
+
+// parse parses the command line and returns the positional arguments; a
+// command is required.
+func (o *officialFlags) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, o.usageErr(err.Error())
+	}
+	if len(pos) == 0 {
+		return nil, o.usageErr("give a command")
+	}
+	return pos, nil
+}
+
 func (o *officialFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.data, "data", "", "a running demo's data directory (with --as)")
 	fs.StringVar(&o.as, "as", "", "with --data: the official's id from demo-officials.csv")
