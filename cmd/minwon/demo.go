@@ -213,20 +213,6 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo: listen on %s: %w", f.counterAddr, err)
 	}
 	counterURL := "https://" + counterL.Addr().String()
-	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
-	fmt.Printf("  portal:            %s/\n", base)
-	fmt.Printf("  API services:      %s/api/v1/services\n", base)
-	fmt.Printf("  API login:         POST %s/api/v1/login {\"login\",\"password\"}\n", base)
-	fmt.Printf("  API status:        %s/api/v1/status\n", base)
-	for _, a := range agencies {
-		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)
-	}
-	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
-	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
-	fmt.Printf("  admin API (mTLS):  %s/admin/v1/keys  (minwon admin --data %s --as op001 keys list)\n", adminURL, f.data)
-	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
-	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
-	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
 	servers := []httpserve.Listener{
 		{Name: "portal", Listener: l, Handler: a.Handler},
 		{Name: "admin API", Listener: tls.NewListener(adminL, adminTLS), Handler: a.Admin(checker)},
@@ -241,19 +227,40 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		servers = append(servers, httpserve.Listener{Name: "pprof", Listener: pl, Handler: pprofMux()})
 		fmt.Printf("  pprof:             http://%s/debug/pprof/\n", pl.Addr())
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- httpserve.UntilDone(ctx, servers...) }()
+	// The counter decides from a revocation list it fetched: get the first
+	// one before saying the demo is up, then keep it fresh in the
+	// background.
+	if err := checker.Refresh(ctx); err != nil {
+		fmt.Printf("warning: the first revocation list could not be fetched (%v); officials stay locked until one is\n", err)
+	}
+	go checker.Run(ctx)
+	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
+	fmt.Printf("  portal:            %s/\n", base)
+	fmt.Printf("  API services:      %s/api/v1/services\n", base)
+	fmt.Printf("  API login:         POST %s/api/v1/login {\"login\",\"password\"}\n", base)
+	fmt.Printf("  API status:        %s/api/v1/status\n", base)
+	for _, a := range agencies {
+		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)
+	}
+	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
+	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
+	fmt.Printf("  admin API (mTLS):  %s/admin/v1/keys  (minwon admin --data %s --as op001 keys list)\n", adminURL, f.data)
+	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
+	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
+	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
 	info.Portal = base
 	if err := demo.WriteInfo(f.data, info, demo.URLs{Portal: base, Admin: adminURL, Counter: counterURL, Validation: validationURL, Agencies: info.Agencies}); err != nil {
+		stop()
+		<-served
 		return err
 	}
 	fmt.Println("Press Ctrl-C to stop.")
 
-	ctx, stopChecker := context.WithCancel(ctx)
-	defer stopChecker()
-	go func() {
-		// The first refresh runs once the validation service listens.
-		checker.Run(ctx)
-	}()
-	err = httpserve.UntilDone(ctx, servers...)
+	err = <-served
 	fmt.Println("\nstopped")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
