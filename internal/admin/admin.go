@@ -17,6 +17,7 @@ import (
 
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/httpjson"
+	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/pki"
@@ -170,6 +171,12 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c pki.Caller)
 		return
 	}
 	id := r.PathValue("id")
+	// The reason is published with the key set: refuse an RRN before
+	// anything is revoked.
+	if ident.ContainsRRN(in.Reason) {
+		s.fail(w, r, issuance.ErrReasonHasPII)
+		return
+	}
 	err := s.Keys.Revoke(r.Context(), id, in.Reason)
 	if err == nil {
 		err = s.record(r.Context(), c, "key_revoke", "", "key "+id+" reason="+in.Reason)

@@ -100,6 +100,7 @@ func TestAdminErrorsComeFromTheTable(t *testing.T) {
 		{"/admin/v1/keys/k1/revoke", `{"reason":"lost"}`, keyring.ErrUnknownKey, 404, "unknown_key"},
 		{"/admin/v1/keys/k1/revoke", `{"reason":"lost"}`, keyring.ErrAlreadyRevoked, 409, "already_revoked"},
 		{"/admin/v1/keys/k1/revoke", `{"reason":""}`, keyring.ErrBadReason, 400, "bad_reason"},
+		{"/admin/v1/keys/k1/revoke", `{"reason":"leaked by 900101-1234568"}`, nil, 400, "reason_has_rrn"},
 		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, issuance.ErrAlreadyRevoked, 409, "already_revoked"},
 		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, issuance.ErrNotFound, 404, "not_found"},
 		{"/admin/v1/revocations", `{"number":"1","reason":"x"}`, fmt.Errorf("%w: %w", issuance.ErrBadRequest, issuance.ErrReasonHasPII), 400, "bad_request"},

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
@@ -199,6 +200,12 @@ var table = []Row{
 	{
 		Err:    issuance.ErrAlreadyRevoked,
 		Answer: Answer{Status: http.StatusConflict, Code: "already_revoked", Key: "err.alreadyrevoked", Message: "that document is already revoked"},
+	},
+
+	{
+		// An audit record may not hold an RRN; the text came from the caller.
+		Err:    audit.ErrPersonalData,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "text_has_rrn", Key: "err.badrequest", Message: "the text may not contain a resident registration number"},
 	},
 
 	// The counter: officials on mutual TLS.
