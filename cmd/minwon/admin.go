@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/minwon/minwon/internal/admin"
 	"github.com/minwon/minwon/internal/verification"
@@ -27,6 +28,8 @@ Commands:
   keys revoke ID --reason R       revoke a signing key: everything it signed stops verifying (operators)
   revoke NUMBER --reason R        revoke one document; the reason is public (operators)
   alerts                          pre-issuance refusals, newest first
+  validation                      the revocation list the credentials are decided with, and a check of
+                                  the path to the validation service at realistic sizes
   audit [--subject S] [--actor A] [--limit N]
                                   who used whose data (auditor, privacy officer)
 
@@ -55,7 +58,7 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 	// Check the command's shape before touching certificates or network.
 	cmd := strings.Join(pos[:min(2, len(pos))], " ")
 	switch {
-	case pos[0] == "whoami" || pos[0] == "alerts" || pos[0] == "audit":
+	case pos[0] == "whoami" || pos[0] == "alerts" || pos[0] == "audit" || pos[0] == "validation":
 		if len(pos) != 1 {
 			return usage(pos[0] + " takes no argument")
 		}
@@ -126,6 +129,21 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 			answer = rev
 			if !*asJSON {
 				fmt.Fprintf(out, "document %s revoked at %s (log index %d): %s\n", rev.Number, rev.RevokedAt, rev.LogIndex, rev.Reason)
+			}
+		}
+	case "validation":
+		var v admin.ValidationJSON
+		if err = call(ctx, c, "GET", base+"/admin/v1/validation", nil, nil, &v); err == nil {
+			answer = v
+			if !*asJSON {
+				fmt.Fprintf(out, "revocation list %s fetched %s (%d revoked; grace %s)%s\n", v.CRLNumber, v.LastGood.Format(time.RFC3339), v.Revoked, v.GraceWindow, suffix("; last error: ", v.LastError))
+				for _, p := range v.Probes {
+					state := "ok"
+					if !p.OK {
+						state = "FAILING: " + p.Error
+					}
+					fmt.Fprintf(out, "  %-5s %6d bytes in %s: %s\n", p.Check, p.Bytes, p.Latency, state)
+				}
 			}
 		}
 	case "alerts":

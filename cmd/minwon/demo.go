@@ -184,17 +184,22 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo: validation service: %w", err)
 	}
 	validationURL := "http://" + valL.Addr().String()
-	checker, err := pki.NewChecker(pki.CheckerConfig{
-		ValidationURL: validationURL, Issuer: ca.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
-		CachePath: filepath.Join(dir.PKI(), "crl-cache.json"),
-	})
-	if err != nil {
-		return err
-	}
 	counterCred, err := ca.ServerCredential("counter", []string{"127.0.0.1", "localhost"})
 	if err != nil {
 		return err
 	}
+	counterCerts, err := pki.ReadCerts(counterCred.CertFile)
+	if err != nil {
+		return err
+	}
+	checker, err := pki.NewChecker(pki.CheckerConfig{
+		ValidationURL: validationURL, Issuer: ca.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
+		CachePath: filepath.Join(dir.PKI(), "crl-cache.json"), Probe: counterCerts[0],
+	})
+	if err != nil {
+		return err
+	}
+
 	counterTLS, err := pki.ServerTLS(counterCred, ca.Pool())
 	if err != nil {
 		return err

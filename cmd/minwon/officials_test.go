@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // counter, an operator revokes it, the auditor sees who did what, and each
 // refusal or misuse has its exit class.
 func TestCounterAndAdminCommands(t *testing.T) {
-	dir, _, _ := startDemo(t, 40, 5)
+	dir, urls, _ := startDemo(t, 40, 5)
 	w, err := population.Generate(population.Config{People: 40, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +83,19 @@ func TestCounterAndAdminCommands(t *testing.T) {
 		t.Errorf("whoami: %q %v", out, err)
 	}
 
+	// The health of the path to the validation service, at realistic sizes:
+	// a router dropping answers over 1,500 bytes fails it.
+	out, err = adminCmd("--as", "op001", "validation")
+	if err != nil || strings.Count(out, ": ok") != 2 {
+		t.Errorf("validation while healthy: %q %v", out, err)
+	}
+	setFaults(t, urls.Validation, `{"drop_over_bytes":1500}`)
+	out, err = adminCmd("--as", "op001", "--timeout", "20s", "validation")
+	setFaults(t, urls.Validation, `{}`)
+	if err != nil || strings.Count(out, "FAILING") != 2 {
+		t.Errorf("validation while large answers are dropped: %q %v", out, err)
+	}
+
 	for _, args := range [][]string{
 		{"--as", "op001"},
 		{"--as", "op001", "forms", "list"},
@@ -109,5 +123,18 @@ func TestCounterAndAdminCommands(t *testing.T) {
 		if !errors.As(err, new(usageError)) {
 			t.Errorf("counter %v: %v, want a usage error", args, err)
 		}
+	}
+}
+
+func setFaults(t *testing.T, base, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", base+"/_faults", strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT %s/_faults %s: %d", base, body, resp.StatusCode)
 	}
 }

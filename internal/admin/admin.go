@@ -47,9 +47,17 @@ type auditReader interface {
 	AuditEvents(ctx context.Context, q store.AuditQuery) ([]audit.Event, error)
 }
 
+// validation reports on the path to the validation service.
+type validation interface {
+	Info() pki.Info
+	Health(ctx context.Context) []pki.Probe
+}
+
 // Server is the admin API with its collaborators.
 type Server struct {
 	Credentials pki.CredentialChecker
+	// Validation, if set, backs GET /admin/v1/validation.
+	Validation validation
 	Keys        keyAdmin
 	Revoker     revoker
 	Alerts      alerts
@@ -78,6 +86,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/v1/revocations", s.as(changers, s.revoke))
 	mux.HandleFunc("GET /admin/v1/alerts", s.as(readers, s.alerts))
 	mux.HandleFunc("GET /admin/v1/audit", s.as(auditors, s.audit))
+	if s.Validation != nil {
+		mux.HandleFunc("GET /admin/v1/validation", s.as(readers, s.validation))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "not_found", "no such admin endpoint")
 	})
@@ -281,4 +292,21 @@ func suffixed(prefix, s string) string {
 		return ""
 	}
 	return prefix + s
+}
+
+// ValidationJSON is the answer of GET /admin/v1/validation: the revocation
+// data the credentials are decided with, and a health check of the path
+// to the validation service at realistic sizes.
+type ValidationJSON struct {
+	pki.Info
+	Probes []pki.Probe `json:"probes"`
+	OK     bool        `json:"ok"`
+}
+
+func (s *Server) validation(w http.ResponseWriter, r *http.Request, _ pki.Caller) {
+	out := ValidationJSON{Info: s.Validation.Info(), Probes: s.Validation.Health(r.Context()), OK: true}
+	for _, p := range out.Probes {
+		out.OK = out.OK && p.OK
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }

@@ -158,10 +158,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	mux.Handle("/", pages.Handler())
 	auditLog := &audit.Log{Store: cfg.DB}
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
-		return (&admin.Server{
+		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
 			Audit: auditLog, AuditEvents: cfg.DB, Log: cfg.Log,
-		}).Handler()
+		}
+		if c, ok := creds.(*pki.Checker); ok {
+			srv.Validation = c
+		}
+		return srv.Handler()
 	}
 	counterHandler := func(creds pki.CredentialChecker) http.Handler {
 		return (&counter.Server{

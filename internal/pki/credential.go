@@ -53,6 +53,9 @@ type CheckerConfig struct {
 	CachePath     string            // where the last good CRL is kept across restarts ("" = nowhere)
 	Now           func() time.Time
 	Client        *http.Client
+	// Probe is the certificate the health check asks OCSP about (e.g. the
+	// listener's own); without it the check fetches the CRL only.
+	Probe *x509.Certificate
 }
 
 // Checker keeps the revocation data a counter decides with. It refreshes
@@ -258,10 +261,15 @@ type Probe struct {
 
 // Health checks the path to the validation service the way real traffic
 // uses it, not with a ping: it fetches the whole CRL and asks OCSP about
-// cert (its answer carries the responder's certificate chain), so a path
-// that drops large packets shows as failing even though a small request
-// would pass.
-func (c *Checker) Health(ctx context.Context, cert *x509.Certificate) []Probe {
+// the probe certificate (the answer carries the responder's certificate
+// chain), so a path that drops large packets shows as failing even though
+// a small request would pass. It is for status pages and operators, never
+// on a request path.
+func (c *Checker) Health(ctx context.Context) []Probe {
+	return c.health(ctx, c.cfg.Probe)
+}
+
+func (c *Checker) health(ctx context.Context, cert *x509.Certificate) []Probe {
 	var out []Probe
 	t0 := time.Now()
 	der, err := c.get(ctx, "/crl", 1<<20)

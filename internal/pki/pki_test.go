@@ -186,7 +186,7 @@ func TestCredentialStateMachine(t *testing.T) {
 	if err := c.Refresh(ctx); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("refresh with large packets dropped: %v", err)
 	}
-	probes := c.Health(ctx, leaf)
+	probes := c.health(ctx, leaf)
 	for _, p := range probes {
 		if p.OK {
 			t.Errorf("health probe %s passed while large answers are dropped", p.Check)
@@ -214,7 +214,7 @@ func TestCredentialStateMachine(t *testing.T) {
 		t.Errorf("another official after someone's revocation: %+v", s)
 	}
 	// The health probes pass again, and OCSP tells revoked from good.
-	for _, p := range c.Health(ctx, otherLeaf) {
+	for _, p := range c.health(ctx, otherLeaf) {
 		if !p.OK {
 			t.Errorf("health probe %s: %s", p.Check, p.Error)
 		}
