@@ -3,17 +3,12 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/tls"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -165,54 +160,31 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	adminL, err := net.Listen("tcp", f.adminAddr)
-	if err != nil {
-		return fmt.Errorf("demo: listen on %s: %w", f.adminAddr, err)
-	}
-	adminURL := "https://" + adminL.Addr().String()
-
 	// The simulated GPKI: its validation service on its own port, and the
-	// counter on its own mutual-TLS listener. The counter's checker fetches
-	// the CRL in the background; requests never wait for it.
-	ca, officials, err := demo.PreparePKI(f.data, os.Stdout)
+	// counter and the operators' API on their own mutual-TLS listeners.
+	// The checker fetches the CRL in the background; requests never wait
+	// for it.
+	sim, err := startSimulatedPKI(f.data, "127.0.0.1:0", []string{"127.0.0.1", "localhost"})
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w", err)
 	}
-	validation := pki.NewValidation(ca, time.Hour)
-	valL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("demo: validation service: %w", err)
-	}
-	validationURL := "http://" + valL.Addr().String()
+	validationURL := sim.ValidationURL
 	checker, err := pki.NewChecker(pki.CheckerConfig{
-		ValidationURL: validationURL, Issuer: ca.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
-		CachePath: filepath.Join(dir.PKI(), "crl-cache.json"),
+		ValidationURL: validationURL, Issuer: sim.CA.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
+		CachePath: dir.CRLCache(),
 	})
 	if err != nil {
 		return err
 	}
-	counterCred, err := ca.ServerCredential("counter", []string{"127.0.0.1", "localhost"})
+	officials, err := listenOfficials([]officialListener{
+		{name: "counter", addr: f.counterAddr, cred: sim.Counter, handler: a.Counter},
+		{name: "admin API", addr: f.adminAddr, cred: sim.Admin, handler: a.Admin},
+	}, sim.CA.Pool(), checker)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w", err)
 	}
-	counterTLS, err := pki.ServerTLS(counterCred, ca.Pool())
-	if err != nil {
-		return err
-	}
-	// The operators' API: the same PKI, operators' certificates.
-	adminCred, err := ca.ServerCredential("admin", []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		return err
-	}
-	adminTLS, err := pki.ServerTLS(adminCred, ca.Pool())
-	if err != nil {
-		return err
-	}
-	counterL, err := net.Listen("tcp", f.counterAddr)
-	if err != nil {
-		return fmt.Errorf("demo: listen on %s: %w", f.counterAddr, err)
-	}
-	counterURL := "https://" + counterL.Addr().String()
+	counterURL := "https://" + officials[0].Listener.Addr().String()
+	adminURL := "https://" + officials[1].Listener.Addr().String()
 	fmt.Printf("\nminwon demo is running (%d people, seed %d, data %s)\n", len(prep.World.People), f.seed, f.data)
 	fmt.Printf("  portal:            %s/\n", base)
 	fmt.Printf("  API services:      %s/api/v1/services\n", base)
@@ -224,15 +196,10 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
 	fmt.Printf("  admin API (mTLS):  %s/admin/v1/keys  (minwon admin --data %s --as op001 keys list)\n", adminURL, f.data)
-	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
+	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(sim.Officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
 	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
-	servers := []httpserve.Listener{
-		{Name: "portal", Listener: l, Handler: a.Handler},
-		{Name: "admin API", Listener: tls.NewListener(adminL, adminTLS), Handler: a.Admin(checker)},
-		{Name: "validation service", Listener: validation.Listener(valL), Handler: validation},
-		{Name: "counter", Listener: tls.NewListener(counterL, counterTLS), Handler: a.Counter(checker)},
-	}
+	servers := append([]httpserve.Listener{{Name: "portal", Listener: l, Handler: a.Handler}, sim.Validation}, officials...)
 	if f.pprof != "" {
 		pl, err := net.Listen("tcp", f.pprof)
 		if err != nil {
@@ -259,30 +226,4 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	return nil
-}
-
-// loadOrCreateToken reads the admin token at path, creating a random one
-// (mode 0600) on first start.
-func loadOrCreateToken(path string) (string, error) {
-	if raw, err := os.ReadFile(path); err == nil {
-		tok := strings.TrimSpace(string(raw))
-		if len(tok) < 32 {
-			return "", fmt.Errorf("demo: %s holds no usable token; delete it to make a new one", path)
-		}
-		return tok, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("demo: read %s: %w", path, err)
-	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	tok := hex.EncodeToString(b[:])
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("demo: write %s: %w", path, err)
-	}
-	return tok, nil
 }
