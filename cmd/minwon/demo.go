@@ -57,8 +57,7 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 		return f, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
 	if f.pprof != "" {
-		host, _, err := net.SplitHostPort(f.pprof)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		if !isLoopback(f.pprof) {
 			return f, fmt.Errorf("%s: --pprof must be a loopback address such as 127.0.0.1:6060", name)
 		}
 	}

@@ -30,16 +30,9 @@ func runVerify(args []string) error {
 	keyPath := fs.String("key", "", "trusted public keys: the JSON of GET /api/v1/keys saved earlier (required offline; online it pins the keys instead of fetching them)")
 	savePath := fs.String("save-proof", "", "online: also save the verification answer here for later offline checks")
 	// Accept the file before or after the flags.
-	var files []string
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return usageError{err}
-		}
-		rest = fs.Args()
-		if len(rest) > 0 {
-			files, rest = append(files, rest[0]), rest[1:]
-		}
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageError{err}
 	}
 	if len(files) != 1 {
 		return usageError{errors.New("verify: give exactly one PDF file")}
