@@ -25,21 +25,15 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 		done <- demoUntilDone(ctx, []string{"--data", dir.Path(), "--addr", "127.0.0.1:0", "--people", "40", "--seed", "3"})
 	}()
 	var urls demo.URLs
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if b, err := os.ReadFile(dir.URLs()); err == nil && json.Unmarshal(b, &urls) == nil {
-			break
-		}
+	poll(t, 60*time.Second, "urls.json", func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("demo stopped before writing urls.json: %v", err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no urls.json within 60s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		b, err := os.ReadFile(dir.URLs())
+		return err == nil && json.Unmarshal(b, &urls) == nil
+	})
 	if urls.Portal == "" || urls.Admin == "" || urls.Counter == "" || urls.Validation == "" || len(urls.Agencies) != 3 {
 		t.Fatalf("urls.json = %+v", urls)
 	}
@@ -64,19 +58,11 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 		t.Errorf("validation health: %d", c)
 	}
 	// The counter answers an official of the demo's PKI, and nobody else.
-	clerk, err := demo.FindOfficial(dir.Path(), "c0001")
-	if err != nil {
-		t.Fatal(err)
-	}
 	roots, err := pki.RootPool(filepath.Join(dir.PKI(), pki.RootCertFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsCfg, err := pki.ClientTLS(pki.Credential{CertFile: clerk.Cert, KeyFile: clerk.Key}, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	official := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 10 * time.Second}
+	official := officialClient(t, dir.Path(), roots, "c0001")
 	resp, err := official.Get(urls.Counter + "/counter/v1/status")
 	if err != nil {
 		t.Fatalf("counter status: %v", err)
@@ -102,15 +88,7 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("admin API for a counter clerk: %d, want 403", resp.StatusCode)
 	}
-	op, err := demo.FindOfficial(dir.Path(), "op001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opTLS, err := pki.ClientTLS(pki.Credential{CertFile: op.Cert, KeyFile: op.Key}, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	operator := &http.Client{Transport: &http.Transport{TLSClientConfig: opTLS}, Timeout: 10 * time.Second}
+	operator := officialClient(t, dir.Path(), roots, "op001")
 	if resp, err := operator.Get(urls.Admin + "/admin/v1/keys"); err != nil {
 		t.Errorf("admin API for an operator: %v", err)
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
@@ -120,12 +98,5 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 		t.Errorf("urls.json mode: %v %v", fi.Mode(), err)
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("demo stop: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not stop")
-	}
+	stopped(t, "demo", done)
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/minwon/minwon/internal/pki"
 )
@@ -131,12 +130,5 @@ func TestPKIValidationCommand(t *testing.T) {
 		t.Error("the CRL does not list the certificate revoked a moment ago")
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("validation did not stop")
-	}
+	stopped(t, "validation", done)
 }

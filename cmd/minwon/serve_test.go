@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net"
@@ -77,18 +78,7 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := func(id string) *http.Client {
-		t.Helper()
-		o, err := demo.FindOfficial(dir.Path(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := pki.ClientTLS(pki.Credential{CertFile: o.Cert, KeyFile: o.Key}, roots)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 10 * time.Second}
-	}
+	client := func(id string) *http.Client { return officialClient(t, dir.Path(), roots, id) }
 	do := func(c *http.Client, method, url string, body any, into any) int {
 		t.Helper()
 		var r io.Reader
@@ -165,16 +155,37 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 	}
 
 	cancel()
-	for name, done := range map[string]chan error{"serve": serveDone, "agencies": agenciesDone} {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s stop: %v", name, err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("%s did not stop", name)
+	stopped(t, "serve", serveDone)
+	stopped(t, "agencies", agenciesDone)
+}
+
+// stopped waits for a command whose context ended to return, without an
+// error.
+func stopped(t *testing.T, what string, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s stop: %v", what, err)
 		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not stop within 30s", what)
 	}
+}
+
+// officialClient is an HTTP client with the certificate of the data
+// directory's official id (demo-officials.csv).
+func officialClient(t *testing.T, data string, roots *x509.CertPool, id string) *http.Client {
+	t.Helper()
+	o, err := demo.FindOfficial(data, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pki.ClientTLS(pki.Credential{CertFile: o.Cert, KeyFile: o.Key}, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 10 * time.Second}
 }
 
 // poll calls ok until it says true, failing the test after timeout.
