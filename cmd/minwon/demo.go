@@ -3,17 +3,12 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/tls"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -62,8 +57,7 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 		return f, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
 	if f.pprof != "" {
-		host, _, err := net.SplitHostPort(f.pprof)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		if !isLoopback(f.pprof) {
 			return f, fmt.Errorf("%s: --pprof must be a loopback address such as 127.0.0.1:6060", name)
 		}
 	}
@@ -165,65 +159,36 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	adminL, err := net.Listen("tcp", f.adminAddr)
-	if err != nil {
-		return fmt.Errorf("demo: listen on %s: %w", f.adminAddr, err)
-	}
-	adminURL := "https://" + adminL.Addr().String()
-
 	// The simulated GPKI: its validation service on its own port, and the
-	// counter on its own mutual-TLS listener. The counter's checker fetches
-	// the CRL in the background; requests never wait for it.
-	ca, officials, err := demo.PreparePKI(f.data, os.Stdout)
+	// counter and the operators' API on their own mutual-TLS listeners.
+	// The checker fetches the CRL in the background; requests never wait
+	// for it.
+	sim, err := startSimulatedPKI(f.data, "127.0.0.1:0", []string{"127.0.0.1", "localhost"})
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w", err)
 	}
-	validation := pki.NewValidation(ca, time.Hour)
-	valL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("demo: validation service: %w", err)
-	}
-	validationURL := "http://" + valL.Addr().String()
-	counterCred, err := ca.ServerCredential("counter", []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		return err
-	}
-	counterCerts, err := pki.ReadCerts(counterCred.CertFile)
+	validationURL := sim.ValidationURL
+	counterCerts, err := pki.ReadCerts(sim.Counter.CertFile)
 	if err != nil {
 		return err
 	}
 	checker, err := pki.NewChecker(pki.CheckerConfig{
-		ValidationURL: validationURL, Issuer: ca.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
-		CachePath: filepath.Join(dir.PKI(), "crl-cache.json"), Probe: counterCerts[0],
+		ValidationURL: validationURL, Issuer: sim.CA.Ministry, Grace: f.grace, Refresh: f.crlRefresh,
+		CachePath: dir.CRLCache(), Probe: counterCerts[0],
 	})
 	if err != nil {
 		return err
 	}
-
-	counterTLS, err := pki.ServerTLS(counterCred, ca.Pool())
+	officials, err := listenOfficials([]officialListener{
+		{name: "counter", addr: f.counterAddr, cred: sim.Counter, handler: a.Counter},
+		{name: "admin API", addr: f.adminAddr, cred: sim.Admin, handler: a.Admin},
+	}, sim.CA.Pool(), checker)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w", err)
 	}
-	// The operators' API: the same PKI, operators' certificates.
-	adminCred, err := ca.ServerCredential("admin", []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		return err
-	}
-	adminTLS, err := pki.ServerTLS(adminCred, ca.Pool())
-	if err != nil {
-		return err
-	}
-	counterL, err := net.Listen("tcp", f.counterAddr)
-	if err != nil {
-		return fmt.Errorf("demo: listen on %s: %w", f.counterAddr, err)
-	}
-	counterURL := "https://" + counterL.Addr().String()
-	servers := []httpserve.Listener{
-		{Name: "portal", Listener: l, Handler: a.Handler},
-		{Name: "admin API", Listener: tls.NewListener(adminL, adminTLS), Handler: a.Admin(checker)},
-		{Name: "validation service", Listener: validation.Listener(valL), Handler: validation},
-		{Name: "counter", Listener: tls.NewListener(counterL, counterTLS), Handler: a.Counter(checker)},
-	}
+	counterURL := "https://" + officials[0].Listener.Addr().String()
+	adminURL := "https://" + officials[1].Listener.Addr().String()
+	servers := append([]httpserve.Listener{{Name: "portal", Listener: l, Handler: a.Handler}, sim.Validation}, officials...)
 	if f.pprof != "" {
 		pl, err := net.Listen("tcp", f.pprof)
 		if err != nil {
@@ -254,7 +219,7 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
 	fmt.Printf("  admin API (mTLS):  %s/admin/v1/keys  (minwon admin --data %s --as op001 keys list)\n", adminURL, f.data)
-	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
+	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(sim.Officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
 	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)
 	info.Portal = base
@@ -271,30 +236,4 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	return nil
-}
-
-// loadOrCreateToken reads the admin token at path, creating a random one
-// (mode 0600) on first start.
-func loadOrCreateToken(path string) (string, error) {
-	if raw, err := os.ReadFile(path); err == nil {
-		tok := strings.TrimSpace(string(raw))
-		if len(tok) < 32 {
-			return "", fmt.Errorf("demo: %s holds no usable token; delete it to make a new one", path)
-		}
-		return tok, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("demo: read %s: %w", path, err)
-	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	tok := hex.EncodeToString(b[:])
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("demo: write %s: %w", path, err)
-	}
-	return tok, nil
 }

@@ -45,19 +45,11 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 		t.Errorf("validation health: %d", c)
 	}
 	// The counter answers an official of the demo's PKI, and nobody else.
-	clerk, err := demo.FindOfficial(dir.Path(), "c0001")
-	if err != nil {
-		t.Fatal(err)
-	}
 	roots, err := pki.RootPool(filepath.Join(dir.PKI(), pki.RootCertFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsCfg, err := pki.ClientTLS(pki.Credential{CertFile: clerk.Cert, KeyFile: clerk.Key}, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	official := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 10 * time.Second}
+	official := officialClient(t, dir.Path(), roots, "c0001")
 	resp, err := official.Get(urls.Counter + "/counter/v1/status")
 	if err != nil {
 		t.Fatalf("counter status: %v", err)
@@ -83,15 +75,7 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("admin API for a counter clerk: %d, want 403", resp.StatusCode)
 	}
-	op, err := demo.FindOfficial(dir.Path(), "op001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opTLS, err := pki.ClientTLS(pki.Credential{CertFile: op.Cert, KeyFile: op.Key}, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	operator := &http.Client{Transport: &http.Transport{TLSClientConfig: opTLS}, Timeout: 10 * time.Second}
+	operator := officialClient(t, dir.Path(), roots, "op001")
 	if resp, err := operator.Get(urls.Admin + "/admin/v1/keys"); err != nil {
 		t.Errorf("admin API for an operator: %v", err)
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {

@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/minwon/minwon/internal/verify/verifycmd"
@@ -17,14 +18,28 @@ Usage:
         run everything in one process on embedded SQLite with a synthetic population
   minwon seed [--data DIR] [--people N] [--seed S]
         seed a data directory and print how long each phase took, then exit
-  minwon serve --config FILE [--listen ADDR] [--node NAME]
-        production start: PostgreSQL (or SQLite) and configured agencies; several
-        nodes may share one PostgreSQL database (docs/POSTGRES.md)
+  minwon serve --config FILE [--listen ADDR] [--counter-listen ADDR] [--admin-listen ADDR] [--node NAME]
+        production start: PostgreSQL (or SQLite), configured agencies, and the
+        counter and admin API on mutual TLS; several nodes may share one
+        PostgreSQL database (docs/POSTGRES.md)
   minwon keygen [--dir DIR] [--log-origin ORIGIN]
-        create the document-signing and log checkpoint keys serve needs, if absent
+        create the document-signing, log checkpoint and subject index keys serve
+        needs, if absent
   minwon agencies [--data DIR] [--people N] [--seed S] [--addr-base HOST:PORT] [--postgres DSN]
-        run the simulated agencies standalone for serve, seed their accounts into
-        minwon's database and write DIR/serve.json
+                  [--listen ADDR] [--counter-listen ADDR] [--admin-listen ADDR]
+        run the simulated agencies and the simulated PKI's validation service
+        standalone for serve, seed their accounts into minwon's database, issue
+        the officials' certificates and write DIR/serve.json
+  minwon pki init --dir DIR
+  minwon pki issue --dir DIR --id ID --name NAME --office OFFICE --role ROLE
+  minwon pki server --dir DIR --name counter|admin|... --host HOST[,HOST...]
+  minwon pki revoke --dir DIR ID --reason R
+  minwon pki list --dir DIR
+  minwon pki validation --dir DIR [--addr 127.0.0.1:7103]
+        the simulated government PKI of serve's officials: create it, issue an
+        official's certificate (ROLE counter_clerk, operator, privacy_officer or
+        auditor) or a listener's, revoke an official's, list them, or run the
+        validation service (CRL, OCSP, fault switches) until Ctrl-C
   minwon verify FILE.pdf --log URL [--key KEYS.json] [--save-proof PROOF.json]
   minwon verify FILE.pdf --checkpoint PROOF.json --key KEYS.json
         check a document: its signature, its inclusion in the transparency log
@@ -32,7 +47,7 @@ Usage:
         its signing key is revoked; exit 0 only for a valid document
   minwon counter [--data DIR --as ID | --url URL --cert F --key F --ca F] status|issue|document ...
         the officials' counter client (mutual TLS); minwon counter help for its commands
-  minwon admin [--data DIR --as ID | --url URL --cert F --key F --ca F] whoami|keys|revoke|alerts|audit ...
+  minwon admin [--data DIR --as ID | --url URL --cert F --key F --ca F] whoami|keys|revoke|alerts|audit|validation ...
         the operators' client (mutual TLS); minwon admin help for its commands
   minwon help
 `
@@ -68,6 +83,8 @@ func main() {
 			return
 		}
 		err = runAdmin(os.Args[2:])
+	case "pki":
+		err = runPKI(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -75,13 +92,22 @@ func main() {
 		fmt.Fprintf(os.Stderr, "minwon: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "minwon: %v\n", err)
-		var u usageError
-		if errors.As(err, &u) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode reports err on stderr and returns the exit status: 0 success,
+// 1 refused or failed, 2 usage.
+func exitCode(err error, stderr io.Writer) int {
+	var usage usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "minwon: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "minwon: %v\n", err)
+		return 1
 	}
 }
 

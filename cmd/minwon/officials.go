@@ -46,7 +46,7 @@ func (o *officialFlags) usageErr(msg string) error {
 // parse parses the command line and returns the positional arguments; a
 // command is required.
 func (o *officialFlags) parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	pos, err := parseInterleaved(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return nil, o.usageErr(err.Error())
 	}
@@ -174,22 +174,5 @@ func call(ctx context.Context, c *http.Client, method, url string, header map[st
 			return fmt.Errorf("unexpected answer: %w", err)
 		}
 		return nil
-	}
-}
-
-// parseInterleaved parses the connection flags, then the command's own flags
-// after its positional arguments, whichever order they come in.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
 	}
 }

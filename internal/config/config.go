@@ -1,7 +1,8 @@
 // Package config reads the configuration of `minwon serve`: a JSON file
 // naming the database (PostgreSQL DSN or SQLite path), the listen address
 // and public URL, the signing keys' directory and the log key file, the
-// log's origin, and each agency's base URL and trusted public keys.
+// log's origin, each agency's base URL and trusted public keys, and the
+// officials' listeners (counter, admin API) with the PKI they trust.
 //
 // Parsing is strict: unknown fields, missing values and malformed URLs,
 // keys or durations are errors that name the field, never a silent default
@@ -14,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -29,6 +31,7 @@ import (
 
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/store"
 )
 
@@ -42,13 +45,39 @@ type Config struct {
 	LogOrigin  string   `json:"log_origin"`  // e.g. "minwon.example/log"
 	SessionTTL Duration `json:"session_ttl"` // e.g. "30m"; default 30m
 	Agencies   []Agency `json:"agencies"`
-	// AdminListen, if set, serves the operators' API (key rotation and
-	// revocation, document revocation, alerts) on its own listener; keep
-	// it on loopback or an operators' network. AdminToken is the file
-	// holding its Bearer token.
-	AdminListen string `json:"admin_listen,omitempty"`
-	AdminToken  string `json:"admin_token,omitempty"`
+	// The officials' listeners, each mutual TLS with a server certificate
+	// and key (PEM files) and client certificates of PKI: the counter, and
+	// the operators' API (key rotation and revocation, document
+	// revocation, alerts), which only operators' certificates may use.
+	CounterListen string `json:"counter_listen,omitempty"`
+	CounterCert   string `json:"counter_cert,omitempty"`
+	CounterKey    string `json:"counter_key,omitempty"`
+	AdminListen   string `json:"admin_listen,omitempty"`
+	AdminCert     string `json:"admin_cert,omitempty"`
+	AdminKey      string `json:"admin_key,omitempty"`
+	PKI           *PKI   `json:"pki,omitempty"`
+	// SubjectIndexKey is the file of the HMAC key under which the counter
+	// finds citizens by resident registration number; required with
+	// counter_listen, and the same key the accounts were indexed with.
+	SubjectIndexKey string `json:"subject_index_key,omitempty"`
 }
+
+// PKI is the government PKI the officials' listeners trust, and where they
+// learn revocations.
+type PKI struct {
+	CA            string   `json:"ca"`                    // the root certificate (ca.pem): the trust anchor
+	CRLIssuer     string   `json:"crl_issuer"`            // the CA certificate that signs the CRL (ministry-ca.pem)
+	ValidationURL string   `json:"validation_url"`        // base URL of the validation service (/crl, /ocsp)
+	Grace         Duration `json:"grace,omitempty"`       // how long officials keep working while it is unreachable; default 4h
+	CRLRefresh    Duration `json:"crl_refresh,omitempty"` // how often the CRL is fetched; default 30s
+	CRLCache      string   `json:"crl_cache"`             // where the last good CRL is kept across restarts
+}
+
+// Defaults of the PKI settings.
+const (
+	DefaultGrace      = Duration(pki.DefaultGrace)
+	DefaultCRLRefresh = Duration(30 * time.Second)
+)
 
 // Database names minwon's own database: exactly one of Postgres and SQLite.
 type Database struct {
@@ -120,6 +149,14 @@ func Parse(data []byte) (*Config, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("config: larger than %d bytes", MaxSize)
 	}
+	// A config from before the operators' certificates would fail on an
+	// unknown field; say instead what replaced the token.
+	var old struct {
+		AdminToken json.RawMessage `json:"admin_token"`
+	}
+	if json.Unmarshal(data, &old) == nil && old.AdminToken != nil {
+		return nil, errors.New(`config: admin_token: the shared admin token is gone; operators now use their own certificates: remove admin_token and give admin_cert, admin_key and pki (docs/POSTGRES.md, "Officials' certificates")`)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var c Config
@@ -159,19 +196,12 @@ func (c *Config) check() error {
 		return fmt.Errorf("public_url: %w", err)
 	}
 	for _, k := range []struct{ name, path string }{{"key_dir", c.KeyDir}, {"log_key", c.LogKey}} {
-		if k.path == "" || strings.ContainsRune(k.path, 0) {
+		if !isPath(k.path) {
 			return fmt.Errorf("%s: a path is required", k.name)
 		}
 	}
-	if c.AdminListen != "" {
-		if err := checkListen(c.AdminListen); err != nil {
-			return fmt.Errorf("admin_listen: %w", err)
-		}
-		if c.AdminToken == "" || strings.ContainsRune(c.AdminToken, 0) {
-			return errors.New("admin_token: the path of the admin token file is required with admin_listen")
-		}
-	} else if c.AdminToken != "" {
-		return errors.New("admin_token: only with admin_listen")
+	if err := c.checkOfficials(); err != nil {
+		return err
 	}
 	if !originRE.MatchString(c.LogOrigin) || len(c.LogOrigin) > 200 {
 		return errors.New(`log_origin: a log name such as "minwon.example/log" is required`)
@@ -208,6 +238,71 @@ func (c *Config) check() error {
 	}
 	return nil
 }
+
+// checkOfficials checks the officials' listeners and their PKI. Both are
+// mutual TLS only: the admin API in particular is refused without its
+// certificate, key and PKI wherever it listens, loopback included, since
+// an operator is known only by a certificate.
+func (c *Config) checkOfficials() error {
+	listeners := []struct {
+		name, listen, cert, key string
+	}{
+		{"counter", c.CounterListen, c.CounterCert, c.CounterKey},
+		{"admin", c.AdminListen, c.AdminCert, c.AdminKey},
+	}
+	for _, l := range listeners {
+		if l.listen == "" {
+			if l.cert != "" || l.key != "" {
+				return fmt.Errorf("%s_cert, %s_key: only with %s_listen", l.name, l.name, l.name)
+			}
+			continue
+		}
+		if err := checkListen(l.listen); err != nil {
+			return fmt.Errorf("%s_listen: %w", l.name, err)
+		}
+		if !isPath(l.cert) || !isPath(l.key) || c.PKI == nil {
+			return fmt.Errorf("%s_listen: served only over mutual TLS: %s_cert, %s_key (the server certificate and key, `minwon pki server`) and pki are required", l.name, l.name, l.name)
+		}
+	}
+	if c.CounterListen != "" && !isPath(c.SubjectIndexKey) {
+		return errors.New("subject_index_key: the path of the subject index key is required with counter_listen")
+	} else if c.CounterListen == "" && c.SubjectIndexKey != "" {
+		return errors.New("subject_index_key: only with counter_listen")
+	}
+	if c.PKI == nil {
+		return nil
+	}
+	if c.CounterListen == "" && c.AdminListen == "" {
+		return errors.New("pki: only with counter_listen or admin_listen")
+	}
+	return c.PKI.check()
+}
+
+func (p *PKI) check() error {
+	for _, f := range []struct{ name, path string }{{"ca", p.CA}, {"crl_issuer", p.CRLIssuer}, {"crl_cache", p.CRLCache}} {
+		if !isPath(f.path) {
+			return fmt.Errorf("pki.%s: a path is required", f.name)
+		}
+	}
+	if err := checkURL(p.ValidationURL, true); err != nil {
+		return fmt.Errorf("pki.validation_url: %w", err)
+	}
+	if p.Grace == 0 {
+		p.Grace = DefaultGrace
+	}
+	if p.CRLRefresh == 0 {
+		p.CRLRefresh = DefaultCRLRefresh
+	}
+	if p.Grace < Duration(time.Minute) || p.Grace > Duration(7*24*time.Hour) {
+		return errors.New("pki.grace: must be between 1m and 168h")
+	}
+	if p.CRLRefresh < Duration(time.Second) || p.CRLRefresh > p.Grace {
+		return errors.New("pki.crl_refresh: must be between 1s and the grace")
+	}
+	return nil
+}
+
+func isPath(p string) bool { return p != "" && !strings.ContainsRune(p, 0) }
 
 func checkListen(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
@@ -298,18 +393,44 @@ func (c *Config) LogSigningKey() (ed25519.PrivateKey, error) {
 	return keyfile.LoadOrCreate(c.LogKey)
 }
 
-// AdminBearerToken reads the admin token file. It must exist and hold a
-// token of at least 32 characters.
-func (c *Config) AdminBearerToken() (string, error) {
-	raw, err := os.ReadFile(c.AdminToken)
+// SubjectIndex loads the subject index key. It must exist: a new key
+// would find nobody the accounts were indexed under.
+func (c *Config) SubjectIndex() ([]byte, error) {
+	if err := mustExist("subject_index_key", c.SubjectIndexKey); err != nil {
+		return nil, err
+	}
+	return keyfile.LoadOrCreateSecret(c.SubjectIndexKey)
+}
+
+// Checker builds the revocation checker of the officials' listeners from
+// the PKI settings. The CRL issuer must chain to the CA, so a wrong file
+// is an error at the start, not a lock-out of every official later.
+func (p *PKI) Checker() (*pki.Checker, error) {
+	roots, err := p.Roots()
 	if err != nil {
-		return "", fmt.Errorf("config: admin_token: %w (minwon keygen writes one)", err)
+		return nil, err
 	}
-	tok := strings.TrimSpace(string(raw))
-	if len(tok) < 32 || strings.ContainsAny(tok, " \t\r\n") {
-		return "", errors.New("config: admin_token: the file holds no usable token (32 or more characters, one line)")
+	certs, err := pki.ReadCerts(p.CRLIssuer)
+	if err != nil {
+		return nil, fmt.Errorf("config: pki.crl_issuer: %w", err)
 	}
-	return tok, nil
+	issuer := certs[0]
+	if _, err := issuer.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil || !issuer.IsCA {
+		return nil, errors.New("config: pki.crl_issuer: not a CA certificate under pki.ca (give the ministry CA's certificate, ministry-ca.pem)")
+	}
+	return pki.NewChecker(pki.CheckerConfig{
+		ValidationURL: p.ValidationURL, Issuer: issuer, Grace: time.Duration(p.Grace),
+		Refresh: time.Duration(p.CRLRefresh), CachePath: p.CRLCache,
+	})
+}
+
+// Roots returns the pool of the root certificate, pki.ca.
+func (p *PKI) Roots() (*x509.CertPool, error) {
+	roots, err := pki.RootPool(p.CA)
+	if err != nil {
+		return nil, fmt.Errorf("config: pki.ca: %w", err)
+	}
+	return roots, nil
 }
 
 func mustExist(field, path string) error {

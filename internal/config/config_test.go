@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/keyfile"
+	"github.com/minwon/minwon/internal/pki"
 )
 
 var pub = base64.StdEncoding.EncodeToString(make([]byte, ed25519.PublicKeySize))
@@ -26,8 +28,20 @@ func example() string {
   "log_key": "/etc/minwon/log-checkpoint.key",
   "log_origin": "minwon.example/log",
   "session_ttl": "30m",
-  "admin_listen": "127.0.0.1:8081",
-  "admin_token": "/etc/minwon/keys/admin-token",
+  "counter_listen": "0.0.0.0:8443",
+  "counter_cert": "/etc/minwon/pki/servers/counter.pem",
+  "counter_key": "/etc/minwon/pki/servers/counter.key",
+  "subject_index_key": "/etc/minwon/keys/subject-index.key",
+  "admin_listen": "127.0.0.1:8444",
+  "admin_cert": "/etc/minwon/pki/servers/admin.pem",
+  "admin_key": "/etc/minwon/pki/servers/admin.key",
+  "pki": {
+    "ca": "/etc/minwon/pki/ca.pem",
+    "crl_issuer": "/etc/minwon/pki/ministry-ca.pem",
+    "validation_url": "http://127.0.0.1:7103",
+    "grace": "2h",
+    "crl_cache": "/var/lib/minwon/crl-cache.json"
+  },
   "agencies": [
     {"name": "registry", "url": "https://registry.example", "keys": {"registry-0a1b2c3d": "` + pub + `"}},
     {"name": "tax", "url": "http://127.0.0.1:7102/api", "keys": {"tax-1": "` + pub + `", "tax-2": "` + pub + `"}}
@@ -42,6 +56,9 @@ func TestParseExample(t *testing.T) {
 	}
 	if c.Database.MaxConns != 20 || time.Duration(c.SessionTTL) != 30*time.Minute || len(c.Agencies) != 2 {
 		t.Fatalf("parsed %+v", c)
+	}
+	if c.PKI == nil || c.PKI.Grace != Duration(2*time.Hour) || c.PKI.CRLRefresh != DefaultCRLRefresh || c.CounterListen != "0.0.0.0:8443" || c.AdminKey != "/etc/minwon/pki/servers/admin.key" {
+		t.Fatalf("officials' listeners parsed as %+v, pki %+v", c, c.PKI)
 	}
 	eps := c.Endpoints()
 	if len(eps) != 2 || eps[1].Agency != "tax" || eps[1].BaseURL != "http://127.0.0.1:7102/api" || len(eps[1].Keys) != 2 || len(eps[1].Keys["tax-1"]) != ed25519.PublicKeySize {
@@ -81,8 +98,24 @@ func TestParseRefuses(t *testing.T) {
 		"agency without keys": func(s string) string { return strings.Replace(s, `{"registry-0a1b2c3d": "`+pub+`"}`, `{}`, 1) },
 		"trailing data":       func(s string) string { return s + `{}` },
 		"not an object":       func(string) string { return `[]` },
-		"admin without token": func(s string) string { return strings.Replace(s, `"/etc/minwon/keys/admin-token"`, `""`, 1) },
-		"bad admin listen":    func(s string) string { return strings.Replace(s, `127.0.0.1:8081`, `localhost`, 1) },
+		"bad admin listen":    func(s string) string { return strings.Replace(s, `127.0.0.1:8444`, `localhost`, 1) },
+		"bad counter listen":  func(s string) string { return strings.Replace(s, `0.0.0.0:8443`, `0.0.0.0`, 1) },
+		"counter without key": func(s string) string { return strings.Replace(s, `"/etc/minwon/pki/servers/counter.key"`, `""`, 1) },
+		"counter without index key": func(s string) string {
+			return strings.Replace(s, `"/etc/minwon/keys/subject-index.key"`, `""`, 1)
+		},
+		"no pki ca":          func(s string) string { return strings.Replace(s, `"/etc/minwon/pki/ca.pem"`, `""`, 1) },
+		"no crl issuer":      func(s string) string { return strings.Replace(s, `"/etc/minwon/pki/ministry-ca.pem"`, `""`, 1) },
+		"no crl cache":       func(s string) string { return strings.Replace(s, `"/var/lib/minwon/crl-cache.json"`, `""`, 1) },
+		"bad validation url": func(s string) string { return strings.Replace(s, `http://127.0.0.1:7103`, `127.0.0.1:7103`, 1) },
+		"short grace":        func(s string) string { return strings.Replace(s, `"grace": "2h"`, `"grace": "30s"`, 1) },
+		"refresh over grace": func(s string) string {
+			return strings.Replace(s, `"grace": "2h"`, `"grace": "2h", "crl_refresh": "3h"`, 1)
+		},
+		"refresh too often": func(s string) string {
+			return strings.Replace(s, `"grace": "2h"`, `"grace": "2h", "crl_refresh": "100ms"`, 1)
+		},
+		"unknown pki field": func(s string) string { return strings.Replace(s, `"grace": "2h"`, `"grace": "2h", "ocsp": true`, 1) },
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -133,17 +166,16 @@ func TestLoadAndKeys(t *testing.T) {
 	if err := c2.CheckKeyDir(); err != nil {
 		t.Fatal(err)
 	}
-	c2.AdminToken = filepath.Join(dir, "admin-token")
-	if _, err := c2.AdminBearerToken(); err == nil {
-		t.Fatal("missing admin token accepted")
+	c2.SubjectIndexKey = filepath.Join(dir, "subject-index.key")
+	if _, err := c2.SubjectIndex(); err == nil {
+		t.Fatal("a missing subject index key was made up")
 	}
-	os.WriteFile(c2.AdminToken, []byte("short\n"), 0o600)
-	if _, err := c2.AdminBearerToken(); err == nil {
-		t.Fatal("short admin token accepted")
+	want, err := keyfile.LoadOrCreateSecret(c2.SubjectIndexKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	os.WriteFile(c2.AdminToken, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
-	if tok, err := c2.AdminBearerToken(); err != nil || tok != strings.Repeat("ab", 32) {
-		t.Fatalf("AdminBearerToken = %q, %v", tok, err)
+	if got, err := c2.SubjectIndex(); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("SubjectIndex: %v", err)
 	}
 	if k, err := c2.LogSigningKey(); err != nil || len(k) != ed25519.PrivateKeySize {
 		t.Fatalf("LogSigningKey: %v", err)
@@ -183,4 +215,86 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = c.Endpoints()
 	})
+}
+
+// The officials' listeners are mutual TLS or nothing: each needs its
+// certificate, its key and the PKI, the admin API on loopback too, and a
+// config from the days of the shared admin token says what replaced it.
+func TestParseOfficialsListeners(t *testing.T) {
+	base := func(extra string) string {
+		return `{"database":{"sqlite":"/x.db"},"listen":"127.0.0.1:8080","public_url":"http://h","key_dir":"d","log_key":"l","log_origin":"h/log",
+"agencies":[{"name":"a","url":"http://a","keys":{"k":"` + pub + `"}}]` + extra + `}`
+	}
+	const pkiJSON = `,"pki":{"ca":"ca.pem","crl_issuer":"ministry-ca.pem","validation_url":"http://127.0.0.1:7103","crl_cache":"crl.json"}`
+	cases := []struct {
+		name, extra string
+		want        string // "" accepted; else a part of the message
+	}{
+		{"no officials' listeners", ``, ""},
+		{"admin with TLS", `,"admin_listen":"127.0.0.1:8444","admin_cert":"a.pem","admin_key":"a.key"` + pkiJSON, ""},
+		{"counter with TLS", `,"counter_listen":"0.0.0.0:8443","counter_cert":"c.pem","counter_key":"c.key","subject_index_key":"s.key"` + pkiJSON, ""},
+		{"admin on loopback without TLS", `,"admin_listen":"127.0.0.1:8444"`, "admin_listen: served only over mutual TLS"},
+		{"admin without TLS", `,"admin_listen":"0.0.0.0:8444"`, "admin_listen: served only over mutual TLS"},
+		{"admin without pki", `,"admin_listen":"127.0.0.1:8444","admin_cert":"a.pem","admin_key":"a.key"`, "admin_listen: served only over mutual TLS"},
+		{"admin without key", `,"admin_listen":"127.0.0.1:8444","admin_cert":"a.pem"` + pkiJSON, "admin_listen: served only over mutual TLS"},
+		{"counter without pki", `,"counter_listen":"0.0.0.0:8443","counter_cert":"c.pem","counter_key":"c.key","subject_index_key":"s.key"`, "counter_listen: served only over mutual TLS"},
+		{"admin cert without listener", `,"admin_cert":"a.pem","admin_key":"a.key"`, "only with admin_listen"},
+		{"index key without counter", `,"subject_index_key":"s.key"`, "only with counter_listen"},
+		{"pki without listener", pkiJSON, "pki: only with"},
+		{"admin token", `,"admin_listen":"127.0.0.1:8444","admin_token":"/etc/minwon/keys/admin-token"`, "operators now use their own certificates"},
+		{"admin token alone", `,"admin_token":"t"`, "docs/POSTGRES.md"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(base(tc.extra)))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && err == nil:
+				t.Fatalf("accepted %+v", c)
+			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+			if tc.want == "" && c.PKI != nil && (c.PKI.Grace != DefaultGrace || c.PKI.CRLRefresh != DefaultCRLRefresh) {
+				t.Fatalf("pki defaults: %+v", c.PKI)
+			}
+		})
+	}
+}
+
+// The checker trusts the CRL of the configured issuer only if it is a CA
+// under the configured root.
+func TestPKIChecker(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := pki.Init(filepath.Join(dir, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &PKI{
+		CA: filepath.Join(ca.Dir(), pki.RootCertFile), CRLIssuer: filepath.Join(ca.Dir(), pki.MinistryCertFile),
+		ValidationURL: "http://127.0.0.1:1", CRLCache: filepath.Join(dir, "crl.json"), Grace: DefaultGrace, CRLRefresh: DefaultCRLRefresh,
+	}
+	if _, err := p.Checker(); err != nil {
+		t.Fatal(err)
+	}
+	server, err := ca.IssueServer("admin", []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, issuer := range map[string]string{"a server certificate": server.CertFile, "missing": filepath.Join(dir, "none.pem")} {
+		bad := *p
+		bad.CRLIssuer = issuer
+		if _, err := bad.Checker(); err == nil {
+			t.Errorf("crl_issuer %s accepted", name)
+		}
+	}
+	other, err := pki.Init(filepath.Join(dir, "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := *p
+	bad.CRLIssuer = filepath.Join(other.Dir(), pki.MinistryCertFile)
+	if _, err := bad.Checker(); err == nil {
+		t.Error("a ministry CA of another root accepted")
+	}
 }

@@ -48,9 +48,6 @@ func (k KeyDir) DocumentKey() string { return filepath.Join(string(k), "document
 // LogKey is the transparency log's checkpoint signing key.
 func (k KeyDir) LogKey() string { return filepath.Join(string(k), "log-checkpoint.key") }
 
-// AdminToken holds the operators' admin API bearer token.
-func (k KeyDir) AdminToken() string { return filepath.Join(string(k), "admin-token") }
-
 // AgencyKey is a simulated agency's response-signing key.
 func (k KeyDir) AgencyKey(agency string) string {
 	return filepath.Join(string(k), "agency-"+agency+".key")
@@ -63,6 +60,9 @@ func (k KeyDir) SubjectIndexKey() string { return filepath.Join(string(k), "subj
 // PKI is the simulated government PKI (see package pki): ca.pem is the
 // root every client and server trusts.
 func (d Dir) PKI() string { return filepath.Join(string(d), "pki") }
+
+// CRLCache is where the officials' listeners keep the last good CRL.
+func (d Dir) CRLCache() string { return filepath.Join(d.PKI(), "crl-cache.json") }
 
 // Officials is the CSV of seeded officials and their certificate files.
 func (d Dir) Officials() string { return filepath.Join(string(d), "demo-officials.csv") }

@@ -122,6 +122,25 @@ type Entry struct {
 	Reason    string    `json:"reason,omitempty"`
 }
 
+// Certificate states in the register, as `minwon pki list` shows them.
+const (
+	EntryValid   = "valid"
+	EntryRevoked = "revoked"
+	EntryExpired = "expired"
+)
+
+// State says whether the entry's certificate is valid, revoked or
+// expired at now.
+func (e Entry) State(now time.Time) string {
+	switch {
+	case !e.RevokedAt.IsZero():
+		return EntryRevoked
+	case !now.Before(e.NotAfter):
+		return EntryExpired
+	}
+	return EntryValid
+}
+
 // register is the file that records everything the ministry CA issued.
 type register struct {
 	// Number grows with every change; it is the CRL number, so a client
@@ -149,12 +168,14 @@ type Authority struct {
 // Files of a PKI directory.
 const (
 	RootCertFile = "ca.pem" // the trust anchor clients and servers load
-	rootKeyFile  = "root.key"
-	ministryCert = "ministry-ca.pem"
-	ministryKey  = "ministry-ca.key"
-	ocspCertFile = "ocsp.pem"
-	ocspKeyFile  = "ocsp.key"
-	registerFile = "register.json"
+	// MinistryCertFile is the ministry CA's certificate: the issuer whose
+	// signature a Checker requires on the CRL.
+	MinistryCertFile = "ministry-ca.pem"
+	rootKeyFile      = "root.key"
+	ministryKey      = "ministry-ca.key"
+	ocspCertFile     = "ocsp.pem"
+	ocspKeyFile      = "ocsp.key"
+	registerFile     = "register.json"
 )
 
 // Lifetimes of the simulated certificates.
@@ -184,7 +205,7 @@ func Open(dir string) (*Authority, error) {
 	if a.Root, err = readCert(filepath.Join(dir, RootCertFile)); err != nil {
 		return nil, err
 	}
-	if a.Ministry, err = readCert(filepath.Join(dir, ministryCert)); err != nil {
+	if a.Ministry, err = readCert(filepath.Join(dir, MinistryCertFile)); err != nil {
 		return nil, err
 	}
 	if a.ministry, err = readKey(filepath.Join(dir, ministryKey)); err != nil {
@@ -291,7 +312,7 @@ func create(dir string, now time.Time) error {
 	for _, f := range []struct {
 		name string
 		der  [][]byte
-	}{{RootCertFile, [][]byte{rootDER}}, {ministryCert, [][]byte{minDER}}, {ocspCertFile, [][]byte{ocspDER, minDER}}} {
+	}{{RootCertFile, [][]byte{rootDER}}, {MinistryCertFile, [][]byte{minDER}}, {ocspCertFile, [][]byte{ocspDER, minDER}}} {
 		if err := writeCerts(filepath.Join(dir, f.name), f.der...); err != nil {
 			return err
 		}

@@ -474,3 +474,22 @@ func sharedAuthority() (*Authority, error) {
 	})
 	return sharedCA, sharedErr
 }
+
+func TestEntryState(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		entry Entry
+		want  string
+	}{
+		{"valid", Entry{NotAfter: now.Add(time.Hour)}, EntryValid},
+		{"expired", Entry{NotAfter: now}, EntryExpired},
+		{"revoked", Entry{NotAfter: now.Add(time.Hour), RevokedAt: now.Add(-time.Hour)}, EntryRevoked},
+		{"revoked and expired", Entry{NotAfter: now.Add(-time.Hour), RevokedAt: now.Add(-2 * time.Hour)}, EntryRevoked},
+	}
+	for _, tc := range cases {
+		if got := tc.entry.State(now); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/minwon/minwon/internal/config"
+	"github.com/minwon/minwon/internal/datadir"
+	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/pki"
+	"github.com/minwon/minwon/internal/population"
+)
+
+// `minwon agencies --data D` then `minwon serve --config D/serve.json`:
+// the counter issues to an official's certificate by RRN, the admin API
+// answers operators only, and an operator revoked with `minwon pki revoke`
+// is refused once serve's checker has the new CRL.
+func TestServeWithAgenciesConfig(t *testing.T) {
+	dir := datadir.Dir(t.TempDir())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	agenciesDone := make(chan error, 1)
+	go func() {
+		agenciesDone <- agenciesUntilDone(ctx, []string{"--data", dir.Path(), "--people", "40", "--seed", "3",
+			"--addr-base", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--counter-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"})
+	}()
+	var cfg *config.Config
+	poll(t, 60*time.Second, "serve.json", func() bool {
+		select {
+		case err := <-agenciesDone:
+			t.Fatalf("agencies stopped: %v", err)
+		default:
+		}
+		var err error
+		cfg, err = config.Load(dir.ServeConfig())
+		return err == nil
+	})
+	if cfg.PKI == nil || cfg.CounterListen == "" || cfg.AdminListen == "" || cfg.SubjectIndexKey != dir.Keys().SubjectIndexKey() {
+		t.Fatalf("serve.json: %+v", cfg)
+	}
+	// Revocations reach serve within a second instead of the demo's ten.
+	cfg.PKI.CRLRefresh = config.Duration(time.Second)
+	raw, _ := json.Marshal(cfg)
+	cfgPath := filepath.Join(dir.Path(), "serve-test.json")
+	if err := os.WriteFile(cfgPath, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addrs := make(chan map[string]net.Addr, 1)
+	serveDone := make(chan error, 1)
+	go func() {
+		serveDone <- serveUntilDone(ctx, []string{"--config", cfgPath}, func(a map[string]net.Addr) { addrs <- a })
+	}()
+	var listening map[string]net.Addr
+	select {
+	case listening = <-addrs:
+	case err := <-serveDone:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not listen within 60s")
+	}
+	portal := "http://" + listening["portal"].String()
+	counterURL := "https://" + listening["counter"].String()
+	adminURL := "https://" + listening["admin API"].String()
+
+	roots, err := pki.RootPool(cfg.PKI.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(id string) *http.Client { return officialClient(t, dir.Path(), roots, id) }
+	do := func(c *http.Client, method, url string, body any, into any) int {
+		t.Helper()
+		var r io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			r = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, url, r)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "serve-test-1")
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+		defer resp.Body.Close()
+		if into != nil {
+			json.NewDecoder(resp.Body).Decode(into)
+		}
+		return resp.StatusCode
+	}
+
+	if code := do(http.DefaultClient, "GET", portal+"/api/v1/services", nil, nil); code != http.StatusOK {
+		t.Errorf("portal services: %d", code)
+	}
+	// The counter: fresh once the first CRL is in, then an issuance found
+	// through the subject index key the agencies indexed the accounts with.
+	clerk := client("c0001")
+	var st struct{ Official, Credential string }
+	poll(t, 30*time.Second, "a fresh counter credential", func() bool {
+		return do(clerk, "GET", counterURL+"/counter/v1/status", nil, &st) == http.StatusOK && st.Credential == "fresh"
+	})
+	world, err := population.Generate(population.Config{People: 40, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var issued struct{ Number, Document string }
+	req := map[string]any{
+		"service": "resident-registration-copy", "subject_rrn": ident.FormatRRN(world.People[0].RRN),
+		"identity_check": map[string]any{"method": "resident_card", "verified": true}, "purpose": "은행 제출용",
+	}
+	if code := do(clerk, "POST", counterURL+"/counter/v1/issuances", req, &issued); code != http.StatusCreated || issued.Number == "" {
+		t.Fatalf("counter issuance: %d %+v", code, issued)
+	}
+
+	// The admin API: operators' certificates only.
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 10 * time.Second}
+	if resp, err := anon.Get(adminURL + "/admin/v1/keys"); err == nil {
+		resp.Body.Close()
+		t.Errorf("admin API answered %d without a client certificate", resp.StatusCode)
+	}
+	if code := do(clerk, "GET", adminURL+"/admin/v1/keys", nil, nil); code != http.StatusForbidden {
+		t.Errorf("admin API for a counter clerk: %d, want 403", code)
+	}
+	op1, op2 := client("op001"), client("op002")
+	for id, c := range map[string]*http.Client{"op001": op1, "op002": op2} {
+		if code := do(c, "GET", adminURL+"/admin/v1/keys", nil, nil); code != http.StatusOK {
+			t.Fatalf("admin API for operator %s: %d", id, code)
+		}
+	}
+	if err := pkiUntilDone(t.Context(), []string{"revoke", "--dir", dir.PKI(), "op002", "--reason", "left office"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var refused struct{ Error struct{ Code string } }
+	poll(t, 30*time.Second, "the revoked operator refused", func() bool {
+		return do(op2, "GET", adminURL+"/admin/v1/keys", nil, &refused) == http.StatusForbidden
+	})
+	if refused.Error.Code != "credential_locked" {
+		t.Errorf("revoked operator: code %q", refused.Error.Code)
+	}
+	if code := do(op1, "GET", adminURL+"/admin/v1/keys", nil, nil); code != http.StatusOK {
+		t.Errorf("the other operator after the revocation: %d", code)
+	}
+
+	cancel()
+	stopped(t, "serve", serveDone)
+	stopped(t, "agencies", agenciesDone)
+}
+
+// stopped waits for a command whose context ended to return, without an
+// error.
+func stopped(t *testing.T, what string, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s stop: %v", what, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not stop within 30s", what)
+	}
+}
+
+// officialClient is an HTTP client with the certificate of the data
+// directory's official id (demo-officials.csv).
+func officialClient(t *testing.T, data string, roots *x509.CertPool, id string) *http.Client {
+	t.Helper()
+	o, err := demo.FindOfficial(data, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pki.ClientTLS(pki.Credential{CertFile: o.Cert, KeyFile: o.Key}, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 10 * time.Second}
+}
+
+// poll calls ok until it says true, failing the test after timeout.
+func poll(t *testing.T, timeout time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
