@@ -83,7 +83,8 @@ type Harness struct {
 	mu      sync.Mutex
 	records []record // every document a client received, for verify and log checks
 
-	startCheckpoint []byte // the log's signed checkpoint before the first issuance
+	startCheckpoint []byte       // the log's signed checkpoint before the first issuance
+	runs            atomic.Int64 // phases run, so two phases at one concurrency never share a key
 	loginRetries    atomic.Int64
 	loginSem        chan struct{}
 
@@ -420,6 +421,7 @@ type CrashResult struct {
 type phaseState struct {
 	h        *Harness
 	p        Phase
+	run      int64     // this phase's number in the harness
 	lat      Histogram // 201s
 	all      Histogram // every answer
 	started  time.Time
@@ -482,7 +484,7 @@ func (h *Harness) Run(ctx context.Context, p Phase) (*Result, error) {
 			p.Replay = 500
 		}
 	}
-	st := &phaseState{h: h, p: p, refusals: map[string]int64{}, upCh: make(chan struct{}), keyNumbers: map[string]string{}}
+	st := &phaseState{h: h, p: p, run: h.runs.Add(1), refusals: map[string]int64{}, upCh: make(chan struct{}), keyNumbers: map[string]string{}}
 	close(st.upCh)
 	agencies0 := h.agencyStats(ctx)
 	cpu0, _ := cpuTime(h.opt.Server.PID())
@@ -659,7 +661,7 @@ func (st *phaseState) worker(ctx context.Context, w int) {
 		}
 		s := h.sessions[rng.IntN(len(h.sessions))]
 		j := s.jobs[rng.IntN(len(s.jobs))]
-		key := fmt.Sprintf("lt-%s-%d-%d-%d", h.runID, st.p.Concurrency, w, seq)
+		key := fmt.Sprintf("lt-%s-%d-%d-%d-%d", h.runID, st.run, st.p.Concurrency, w, seq)
 		st.one(ctx, s, j, key)
 	}
 }
@@ -919,6 +921,14 @@ func Pdftotext(pdf []byte) (string, error) {
 		return "", err
 	}
 	return string(out), nil
+}
+
+// addRecord adds a document another client (the counter's) received, so
+// that the end-of-run checks cover it.
+func (h *Harness) addRecord(r record) {
+	h.mu.Lock()
+	h.records = append(h.records, r)
+	h.mu.Unlock()
 }
 
 // Records returns a copy of every document clients received so far.
