@@ -710,9 +710,11 @@ func RenderSignCPU(n int) (float64, error) {
 }
 
 // DemoCounter reads what a counter run needs from a demo's data
-// directory: urls.json, the counter clerks of demo-officials.csv, the CA,
-// and the people of the population regenerated from world, with what
-// their documents must show from subjects (the accounts file).
+// directory: urls.json, the counter clerks of demo-officials.csv whose
+// certificates are not revoked, the CA, and the people of the population
+// regenerated from world, with what their documents must show from
+// subjects (the accounts file). Revoke revokes in the demo's register
+// (DIR/pki), which its validation service rereads on every request.
 func DemoCounter(dir string, world *population.World, subjects map[string]Subject) (CounterOptions, error) {
 	var opt CounterOptions
 	raw, err := os.ReadFile(datadir.Dir(dir).URLs())
@@ -730,12 +732,27 @@ func DemoCounter(dir string, world *population.World, subjects map[string]Subjec
 	if opt.Roots, err = pki.RootPool(filepath.Join(datadir.Dir(dir).PKI(), pki.RootCertFile)); err != nil {
 		return opt, err
 	}
+	ca, err := pki.Open(datadir.Dir(dir).PKI())
+	if err != nil {
+		return opt, err
+	}
+	// An official revoked by an earlier run stays revoked: leave them out.
+	usable := map[string]bool{}
+	for _, e := range ca.Entries() {
+		if e.Official != nil && e.RevokedAt.IsZero() {
+			usable[e.Official.ID] = true
+		}
+	}
+	opt.Revoke = func(id, reason string) error {
+		_, err := ca.RevokeOfficial(id, reason)
+		return err
+	}
 	rows, err := demo.ReadOfficials(dir)
 	if err != nil {
 		return opt, err
 	}
 	for _, row := range rows {
-		if row.Role == pki.CounterClerk {
+		if row.Role == pki.CounterClerk && usable[row.ID] {
 			opt.Officials = append(opt.Officials, CounterOfficial{ID: row.ID, Cred: pki.Credential{CertFile: filepath.Join(dir, row.Cert), KeyFile: filepath.Join(dir, row.Key)}})
 		}
 	}
