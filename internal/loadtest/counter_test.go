@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/pkitest"
 )
@@ -18,10 +17,7 @@ import (
 // portal keeps issuing during the outage; once the counter has refused a
 // revoked official, it never issues for that official again.
 func TestCounterModeEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end load")
-	}
-	env := apptest.Start(t, 150, 31)
+	env := startE2E(t, 150, 31)
 	c := env.StartCounter(t, pki.DefaultGrace)
 	// The demo's checker refreshes in the background; here every 100 ms,
 	// so a revocation is known within the phase.
@@ -40,10 +36,7 @@ func TestCounterModeEndToEnd(t *testing.T) {
 		o, cred, _ := c.Official(t, pki.CounterClerk)
 		officials = append(officials, CounterOfficial{ID: o.ID, Cred: cred})
 	}
-	var accts []Account
-	for _, a := range env.Accounts {
-		accts = append(accts, Account(a))
-	}
+	accts := accountsOf(env)
 	subjects := Subjects(accts, env.World)
 	var out strings.Builder
 	progress := &syncWriter{w: &out}

@@ -18,19 +18,13 @@ import (
 // at 5%: no document may show another subject, every swap must end in a
 // refusal, and every number must be in the log at its index.
 func TestHarnessEndToEndWithFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end load")
-	}
-	env := apptest.Start(t, 300, 21)
+	env := startE2E(t, 300, 21)
 	base := env.Server.URL
 	agencies := map[string]string{}
 	for _, ep := range env.Endpoints {
 		agencies[ep.Agency] = ep.BaseURL
 	}
-	var accts []Account
-	for _, a := range env.Accounts {
-		accts = append(accts, Account(a))
-	}
+	accts := accountsOf(env)
 	pdftotext := 0
 	if _, err := exec.LookPath("pdftotext"); err == nil {
 		pdftotext = 25
@@ -105,10 +99,7 @@ func TestHarnessEndToEndWithFaults(t *testing.T) {
 // must resend those keys after the phase, get the same documents back, and
 // the log check must find no document that no client received.
 func TestHarnessResolvesLostAnswers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end load")
-	}
-	env := apptest.Start(t, 200, 23)
+	env := startE2E(t, 200, 23)
 	target, _ := url.Parse(env.Server.URL)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	// Every 10th key loses its answer on its first eight sends (the
@@ -142,10 +133,7 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(lossy.Close)
-	var accts []Account
-	for _, a := range env.Accounts {
-		accts = append(accts, Account(a))
-	}
+	accts := accountsOf(env)
 	var progress strings.Builder
 	defer func() { t.Log(progress.String()) }()
 	h, err := New(t.Context(), Options{Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 20, Progress: &progress,
@@ -170,4 +158,24 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 	if f.Log.Unclaimed != 0 || f.Log.Missing != 0 || len(f.Log.Problems) != 0 || len(f.DuplicateKeys) != 0 {
 		t.Errorf("log after lost answers: %+v, duplicate keys %v", f.Log, f.DuplicateKeys)
 	}
+}
+
+// startE2E starts a small minwon for an end-to-end harness test; -short
+// skips it.
+func startE2E(t *testing.T, people int, seed int64) *apptest.Env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end load")
+	}
+	return apptest.Start(t, people, seed)
+}
+
+// accountsOf returns the accounts of a test minwon as the harness reads
+// them from demo-accounts.csv.
+func accountsOf(env *apptest.Env) []Account {
+	var out []Account
+	for _, a := range env.Accounts {
+		out = append(out, Account(a))
+	}
+	return out
 }
