@@ -1,9 +1,7 @@
 package loadtest
 
 import (
-	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -112,16 +110,4 @@ func TestCounterModeEndToEnd(t *testing.T) {
 	if !f.Log.Checked || f.Log.Missing > 0 || f.Log.Unclaimed > 0 || len(f.Log.Problems) > 0 {
 		t.Errorf("log check over portal and counter documents: %+v", f.Log)
 	}
-}
-
-// syncWriter lets the counter's and the portal's clients report at once.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

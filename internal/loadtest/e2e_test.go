@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,14 +104,16 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 	env := startE2E(t, 200, 23)
 	target, _ := url.Parse(env.Server.URL)
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	// Every 10th key loses its answer on its first eight sends (the
-	// harness's four attempts within the phase, each of which net/http
-	// repeats once on a dropped connection, since an Idempotency-Key
-	// makes a POST retryable), then is answered.
+	// Every 10th key loses its answer on every send within the phase,
+	// then is answered once the harness says it resends lost keys. (A
+	// count of sends is not enough: net/http repeats a request with an
+	// Idempotency-Key on a reused connection, as often as it finds one,
+	// so the sends per harness attempt vary with the load.)
 	var (
-		mu    sync.Mutex
-		sends = map[string]int{}
-		n     int
+		mu     sync.Mutex
+		sends  = map[string]int{}
+		n      int
+		healed atomic.Bool
 	)
 	lossy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "POST" && r.URL.Path == "/api/v1/issuances" {
@@ -122,7 +126,7 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 				}
 			}
 			sends[key]++
-			drop := sends[key] <= 8
+			drop := sends[key] < 99 && !healed.Load()
 			mu.Unlock()
 			if drop {
 				// Let the issuance complete, then drop the connection.
@@ -134,9 +138,10 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 	}))
 	t.Cleanup(lossy.Close)
 	accts := accountsOf(env)
-	var progress strings.Builder
-	defer func() { t.Log(progress.String()) }()
-	h, err := New(t.Context(), Options{Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 20, Progress: &progress,
+	var out strings.Builder
+	progress := &syncWriter{w: &out, seen: "resending ", then: func() { healed.Store(true) }}
+	defer func() { t.Log(out.String()) }()
+	h, err := New(t.Context(), Options{Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 20, Progress: progress,
 		Server: &Target{BaseURL: lossy.URL}})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +150,7 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	PrintResult(&progress, res)
+	PrintResult(progress, res)
 	u := res.Unanswered
 	if u.Keys == 0 || u.Documents != u.Keys || u.Unresolved != 0 {
 		t.Errorf("lost answers: %+v, want every lost key resolved to its document", u)
@@ -154,7 +159,7 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	PrintFinal(&progress, f)
+	PrintFinal(progress, f)
 	if f.Log.Unclaimed != 0 || f.Log.Missing != 0 || len(f.Log.Problems) != 0 || len(f.DuplicateKeys) != 0 {
 		t.Errorf("log after lost answers: %+v, duplicate keys %v", f.Log, f.DuplicateKeys)
 	}
@@ -178,4 +183,22 @@ func accountsOf(env *apptest.Env) []Account {
 		out = append(out, Account(a))
 	}
 	return out
+}
+
+// syncWriter lets many clients report at once; when a report contains
+// seen (if set), it calls then.
+type syncWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	seen string
+	then func()
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen != "" && strings.Contains(string(p), s.seen) {
+		s.then()
+	}
+	return s.w.Write(p)
 }
