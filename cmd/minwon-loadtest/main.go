@@ -1,6 +1,7 @@
 // Command minwon-loadtest drives a minwon like many citizens at once and
 // checks every document it issues: load, isolation under injected agency
-// faults, crash safety, and the rendering cost against headless Chromium.
+// faults, crash safety, the counter through a validation outage, and the
+// rendering cost against headless Chromium.
 // It is a harness, not part of the product, so the minwon binary does not
 // link it.
 package main
@@ -31,6 +32,10 @@ const usage = `minwon-loadtest drives minwon like thousands of citizens and chec
 Usage:
   minwon-loadtest (--spawn | --target URL --data DIR) [--concurrency 1,4,64] [--requests N | --duration D]
         [--faults delay,drop,error,swap] [--crash-after N] [--verify all|sample|none] [--json FILE]
+  minwon-loadtest --counter (--spawn | --target URL --data DIR) [--counter-clients 8] [--counter-phase 20s]
+        [--counter-portal 4] [--counter-flood 256] [--crl-refresh 2s] [--json FILE]
+        counter clerks issue through a validation outage (down, then dropping answers over 1,500 bytes),
+        healed, a portal flood and a revocation; exits non-zero if the counter failed within its grace
   minwon-loadtest --recheck RECORDS.csv --target URL --data DIR
   minwon-loadtest --compare-chromium N
         rendering cost of minwon's PDF writer against HTML printed by headless Chromium
@@ -80,6 +85,12 @@ func run(args []string) error {
 		logWasEmpty = fs.Bool("log-was-empty", false, "with --recheck and no saved start checkpoint: the log was empty when the run began, so every entry must belong to a saved record")
 		recheck     = fs.String("recheck", "", "skip the load: run only the end-of-run checks (verify, log) on a --records file, against --target")
 		compareChro = fs.Int("compare-chromium", 0, "instead of a load test: render N certificates with minwon and as HTML printed by headless Chromium, and report the ratio")
+		counterMode = fs.Bool("counter", false, "counter mode: officials' clients issue on the counter (mutual TLS) while the validation service is down, drops large answers, heals, the portal is flooded, and one official is revoked; needs --data")
+		ctrClients  = fs.Int("counter-clients", 8, "counter mode: concurrent counter clients (each presents a counter clerk's certificate; clerks are shared when there are fewer)")
+		ctrPhase    = fs.Duration("counter-phase", 20*time.Second, "counter mode: length of each phase")
+		ctrPortal   = fs.Int("counter-portal", 4, "counter mode: portal clients issuing beside the counter in every phase but the flood (0: none)")
+		ctrFlood    = fs.Int("counter-flood", 256, "counter mode: portal clients in the flood phase (0: no flood phase)")
+		crlRefresh  = fs.Duration("crl-refresh", 2*time.Second, "counter mode with --spawn: the demo's --crl-refresh, how often its counter fetches the CRL")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -131,7 +142,15 @@ func run(args []string) error {
 		}
 		levels = append(levels, n)
 	}
-	if *requests <= 0 && *duration <= 0 {
+	if *counterMode {
+		switch {
+		case *faults != "" || *crashAfter > 0:
+			return errors.New("--counter runs without agency faults or crashes: the outage it injects is the validation service's")
+		case *ctrClients < 1 || *ctrClients > 1000 || *ctrPhase < time.Second || *ctrPortal < 0 || *ctrFlood < 0:
+			return errors.New("--counter-clients must be 1..1000, --counter-phase at least 1s, --counter-portal and --counter-flood not negative")
+		}
+		levels = []int{max(*ctrPortal, *ctrFlood, 1)}
+	} else if *requests <= 0 && *duration <= 0 {
 		return errors.New("give --requests N or --duration D")
 	}
 	fl, err := loadtest.ParseFaults(*faults)
@@ -159,6 +178,9 @@ func run(args []string) error {
 		extra := []string{"--people", strconv.Itoa(*people), "--seed", strconv.FormatInt(*seed, 10)}
 		if *pprof != "" {
 			extra = append(extra, "--pprof", *pprof)
+		}
+		if *counterMode {
+			extra = append(extra, "--crl-refresh", crlRefresh.String())
 		}
 		spawned = &loadtest.Spawned{Binary: exe, Dir: dir, Args: extra}
 		fmt.Printf("starting minwon demo (%d people) on %s...\n", *people, dir)
@@ -217,7 +239,40 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Faults: fl, Command: "minwon-loadtest " + strings.Join(args, " ")}
+	command := "minwon-loadtest " + strings.Join(args, " ")
+	if *counterMode {
+		if world == nil {
+			return errors.New("--counter needs the demo's demo.json (population seed) in --data, to know the citizens' RRNs")
+		}
+		copt, err := loadtest.DemoCounter(*data, world, loadtest.Subjects(accts, world))
+		if err != nil {
+			return err
+		}
+		copt.Clients, copt.Phase, copt.PortalClients, copt.FloodClients = *ctrClients, *ctrPhase, *ctrPortal, *ctrFlood
+		copt.Portal, copt.Check, copt.Pdftotext, copt.Server, copt.Progress = h, *check, *pdftotext, server, os.Stdout
+		run, err := loadtest.NewCounterRun(copt)
+		if err != nil {
+			return err
+		}
+		sum, err := run.Run(ctx)
+		if err != nil {
+			return err
+		}
+		sum.Command = command
+		loadtest.PrintCounterSummary(os.Stdout, sum)
+		if sum.Final, err = h.Final(context.WithoutCancel(ctx), loadtest.FinalOptions{Verify: *verify, Sample: *sample, Log: *logCheck, DataDir: *data}); err != nil {
+			return err
+		}
+		loadtest.PrintFinal(os.Stdout, sum.Final)
+		if err := writeJSON(*jsonOut, sum); err != nil {
+			return err
+		}
+		if !sum.OK() {
+			return errors.New("FAILED (see above)")
+		}
+		return nil
+	}
+	out := loadtest.Summary{Machine: loadtest.DescribeMachine(), Faults: fl, Command: command}
 	for _, c := range levels {
 		res, err := h.Run(ctx, loadtest.Phase{Concurrency: c, Requests: *requests, Duration: *duration, CrashAfter: *crashAfter, Crashes: *crashes})
 		if err != nil {

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -18,19 +19,13 @@ import (
 // at 5%: no document may show another subject, every swap must end in a
 // refusal, and every number must be in the log at its index.
 func TestHarnessEndToEndWithFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end load")
-	}
-	env := apptest.Start(t, 300, 21)
+	env := startE2E(t, 300, 21)
 	base := env.Server.URL
 	agencies := map[string]string{}
 	for _, ep := range env.Endpoints {
 		agencies[ep.Agency] = ep.BaseURL
 	}
-	var accts []Account
-	for _, a := range env.Accounts {
-		accts = append(accts, Account(a))
-	}
+	accts := accountsOf(env)
 	pdftotext := 0
 	if _, err := exec.LookPath("pdftotext"); err == nil {
 		pdftotext = 25
@@ -105,10 +100,7 @@ func TestHarnessEndToEndWithFaults(t *testing.T) {
 // must resend those keys after the phase, get the same documents back, and
 // the log check must find no document that no client received.
 func TestHarnessResolvesLostAnswers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end load")
-	}
-	env := apptest.Start(t, 200, 23)
+	env := startE2E(t, 200, 23)
 	target, _ := url.Parse(env.Server.URL)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	// Every 10th key loses its answer on its first four sends (the
@@ -141,13 +133,11 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(lossy.Close)
-	var accts []Account
-	for _, a := range env.Accounts {
-		accts = append(accts, Account(a))
-	}
-	var progress strings.Builder
-	defer func() { t.Log(progress.String()) }()
-	h, err := New(t.Context(), Options{Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 20, Progress: &progress,
+	accts := accountsOf(env)
+	var out strings.Builder
+	progress := &syncWriter{w: &out}
+	defer func() { t.Log(out.String()) }()
+	h, err := New(t.Context(), Options{Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 20, Progress: progress,
 		Server: &Target{BaseURL: lossy.URL}})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +146,7 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	PrintResult(&progress, res)
+	PrintResult(progress, res)
 	u := res.Unanswered
 	if u.Keys == 0 || u.Documents != u.Keys || u.Unresolved != 0 {
 		t.Errorf("lost answers: %+v, want every lost key resolved to its document", u)
@@ -165,8 +155,41 @@ func TestHarnessResolvesLostAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	PrintFinal(&progress, f)
+	PrintFinal(progress, f)
 	if f.Log.Unclaimed != 0 || f.Log.Missing != 0 || len(f.Log.Problems) != 0 || len(f.DuplicateKeys) != 0 {
 		t.Errorf("log after lost answers: %+v, duplicate keys %v", f.Log, f.DuplicateKeys)
 	}
+}
+
+// startE2E starts a small minwon for an end-to-end harness test; -short
+// skips it.
+func startE2E(t *testing.T, people int, seed int64) *apptest.Env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end load")
+	}
+	return apptest.Start(t, people, seed)
+}
+
+// accountsOf returns the accounts of a test minwon as the harness reads
+// them from demo-accounts.csv.
+func accountsOf(env *apptest.Env) []Account {
+	var out []Account
+	for _, a := range env.Accounts {
+		out = append(out, Account(a))
+	}
+	return out
+}
+
+// syncWriter lets many clients report at once; when a report contains
+// seen (if set), it calls then.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

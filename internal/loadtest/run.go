@@ -83,7 +83,8 @@ type Harness struct {
 	mu      sync.Mutex
 	records []record // every document a client received, for verify and log checks
 
-	startCheckpoint []byte // the log's signed checkpoint before the first issuance
+	startCheckpoint []byte       // the log's signed checkpoint before the first issuance
+	runs            atomic.Int64 // phases run, so two phases at one concurrency never share a key
 	loginRetries    atomic.Int64
 	loginSem        chan struct{}
 
@@ -420,6 +421,7 @@ type CrashResult struct {
 type phaseState struct {
 	h        *Harness
 	p        Phase
+	run      int64     // this phase's number in the harness
 	lat      Histogram // 201s
 	all      Histogram // every answer
 	started  time.Time
@@ -482,7 +484,7 @@ func (h *Harness) Run(ctx context.Context, p Phase) (*Result, error) {
 			p.Replay = 500
 		}
 	}
-	st := &phaseState{h: h, p: p, refusals: map[string]int64{}, upCh: make(chan struct{}), keyNumbers: map[string]string{}}
+	st := &phaseState{h: h, p: p, run: h.runs.Add(1), refusals: map[string]int64{}, upCh: make(chan struct{}), keyNumbers: map[string]string{}}
 	close(st.upCh)
 	agencies0 := h.agencyStats(ctx)
 	cpu0, _ := cpuTime(h.opt.Server.PID())
@@ -659,7 +661,7 @@ func (st *phaseState) worker(ctx context.Context, w int) {
 		}
 		s := h.sessions[rng.IntN(len(h.sessions))]
 		j := s.jobs[rng.IntN(len(s.jobs))]
-		key := fmt.Sprintf("lt-%s-%d-%d-%d", h.runID, st.p.Concurrency, w, seq)
+		key := fmt.Sprintf("lt-%s-%d-%d-%d-%d", h.runID, st.run, st.p.Concurrency, w, seq)
 		st.one(ctx, s, j, key)
 	}
 }
@@ -803,35 +805,55 @@ func (st *phaseState) count(f func(c *Checked)) {
 func (st *phaseState) checkDocument(ctx context.Context, s *session, j job, is issued, want string, n int64) {
 	h := st.h
 	e := Expect{Subject: h.opt.Subjects[want], Service: j.service, Number: is.Number}
-	var problems []string
-	if is.Subject != want {
-		problems = append(problems, "the API answered for another subject than requested")
-	}
-	if is.Service != j.service {
-		problems = append(problems, "the API answered for another service than requested")
-	}
-	if h.opt.Check == "none" {
-		if len(problems) > 0 {
-			st.reportMis(MisIssuance{Number: is.Number, Service: j.service, Subject: want, Problems: problems})
-		}
-		return
-	}
 	ctx = context.WithoutCancel(ctx)
 	tok := s.getToken()
-	data, err := st.download(ctx, s, tok, is.Data)
-	if err != nil {
-		st.count(func(c *Checked) { c.Unverifiable++ })
-		fmt.Fprintf(h.opt.Progress, "cannot check %s: data.json: %v\n", is.Number, err)
-		return
+	fetch := func(path string) ([]byte, error) { return st.download(ctx, s, tok, path) }
+	dc := docCheck{Mode: h.opt.Check, Pdftotext: h.opt.Pdftotext, Progress: h.opt.Progress}
+	if problems := dc.check(is, e, n, fetch, st.count); len(problems) > 0 {
+		st.reportMis(MisIssuance{Number: is.Number, Service: j.service, Subject: want, Problems: problems})
 	}
+}
+
+// docCheck is how documents are checked: Mode "all" (data.json and the
+// PDF's text in process), "data" (data.json only) or "none", and every
+// Pdftotext-th document also with poppler's pdftotext.
+type docCheck struct {
+	Mode      string
+	Pdftotext int
+	Progress  io.Writer
+}
+
+// check compares an issuance answer with what was asked (e), downloads the
+// document's files with fetch and checks them, and returns every problem:
+// any is a mis-issuance. The n-th document checked is also read by
+// pdftotext when due. A download or extraction that fails counts as
+// unverifiable in count, never as passed.
+func (dc docCheck) check(is issued, e Expect, n int64, fetch func(path string) ([]byte, error), count func(func(*Checked))) []string {
+	var problems []string
+	if is.Subject != e.Subject.ID {
+		problems = append(problems, "the API answered for another subject than requested")
+	}
+	if is.Service != e.Service {
+		problems = append(problems, "the API answered for another service than requested")
+	}
+	if dc.Mode == "none" {
+		return problems
+	}
+	data, err := fetch(is.Data)
+	if err != nil {
+		count(func(c *Checked) { c.Unverifiable++ })
+		fmt.Fprintf(dc.Progress, "cannot check %s: data.json: %v\n", is.Number, err)
+		return problems
+	}
+	withPdftotext := dc.Pdftotext > 0 && n%int64(dc.Pdftotext) == 0
 	var pdf []byte
 	pdfSum := ""
-	if h.opt.Check == "all" || h.opt.Pdftotext > 0 && n%int64(h.opt.Pdftotext) == 0 {
-		pdf, err = st.download(ctx, s, tok, is.Document)
+	if dc.Mode == "all" || withPdftotext {
+		pdf, err = fetch(is.Document)
 		if err != nil {
-			st.count(func(c *Checked) { c.Unverifiable++ })
-			fmt.Fprintf(h.opt.Progress, "cannot check %s: PDF: %v\n", is.Number, err)
-			return
+			count(func(c *Checked) { c.Unverifiable++ })
+			fmt.Fprintf(dc.Progress, "cannot check %s: PDF: %v\n", is.Number, err)
+			return problems
 		}
 		sum := sha256.Sum256(pdf)
 		pdfSum = hex.EncodeToString(sum[:])
@@ -840,32 +862,30 @@ func (st *phaseState) checkDocument(ctx context.Context, s *session, j job, is i
 		}
 	}
 	problems = append(problems, CheckData(data, e, pdfSum)...)
-	st.count(func(c *Checked) { c.Data++ })
-	if h.opt.Check == "all" {
+	count(func(c *Checked) { c.Data++ })
+	if dc.Mode == "all" {
 		strs, err := PDFStrings(pdf)
 		if err != nil {
-			st.count(func(c *Checked) { c.Unverifiable++ })
-			fmt.Fprintf(h.opt.Progress, "cannot read the text of %s: %v\n", is.Number, err)
+			count(func(c *Checked) { c.Unverifiable++ })
+			fmt.Fprintf(dc.Progress, "cannot read the text of %s: %v\n", is.Number, err)
 		} else {
 			problems = append(problems, CheckText(strings.Join(strs, "\n"), e)...)
-			st.count(func(c *Checked) { c.PDFText++ })
+			count(func(c *Checked) { c.PDFText++ })
 		}
 	}
-	if h.opt.Pdftotext > 0 && n%int64(h.opt.Pdftotext) == 0 {
+	if withPdftotext {
 		text, err := Pdftotext(pdf)
 		if err != nil {
-			st.count(func(c *Checked) { c.Unverifiable++ })
-			fmt.Fprintf(h.opt.Progress, "pdftotext %s: %v\n", is.Number, err)
+			count(func(c *Checked) { c.Unverifiable++ })
+			fmt.Fprintf(dc.Progress, "pdftotext %s: %v\n", is.Number, err)
 		} else {
 			for _, p := range CheckText(text, e) {
 				problems = append(problems, "pdftotext: "+p)
 			}
-			st.count(func(c *Checked) { c.Pdftotext++ })
+			count(func(c *Checked) { c.Pdftotext++ })
 		}
 	}
-	if len(problems) > 0 {
-		st.reportMis(MisIssuance{Number: is.Number, Service: j.service, Subject: want, Problems: problems})
-	}
+	return problems
 }
 
 func (st *phaseState) download(ctx context.Context, s *session, tok, path string) ([]byte, error) {
@@ -901,6 +921,14 @@ func Pdftotext(pdf []byte) (string, error) {
 		return "", err
 	}
 	return string(out), nil
+}
+
+// addRecord adds a document another client (the counter's) received, so
+// that the end-of-run checks cover it.
+func (h *Harness) addRecord(r record) {
+	h.mu.Lock()
+	h.records = append(h.records, r)
+	h.mu.Unlock()
 }
 
 // Records returns a copy of every document clients received so far.
