@@ -57,7 +57,7 @@ type validation interface {
 type Server struct {
 	Credentials pki.CredentialChecker
 	// Validation, if set, backs GET /admin/v1/validation.
-	Validation validation
+	Validation  validation
 	Keys        keyAdmin
 	Revoker     revoker
 	Alerts      alerts
