@@ -32,6 +32,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -333,13 +334,6 @@ func (a *Authority) IssueOfficial(o Official) (Credential, error) {
 	if err := o.check(); err != nil {
 		return Credential{}, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, e := range a.reg.Entries {
-		if e.Official != nil && e.Official.ID == o.ID && e.RevokedAt.IsZero() {
-			return Credential{}, ErrExists
-		}
-	}
 	subject := pkix.Name{
 		Country: []string{"KR"}, Organization: []string{"minwon demo government"},
 		OrganizationalUnit: []string{o.Office}, CommonName: o.Name, SerialNumber: o.ID,
@@ -351,13 +345,25 @@ func (a *Authority) IssueOfficial(o Official) (Credential, error) {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	base := filepath.Join(a.dir, "officials", o.ID)
-	e, err := a.issueLocked(t, base)
+	err := a.update(func(reg *register) error {
+		for _, e := range reg.Entries {
+			if e.Official != nil && e.Official.ID == o.ID && e.RevokedAt.IsZero() {
+				return ErrExists
+			}
+		}
+		e, err := a.issue(t, base)
+		if err != nil {
+			return err
+		}
+		oc := o
+		e.Kind, e.Official = "official", &oc
+		reg.Entries = append(reg.Entries, e)
+		return nil
+	})
 	if err != nil {
 		return Credential{}, err
 	}
-	oc := o
-	e.Kind, e.Official = "official", &oc
-	return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, a.saveLocked()
+	return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, nil
 }
 
 // IssueServer issues a TLS server certificate for the given host names and
@@ -378,15 +384,20 @@ func (a *Authority) IssueServer(name string, hosts []string) (Credential, error)
 			t.DNSNames = append(t.DNSNames, h)
 		}
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	base := filepath.Join(a.dir, "servers", name)
-	e, err := a.issueLocked(t, base)
+	err := a.update(func(reg *register) error {
+		e, err := a.issue(t, base)
+		if err != nil {
+			return err
+		}
+		e.Kind, e.Server = "server", name
+		reg.Entries = append(reg.Entries, e)
+		return nil
+	})
 	if err != nil {
 		return Credential{}, err
 	}
-	e.Kind, e.Server = "server", name
-	return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, a.saveLocked()
+	return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, nil
 }
 
 // ServerCredential returns the server certificate called name, issuing it
@@ -409,7 +420,9 @@ func (a *Authority) ServerCredential(name string, hosts []string) (Credential, e
 	return a.IssueServer(name, hosts)
 }
 
-func (a *Authority) issueLocked(t *x509.Certificate, base string) (*Entry, error) {
+// issue signs t with a new key and writes both under base; the caller
+// records the entry.
+func (a *Authority) issue(t *x509.Certificate, base string) (*Entry, error) {
 	key, err := rsa.GenerateKey(rand.Reader, keyBits)
 	if err != nil {
 		return nil, err
@@ -430,29 +443,31 @@ func (a *Authority) issueLocked(t *x509.Certificate, base string) (*Entry, error
 	if err := writeCerts(base+".pem", der, a.Ministry.Raw); err != nil {
 		return nil, err
 	}
-	e := &Entry{Serial: serialHex(cert.SerialNumber), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}
-	a.reg.Entries = append(a.reg.Entries, e)
-	return e, nil
+	return &Entry{Serial: serialHex(cert.SerialNumber), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}, nil
 }
 
 // RevokeOfficial revokes the official's current certificate. The
 // validation service publishes it at once; counters lock the credential at
 // their next refresh.
 func (a *Authority) RevokeOfficial(id, reason string) (Entry, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i := len(a.reg.Entries) - 1; i >= 0; i-- {
-		e := a.reg.Entries[i]
-		if e.Official == nil || e.Official.ID != id {
-			continue
+	var out Entry
+	err := a.update(func(reg *register) error {
+		for i := len(reg.Entries) - 1; i >= 0; i-- {
+			e := reg.Entries[i]
+			if e.Official == nil || e.Official.ID != id {
+				continue
+			}
+			out = *e
+			if !e.RevokedAt.IsZero() {
+				return ErrRevoked
+			}
+			e.RevokedAt, e.Reason = a.now().UTC().Truncate(time.Second), reason
+			out = *e
+			return nil
 		}
-		if !e.RevokedAt.IsZero() {
-			return *e, ErrRevoked
-		}
-		e.RevokedAt, e.Reason = a.now().UTC().Truncate(time.Second), reason
-		return *e, a.saveLocked()
-	}
-	return Entry{}, ErrUnknown
+		return ErrUnknown
+	})
+	return out, err
 }
 
 // Entries returns a copy of the register.
@@ -469,13 +484,9 @@ func (a *Authority) Entries() []Entry {
 // Reload rereads the register, to see revocations another process (the
 // `minwon pki revoke` command) wrote.
 func (a *Authority) Reload() error {
-	raw, err := os.ReadFile(filepath.Join(a.dir, registerFile))
+	reg, err := readRegister(a.dir)
 	if err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	var reg register
-	if err := json.Unmarshal(raw, &reg); err != nil {
-		return fmt.Errorf("pki: %s: %w", registerFile, err)
+		return err
 	}
 	a.mu.Lock()
 	if reg.Number > a.reg.Number {
@@ -485,9 +496,48 @@ func (a *Authority) Reload() error {
 	return nil
 }
 
-func (a *Authority) saveLocked() error {
-	a.reg.Number++
-	return writeJSONAtomic(filepath.Join(a.dir, registerFile), a.reg)
+// update changes the register under an exclusive lock on its directory:
+// it rereads the file, applies change and writes it with the next number.
+// Several processes (a demo, `minwon pki revoke`, `minwon agencies`) may
+// change one register; none of them overwrites another's change. A change
+// that fails writes nothing.
+func (a *Authority) update(change func(reg *register) error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	lock, err := os.OpenFile(filepath.Join(a.dir, ".register.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("pki: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("pki: lock the register: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	reg, err := readRegister(a.dir)
+	if err != nil {
+		return err
+	}
+	if err := change(&reg); err != nil {
+		return err
+	}
+	reg.Number++
+	if err := writeJSONAtomic(filepath.Join(a.dir, registerFile), reg); err != nil {
+		return err
+	}
+	a.reg = reg
+	return nil
+}
+
+func readRegister(dir string) (register, error) {
+	var reg register
+	raw, err := os.ReadFile(filepath.Join(dir, registerFile))
+	if err != nil {
+		return reg, fmt.Errorf("pki: %w", err)
+	}
+	if err := json.Unmarshal(raw, &reg); err != nil {
+		return reg, fmt.Errorf("pki: %s: %w", registerFile, err)
+	}
+	return reg, nil
 }
 
 // CRL returns a CRL signed by the ministry CA listing every revoked
@@ -674,25 +724,32 @@ func RootPool(path string) (*x509.CertPool, error) {
 // packet) rather than a few hundred bytes. It does nothing if the register
 // already holds history.
 func (a *Authority) SeedHistory(n int) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, e := range a.reg.Entries {
-		if e.Kind == "retired" {
-			return nil
-		}
-	}
 	now := a.now().UTC().Truncate(time.Second)
-	for i := range n {
-		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-		if err != nil {
-			return err
+	err := a.update(func(reg *register) error {
+		for _, e := range reg.Entries {
+			if e.Kind == "retired" {
+				return errNothingToDo
+			}
 		}
-		at := now.Add(-time.Duration(n-i) * 24 * time.Hour)
-		a.reg.Entries = append(a.reg.Entries, &Entry{
-			Serial: serialHex(serial.Add(serial, big.NewInt(1))), Kind: "retired",
-			NotBefore: at.Add(-leafLifetime / 2), NotAfter: at.Add(leafLifetime / 2),
-			RevokedAt: at, Reason: "superseded",
-		})
+		for i := range n {
+			serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+			if err != nil {
+				return err
+			}
+			at := now.Add(-time.Duration(n-i) * 24 * time.Hour)
+			reg.Entries = append(reg.Entries, &Entry{
+				Serial: serialHex(serial.Add(serial, big.NewInt(1))), Kind: "retired",
+				NotBefore: at.Add(-leafLifetime / 2), NotAfter: at.Add(leafLifetime / 2),
+				RevokedAt: at, Reason: "superseded",
+			})
+		}
+		return nil
+	})
+	if errors.Is(err, errNothingToDo) {
+		return nil
 	}
-	return a.saveLocked()
+	return err
 }
+
+// errNothingToDo ends an update that would change nothing.
+var errNothingToDo = errors.New("pki: nothing to do")

@@ -493,3 +493,47 @@ func TestEntryState(t *testing.T) {
 		}
 	}
 }
+
+// Two processes on one register (a running demo and `minwon pki revoke`):
+// a revocation written by one survives the other's next change.
+func TestRegisterChangesDoNotOverwriteEachOther(t *testing.T) {
+	ca := testCA(t)
+	other, err := Open(ca.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := newOfficial(t, ca, CounterClerk)
+	if _, err := other.RevokeOfficial(o.ID, "left the office"); err != nil {
+		t.Fatal(err)
+	}
+	// The first authority has not reloaded: its next change must not
+	// write its stale copy over the revocation.
+	newOfficial(t, ca, CounterClerk)
+	if _, err := ca.RevokeOfficial(o.ID, "again"); !errors.Is(err, ErrRevoked) {
+		t.Errorf("revoking again: %v, want ErrRevoked (the first revocation was lost)", err)
+	}
+	crl, err := ca.CRL(time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := NewChecker(CheckerConfig{ValidationURL: "http://127.0.0.1:1", Issuer: ca.Ministry})
+	if err := c.adopt(crl, time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	e := findEntry(t, ca, o.ID)
+	if !e.RevokedAt.IsZero() && c.revoked[e.Serial] {
+		return
+	}
+	t.Errorf("the revocation is not in the CRL: %+v", e)
+}
+
+func findEntry(t *testing.T, ca *Authority, id string) Entry {
+	t.Helper()
+	for _, e := range ca.Entries() {
+		if e.Official != nil && e.Official.ID == id {
+			return e
+		}
+	}
+	t.Fatalf("no entry for %s", id)
+	return Entry{}
+}
