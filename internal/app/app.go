@@ -41,6 +41,9 @@ type Config struct {
 	PublicURL      string             // e.g. http://127.0.0.1:8080, used in verification URLs
 	SessionTTL     time.Duration
 	Log            *slog.Logger
+	// PortalIssuances bounds the portal's issuances in flight (the
+	// counter's are not bounded); 0 means two per core.
+	PortalIssuances int
 	// SubjectIndexKey keys the hashes under which the counter finds
 	// citizens by number (32 random bytes; see ident.Indexer). Without it
 	// the counter cannot look anyone up.
@@ -137,8 +140,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Log:       log,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
+	// The portal's issuances are bounded; the counter's are not, so a
+	// flood of citizens cannot starve the officials.
+	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
-		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: pipeline, Verifier: verifier, Log: cfg.Log,
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err
@@ -149,7 +155,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Agencies: links,
 		Sessions: sessions,
 		Profiles: resolver,
-		Issuer:   pipeline,
+		Issuer:   portalIssuer,
 		Verifier: verifier,
 		Keys:     inventory,
 		Log:      cfg.Log,
