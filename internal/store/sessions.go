@@ -62,3 +62,44 @@ func (db *DB) SetPasswordHash(ctx context.Context, login, hash string) error {
 	}
 	return nil
 }
+
+// CountSessions counts login's sessions that are live at now, other than
+// the one with token hash except.
+func (db *DB) CountSessions(ctx context.Context, login, except string, now time.Time) (int, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE login = ? AND token_hash <> ? AND ended_at IS NULL AND expires_at > ?`,
+		login, except, now.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count sessions: %w", err)
+	}
+	return n, nil
+}
+
+// EndOtherSessions ends login's live sessions other than the one with
+// token hash except, and says how many it ended.
+func (db *DB) EndOtherSessions(ctx context.Context, login, except string, now time.Time) (int, error) {
+	res, err := db.sql.ExecContext(ctx, db.rebind(`UPDATE sessions SET ended_at = ? WHERE login = ? AND token_hash <> ? AND ended_at IS NULL AND expires_at > ?`),
+		now.UnixMilli(), login, except, now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: end other sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: end other sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+// PurgeSessions deletes the sessions that ended or expired before now:
+// they can never be used again, and nothing else refers to them.
+func (db *DB) PurgeSessions(ctx context.Context, now time.Time) (int, error) {
+	res, err := db.sql.ExecContext(ctx, db.rebind(`DELETE FROM sessions WHERE expires_at <= ? OR ended_at <= ?`), now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: purge sessions: %w", err)
+	}
+	return int(n), nil
+}

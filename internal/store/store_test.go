@@ -156,6 +156,59 @@ func TestSessions(t *testing.T) {
 	})
 }
 
+// TestOtherSessionsAndPurge: a login's other live sessions are counted
+// and ended; ended and expired sessions are purged, live ones kept.
+func TestOtherSessionsAndPurge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		db := b.Open(t)
+		accts := []auth.Account{{Login: "alice", PasswordHash: "h", Subject: "PALICE00001", Kind: "person"}, {Login: "bob", PasswordHash: "h", Subject: "PBOB0000001", Kind: "person"}}
+		if err := db.Seed(ctx, nil, accts); err != nil {
+			t.Fatal(err)
+		}
+		now := time.UnixMilli(1_764_000_000_123)
+		for _, s := range []auth.Session{
+			{TokenHash: "cur", Login: "alice", ExpiresAt: now.Add(time.Hour)},
+			{TokenHash: "a2", Login: "alice", ExpiresAt: now.Add(time.Hour)},
+			{TokenHash: "a3", Login: "alice", ExpiresAt: now.Add(time.Hour)},
+			{TokenHash: "expired", Login: "alice", ExpiresAt: now.Add(-time.Minute)},
+			{TokenHash: "ended", Login: "alice", ExpiresAt: now.Add(time.Hour)},
+			{TokenHash: "bob", Login: "bob", ExpiresAt: now.Add(time.Hour)},
+		} {
+			s.CreatedAt = now.Add(-time.Hour)
+			if err := db.CreateSession(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.EndSession(ctx, "ended", now.Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.CountSessions(ctx, "alice", "cur", now); n != 2 || err != nil {
+			t.Fatalf("CountSessions = %d, %v; want 2", n, err)
+		}
+		if n, err := db.EndOtherSessions(ctx, "alice", "cur", now); n != 2 || err != nil {
+			t.Fatalf("EndOtherSessions = %d, %v; want 2", n, err)
+		}
+		if n, _ := db.CountSessions(ctx, "alice", "cur", now); n != 0 {
+			t.Fatalf("%d other sessions left", n)
+		}
+		for _, h := range []string{"cur", "bob"} {
+			if _, err := db.ActiveSession(ctx, h, now); err != nil {
+				t.Fatalf("session %s was ended: %v", h, err)
+			}
+		}
+		// a2 and a3 ended at now, so a purge just after takes them too.
+		if n, err := db.PurgeSessions(ctx, now.Add(time.Millisecond)); n != 4 || err != nil {
+			t.Fatalf("PurgeSessions = %d, %v; want 4 (expired, ended, a2, a3)", n, err)
+		}
+		for _, h := range []string{"cur", "bob"} {
+			if _, err := db.ActiveSession(ctx, h, now); err != nil {
+				t.Fatalf("live session %s purged: %v", h, err)
+			}
+		}
+	})
+}
+
 func testIssuance(number, login, key string) issuance.Issuance {
 	return issuance.Issuance{
 		Number: number, RequesterLogin: login, RequesterSubject: "P" + login, Subject: "P" + login,
