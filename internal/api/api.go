@@ -44,6 +44,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/status", s.status)
 	mux.HandleFunc("POST /api/v1/login", s.login)
 	mux.HandleFunc("POST /api/v1/logout", s.logout)
+	mux.HandleFunc("POST /api/v1/sessions/end-others", s.authed(s.endOthers))
 	mux.HandleFunc("GET /api/v1/me", s.authed(s.me))
 	mux.HandleFunc("POST /api/v1/issuances", s.authed(s.issue))
 	mux.HandleFunc("GET /api/v1/issuances", s.authed(s.list))
@@ -104,7 +105,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "bad_request", "login and password are required")
 		return
 	}
-	token, expires, _, err := s.Sessions.Login(r.Context(), in.Login, in.Password)
+	// The client's address is the connection's: a proxy header is
+	// anyone's to forge.
+	token, expires, _, err := s.Sessions.Login(r.Context(), in.Login, in.Password, r.RemoteAddr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -113,7 +116,23 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
 	})
-	httpjson.Write(w, http.StatusOK, apiwire.LoginResponse{Token: token, ExpiresAt: expires.UTC().Format(time.RFC3339)})
+	out := apiwire.LoginResponse{Token: token, ExpiresAt: expires.UTC().Format(time.RFC3339)}
+	if n, err := s.Sessions.OtherSessions(r.Context(), token); err == nil {
+		out.OtherSessions = &n
+	} else if s.Log != nil {
+		s.Log.Warn("count other sessions", "err", err)
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+// endOthers ends the caller's other sessions (say, on a lost phone).
+func (s *Server) endOthers(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	n, err := s.Sessions.EndOtherSessions(r.Context(), token(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, apiwire.EndOthersResponse{Ended: n})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -22,13 +22,15 @@ import (
 // oneSession accepts any token as one person.
 type oneSession struct{}
 
-func (oneSession) Login(context.Context, string, string) (string, time.Time, auth.Principal, error) {
+func (oneSession) Login(context.Context, string, string, string) (string, time.Time, auth.Principal, error) {
 	return "", time.Time{}, auth.Principal{}, errors.New("not used")
 }
 func (oneSession) Authenticate(context.Context, string) (auth.Principal, error) {
 	return auth.Principal{Login: "tester", Subject: "S1", Kind: "person"}, nil
 }
-func (oneSession) Logout(context.Context, string) error { return nil }
+func (oneSession) Logout(context.Context, string) error                  { return nil }
+func (oneSession) OtherSessions(context.Context, string) (int, error)    { return 0, nil }
+func (oneSession) EndOtherSessions(context.Context, string) (int, error) { return 0, nil }
 
 // failingProfiles answers every profile with err.
 type failingProfiles struct{ err error }

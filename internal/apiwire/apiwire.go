@@ -32,6 +32,15 @@ type LoginRequest struct {
 type LoginResponse struct {
 	Token     string `json:"token"`
 	ExpiresAt string `json:"expires_at"` // RFC 3339
+	// OtherSessions counts the account's other live sessions (absent if
+	// they could not be counted); POST /api/v1/sessions/end-others ends
+	// them.
+	OtherSessions *int `json:"other_sessions,omitempty"`
+}
+
+// EndOthersResponse is the answer of POST /api/v1/sessions/end-others.
+type EndOthersResponse struct {
+	Ended int `json:"ended"` // how many sessions were ended
 }
 
 // LogoutResponse is the answer of POST /api/v1/logout.

@@ -67,6 +67,13 @@ type sessionStore interface {
 	// matching ErrNoSession.
 	ActiveSession(ctx context.Context, tokenHash string, now time.Time) (Session, error)
 	EndSession(ctx context.Context, tokenHash string, now time.Time) error
+	// CountSessions counts login's live sessions other than except's.
+	CountSessions(ctx context.Context, login, except string, now time.Time) (int, error)
+	// EndOtherSessions ends login's live sessions other than except's.
+	EndOtherSessions(ctx context.Context, login, except string, now time.Time) (int, error)
+	// PurgeSessions deletes the sessions that ended or expired before
+	// now.
+	PurgeSessions(ctx context.Context, now time.Time) (int, error)
 }
 
 // Sessions issues and checks opaque session tokens. A token is 256 random
@@ -74,16 +81,21 @@ type sessionStore interface {
 // can be stolen that would let anyone mint a session, and logout ends a
 // session everywhere at once.
 type Sessions struct {
-	db       sessionStore
-	ttl      time.Duration
-	now      func() time.Time
-	limiter  *failureLimiter
-	dummy    string // hash verified for unknown logins so timing does not reveal them
+	db      sessionStore
+	ttl     time.Duration
+	now     func() time.Time
+	limiter *limiter
+	// dummy is verified for unknown logins, at the cost of a real
+	// account's hash, so timing does not reveal which logins exist.
+	dummy    string
 	upgrader Params
 	// hashing bounds concurrent argon2id work: each takes up to 19 MiB, and
 	// a login storm (every session expiring at once) once took a server
 	// to 4.7 GB. Logins beyond the bound wait their turn.
 	hashing chan struct{}
+
+	purgeMu   sync.Mutex
+	lastPurge time.Time
 }
 
 // hashSlot waits for a free argon2id slot; release it when done.
@@ -98,7 +110,7 @@ func (s *Sessions) hashSlot(ctx context.Context) (release func(), err error) {
 
 // NewSessions returns a session service with sessions lasting ttl.
 func NewSessions(db sessionStore, ttl time.Duration) (*Sessions, error) {
-	dummy, err := HashPassword("no such account", Generated)
+	dummy, err := HashPassword("no such account", Interactive)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +118,7 @@ func NewSessions(db sessionStore, ttl time.Duration) (*Sessions, error) {
 		db:       db,
 		ttl:      ttl,
 		now:      time.Now,
-		limiter:  newFailureLimiter(10, 15*time.Minute),
+		limiter:  newLimiter(),
 		dummy:    dummy,
 		upgrader: Interactive,
 		hashing:  make(chan struct{}, 2*runtime.NumCPU()),
@@ -127,63 +139,137 @@ func HashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Login checks the password and opens a session. It returns the token to
-// hand to the client once; the server never sees it again in clear.
-func (s *Sessions) Login(ctx context.Context, login, password string) (token string, expires time.Time, p Principal, err error) {
-	now := s.now()
-	if !s.limiter.allow(login, now) {
-		return "", time.Time{}, Principal{}, ErrRateLimited
+// Login checks the password and opens a session. client is the caller's
+// address (r.RemoteAddr): failed logins are throttled per login and
+// address, per address, and (more gently) per login. It returns the token
+// to hand to the client once; the server never sees it again in clear.
+func (s *Sessions) Login(ctx context.Context, login, password, client string) (token string, expires time.Time, p Principal, err error) {
+	addr := clientKey(client)
+	if w := s.limiter.check(login, addr, s.now()); w > 0 {
+		return "", time.Time{}, Principal{}, &RateLimitedError{RetryAfter: w}
 	}
 	release, err := s.hashSlot(ctx)
 	if err != nil {
 		return "", time.Time{}, Principal{}, err
 	}
 	defer release()
+	// Reserved before hashing, settled after: concurrent guesses are
+	// counted before any of them is checked.
+	a, w := s.limiter.reserve(login, addr, s.now())
+	if w > 0 {
+		return "", time.Time{}, Principal{}, &RateLimitedError{RetryAfter: w}
+	}
+	o := abandoned
+	defer func() { s.limiter.done(a, o, s.now()) }()
 	acct, err := s.db.Account(ctx, login)
 	if errors.Is(err, ErrUnknownAccount) {
 		VerifyPassword(s.dummy, password)
-		s.limiter.fail(login, now)
+		o = failed
 		return "", time.Time{}, Principal{}, ErrBadCredentials
 	}
 	if err != nil {
 		return "", time.Time{}, Principal{}, err
 	}
-	params, err := VerifyPassword(acct.PasswordHash, password)
-	if errors.Is(err, ErrMismatch) {
-		s.limiter.fail(login, now)
-		return "", time.Time{}, Principal{}, ErrBadCredentials
-	}
-	if err != nil {
-		return "", time.Time{}, Principal{}, fmt.Errorf("auth: account %s: %w", login, err)
-	}
-	s.limiter.reset(login)
-	if params.Memory < s.upgrader.Memory || params.Time < s.upgrader.Time {
-		if h, err := HashPassword(password, s.upgrader); err == nil {
-			// Best effort: a failed upgrade leaves the old, valid hash.
-			_ = s.db.SetPasswordHash(ctx, login, h)
+	if err := s.verify(ctx, acct, password); err != nil {
+		if errors.Is(err, ErrBadCredentials) {
+			o = failed
 		}
+		return "", time.Time{}, Principal{}, err
 	}
+	o = succeeded
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", time.Time{}, Principal{}, fmt.Errorf("auth: token: %w", err)
 	}
 	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	now := s.now()
 	expires = now.Add(s.ttl)
 	if err := s.db.CreateSession(ctx, Session{TokenHash: HashToken(token), Login: login, CreatedAt: now, ExpiresAt: expires}); err != nil {
 		return "", time.Time{}, Principal{}, err
 	}
+	s.purge(ctx, now)
 	return token, expires, Principal{Login: login, Subject: acct.Subject, Kind: acct.Kind}, nil
+}
+
+// verify checks password against acct's hash at the cost of one
+// Interactive hash whatever the outcome, as an unknown login costs one
+// against the dummy: otherwise the time taken would tell which logins
+// exist and which have been used (a Generated hash takes 1 ms, an
+// Interactive one 20 to 45). A weaker hash is checked and the password
+// hashed at Interactive either way; that hash replaces the weak one when
+// the password is right.
+func (s *Sessions) verify(ctx context.Context, acct Account, password string) error {
+	params, err := VerifyPassword(acct.PasswordHash, password)
+	weak := err == nil || errors.Is(err, ErrMismatch)
+	weak = weak && (params.Memory < s.upgrader.Memory || params.Time < s.upgrader.Time)
+	var upgraded string
+	if weak {
+		upgraded, _ = HashPassword(password, s.upgrader)
+	}
+	if errors.Is(err, ErrMismatch) {
+		return ErrBadCredentials
+	}
+	if err != nil {
+		return fmt.Errorf("auth: account %s: %w", acct.Login, err)
+	}
+	if upgraded != "" {
+		// Best effort: a failed upgrade leaves the old, valid hash.
+		_ = s.db.SetPasswordHash(ctx, acct.Login, upgraded)
+	}
+	return nil
+}
+
+// purge deletes sessions that ended or expired, at most once every
+// purgeEvery; a login (the only thing that adds sessions) pays for it.
+func (s *Sessions) purge(ctx context.Context, now time.Time) {
+	s.purgeMu.Lock()
+	due := now.Sub(s.lastPurge) >= purgeEvery
+	if due {
+		s.lastPurge = now
+	}
+	s.purgeMu.Unlock()
+	if due {
+		// Best effort: what is not purged now is purged next time.
+		_, _ = s.db.PurgeSessions(ctx, now)
+	}
+}
+
+// purgeEvery is how often logins purge the sessions table.
+const purgeEvery = 10 * time.Minute
+
+// OtherSessions counts the live sessions of token's login besides token's.
+func (s *Sessions) OtherSessions(ctx context.Context, token string) (int, error) {
+	sess, err := s.session(ctx, token)
+	if err != nil {
+		return 0, err
+	}
+	return s.db.CountSessions(ctx, sess.Login, sess.TokenHash, s.now())
+}
+
+// EndOtherSessions ends every live session of token's login but token's,
+// and says how many it ended.
+func (s *Sessions) EndOtherSessions(ctx context.Context, token string) (int, error) {
+	sess, err := s.session(ctx, token)
+	if err != nil {
+		return 0, err
+	}
+	return s.db.EndOtherSessions(ctx, sess.Login, sess.TokenHash, s.now())
+}
+
+func (s *Sessions) session(ctx context.Context, token string) (Session, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
+		return Session{}, ErrNoSession
+	}
+	sess, err := s.db.ActiveSession(ctx, HashToken(token), s.now())
+	if errors.Is(err, ErrNoSession) {
+		return Session{}, ErrNoSession
+	}
+	return sess, err
 }
 
 // Authenticate returns the principal of a live session.
 func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, error) {
-	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
-		return Principal{}, ErrNoSession
-	}
-	sess, err := s.db.ActiveSession(ctx, HashToken(token), s.now())
-	if errors.Is(err, ErrNoSession) {
-		return Principal{}, ErrNoSession
-	}
+	sess, err := s.session(ctx, token)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -193,50 +279,4 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, e
 // Logout ends the session server-side.
 func (s *Sessions) Logout(ctx context.Context, token string) error {
 	return s.db.EndSession(ctx, HashToken(token), s.now())
-}
-
-// failureLimiter locks a login after max failures within window. It lives
-// in one process; several nodes each enforce their own limit.
-type failureLimiter struct {
-	max    int
-	window time.Duration
-	mu     sync.Mutex
-	fails  map[string][]time.Time
-}
-
-func newFailureLimiter(max int, window time.Duration) *failureLimiter {
-	return &failureLimiter{max: max, window: window, fails: map[string][]time.Time{}}
-}
-
-func (l *failureLimiter) recent(login string, now time.Time) []time.Time {
-	ts := l.fails[login]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) > l.window {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, login)
-	} else {
-		l.fails[login] = ts
-	}
-	return ts
-}
-
-func (l *failureLimiter) allow(login string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(login, now)) < l.max
-}
-
-func (l *failureLimiter) fail(login string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fails[login] = append(l.recent(login, now), now)
-}
-
-func (l *failureLimiter) reset(login string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, login)
 }

@@ -157,8 +157,17 @@ var table = []Row{
 		Answer: Answer{Status: http.StatusUnauthorized, Code: "invalid_credentials", Key: "login.bad", Message: "wrong login or password"},
 	},
 	{
-		Err:    auth.ErrRateLimited,
-		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "login.limited", Message: "too many failed logins for this account; try again in 15 minutes", RetryAfter: 900},
+		// Failed logins are throttled per login and address, per address
+		// and per login (package auth); the error says how long to wait.
+		Err: auth.ErrRateLimited, Example: &auth.RateLimitedError{RetryAfter: 8 * time.Second},
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "login.limited", RetryAfter: 900},
+		fill: func(err error, a *Answer) {
+			var rl *auth.RateLimitedError
+			if errors.As(err, &rl) {
+				a.RetryAfter = rl.Seconds()
+			}
+			a.Message = "too many failed logins; try again in " + a.RetryAfterHeader() + " seconds"
+		},
 	},
 	{
 		Err:    auth.ErrNoSession,

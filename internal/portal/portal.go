@@ -28,9 +28,15 @@ type AgencyHealth interface {
 
 // Sessions logs people in and out and says who holds a token.
 type Sessions interface {
-	Login(ctx context.Context, login, password string) (string, time.Time, auth.Principal, error)
+	// Login's client is the caller's address (r.RemoteAddr), which failed
+	// logins are throttled by.
+	Login(ctx context.Context, login, password, client string) (string, time.Time, auth.Principal, error)
 	Authenticate(ctx context.Context, token string) (auth.Principal, error)
 	Logout(ctx context.Context, token string) error
+	// OtherSessions counts the live sessions of token's account besides
+	// token's own; EndOtherSessions ends them.
+	OtherSessions(ctx context.Context, token string) (int, error)
+	EndOtherSessions(ctx context.Context, token string) (int, error)
 }
 
 // Profiles says who the caller is and whom they may act for.

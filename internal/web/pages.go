@@ -115,12 +115,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "login.missing")
 		return
 	}
-	token, expires, _, err := s.Sessions.Login(r.Context(), login, password)
+	// The client's address is the connection's: a proxy header is
+	// anyone's to forge.
+	token, expires, _, err := s.Sessions.Login(r.Context(), login, password, r.RemoteAddr)
 	if err != nil {
 		// Wrong credentials and rate limits are said on the form itself.
 		if a := httperr.Of(err); a.Status == http.StatusUnauthorized || a.Status == http.StatusTooManyRequests {
 			if ra := a.RetryAfterHeader(); ra != "" {
 				w.Header().Set("Retry-After", ra)
+			}
+			if a.Status == http.StatusTooManyRequests {
+				v := s.newView(w, r, nil, "login.title")
+				v.Data = &loginView{Next: next, Login: login, Error: v.Tf("login.wait", a.RetryAfter), Invalid: true}
+				s.render(w, r, a.Status, "login", v)
+				return
 			}
 			fail(a.Status, a.Key)
 			return
@@ -129,7 +137,61 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, token, int(time.Until(expires).Seconds()))
+	// The next page offers to end the account's other sessions.
+	if n, err := s.Sessions.OtherSessions(r.Context(), token); err == nil && n > 0 {
+		s.setSessionsNote(w, "n"+strconv.Itoa(n))
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// sessionsNote is a one-time cookie for the next page's line about other
+// sessions: "n3" (3 others live) or "e3" (3 just ended). It only chooses
+// words; the count is the server's at the time it was set.
+const sessionsNote = "minwon_sessions"
+
+func (s *Server) setSessionsNote(w http.ResponseWriter, v string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionsNote, Value: v, Path: "/", MaxAge: 300, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
+}
+
+// sessionsLine is the page's line about other sessions, shown once.
+type sessionsLine struct {
+	Others int // other live sessions, with a button to end them
+	Ended  int // sessions just ended
+}
+
+// takeSessionsNote reads and clears the one-time note.
+func (s *Server) takeSessionsNote(w http.ResponseWriter, r *http.Request) *sessionsLine {
+	c, err := r.Cookie(sessionsNote)
+	if err != nil || len(c.Value) < 2 {
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionsNote, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
+	n, err := strconv.Atoi(c.Value[1:])
+	if err != nil || n <= 0 || n > 1_000_000 {
+		return nil
+	}
+	switch c.Value[0] {
+	case 'n':
+		return &sessionsLine{Others: n}
+	case 'e':
+		return &sessionsLine{Ended: n}
+	}
+	return nil
+}
+
+// endOthers logs out the caller's other sessions and goes back to the
+// page the button was on.
+func (s *Server) endOthers(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	c, _ := r.Cookie(auth.SessionCookie) // authed saw it
+	n, err := s.Sessions.EndOtherSessions(r.Context(), c.Value)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	if n > 0 {
+		s.setSessionsNote(w, "e"+strconv.Itoa(n))
+	}
+	http.Redirect(w, r, localPath(r.PostFormValue("next"), "/documents"), http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -95,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("POST /sessions/end-others", s.authed(s.endOthers))
 	mux.HandleFunc("GET /documents", s.authed(s.wallet))
 	mux.HandleFunc("GET /documents/{number}", s.authed(s.document))
 	mux.HandleFunc("GET /documents/{number}/document.pdf", s.authed(s.documentPDF))
@@ -168,6 +169,7 @@ type view struct {
 	CSRF         string
 	Path         string
 	Data         any
+	Sessions     *sessionsLine // once after login: the account's other sessions
 }
 
 // T returns the string key in the page's language.
@@ -236,6 +238,9 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, user *auth.Prin
 		v.Title = v.T(titleKey)
 	}
 	v.CSRF = s.csrfToken(w, r)
+	if user != nil {
+		v.Sessions = s.takeSessionsNote(w, r)
+	}
 	return v
 }
 
