@@ -512,3 +512,55 @@ func TestVerifyPages(t *testing.T) {
 		t.Error("wallet does not show the revocation")
 	}
 }
+
+// TestLoginOffersToEndOtherSessions: the page after a login says the
+// account is logged in elsewhere, once, with a button (CSRF-protected)
+// that logs the other sessions out.
+func TestLoginOffersToEndOtherSessions(t *testing.T) {
+	env, head, _, _ := startEnv(t)
+	acct := env.AccountOf(t, head.Subject)
+	elsewhere, b := newBrowser(t, env), newBrowser(t, env)
+	elsewhere.login(acct)
+	b.login(acct)
+	_, page := b.get("/documents")
+	if !strings.Contains(page, "다른 곳에서도 로그인되어 있습니다(세션 1개)") || !strings.Contains(page, `action="/sessions/end-others"`) {
+		t.Fatalf("the page after login does not offer to end the other session:\n%s", page)
+	}
+	if _, again := b.get("/documents"); strings.Contains(again, "/sessions/end-others") {
+		t.Error("the offer is shown again on the next page")
+	}
+	if resp, _ := b.post("/sessions/end-others", url.Values{"next": {"/documents"}}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("end-others without its CSRF token: %d, want 403", resp.StatusCode)
+	}
+	resp, _ := b.post("/sessions/end-others", url.Values{"csrf": {match(t, csrfRE, page)}, "next": {"/documents"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/documents" {
+		t.Fatalf("end-others: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, page := b.get("/documents"); !strings.Contains(page, "다른 세션 1개를 로그아웃했습니다") {
+		t.Errorf("the page does not say the other session was ended:\n%s", page)
+	}
+	if resp, _ := elsewhere.get("/documents"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?reason=expired") {
+		t.Errorf("the other session still works: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := b.get("/documents"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the current session was ended: %d", resp.StatusCode)
+	}
+}
+
+// TestLoginFormSaysHowLongToWait: a throttled login is a 429 with
+// Retry-After, and the form says how many seconds to wait.
+func TestLoginFormSaysHowLongToWait(t *testing.T) {
+	env, head, _, _ := startEnv(t)
+	acct := env.AccountOf(t, head.Subject)
+	b := newBrowser(t, env)
+	_, page := b.get("/login")
+	csrf := match(t, csrfRE, page)
+	var resp *http.Response
+	var body string
+	for range 6 {
+		resp, body = b.post("/login", url.Values{"csrf": {csrf}, "login": {acct.Login}, "password": {"wrong password"}}, nil)
+	}
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "초 뒤에 다시 시도하세요") {
+		t.Fatalf("6th wrong password: %d, Retry-After %q\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+}
