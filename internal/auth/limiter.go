@@ -55,6 +55,12 @@ type rule struct {
 	base time.Duration
 	max  time.Duration
 	lock int
+	// inFlight counts attempts in flight as failures until they settle.
+	// The address rule does not: many people behind one address (an
+	// office, a carrier's NAT) log in at once, and as an attempt is
+	// reserved only once it holds a hashing slot, ignoring them lets at
+	// most a slot's worth of guesses more through, once.
+	inFlight bool
 }
 
 // entry counts a key's failures and its attempts in flight.
@@ -70,9 +76,9 @@ type entry struct {
 // their addresses together once 20 have failed.
 func newLimiter() *limiter {
 	return &limiter{
-		pair:       rule{free: 5, base: time.Second, max: 5 * time.Minute, lock: 10},
+		pair:       rule{free: 5, base: time.Second, max: 5 * time.Minute, lock: 10, inFlight: true},
 		addr:       rule{free: 20, base: time.Second, max: time.Minute, lock: 100},
-		login:      rule{free: 20, base: time.Second, max: 30 * time.Second},
+		login:      rule{free: 20, base: time.Second, max: 30 * time.Second, inFlight: true},
 		lockFor:    15 * time.Minute,
 		knownFor:   30 * 24 * time.Hour,
 		maxEntries: 1 << 15,
@@ -85,7 +91,10 @@ func newLimiter() *limiter {
 
 // wait is how long after e.last the next attempt must wait under r.
 func (l *limiter) wait(r rule, e *entry) time.Duration {
-	n := e.fails + e.pending
+	n := e.fails
+	if r.inFlight {
+		n += e.pending
+	}
 	switch {
 	case n < r.free:
 		return 0
@@ -188,7 +197,7 @@ func (l *limiter) expired(e *entry, now time.Time) bool {
 func (l *limiter) take(m map[string]*entry, key string, now time.Time) {
 	e := m[key]
 	if e == nil {
-		l.makeRoom(m, now)
+		l.makeRoom(m)
 		e = &entry{}
 		m[key] = e
 	}
@@ -196,18 +205,10 @@ func (l *limiter) take(m map[string]*entry, key string, now time.Time) {
 	e.last = now
 }
 
-// makeRoom keeps m below maxEntries: expired entries go first; if none
-// has, an arbitrary idle one is dropped (the other two tables still count
-// its attempts).
-func (l *limiter) makeRoom(m map[string]*entry, now time.Time) {
-	if len(m) < l.maxEntries {
-		return
-	}
-	for k, e := range m {
-		if l.expired(e, now) {
-			delete(m, k)
-		}
-	}
+// makeRoom keeps m below maxEntries. The sweep drops expired entries every
+// minute; a table still full drops an arbitrary idle entry (the other two
+// tables still count its attempts).
+func (l *limiter) makeRoom(m map[string]*entry) {
 	for k, e := range m {
 		if len(m) < l.maxEntries {
 			return

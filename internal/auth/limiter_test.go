@@ -294,3 +294,27 @@ func TestOtherSessions(t *testing.T) {
 		t.Fatalf("%d sessions stored after the purge, want only the new one", n)
 	}
 }
+
+// TestManyPeopleBehindOneAddress: concurrent logins to many accounts from
+// one address (an office, a carrier's NAT, a login storm) are not taken for
+// spraying, however many hashing slots the machine has.
+func TestManyPeopleBehindOneAddress(t *testing.T) {
+	s, db := newSessions(t)
+	s.hashing = make(chan struct{}, 64)
+	h, _ := HashPassword("pw", Generated)
+	for i := range 40 {
+		login := fmt.Sprintf("p%02d", i)
+		db.accounts[login] = Account{Login: login, PasswordHash: h, Subject: "S" + login, Kind: "person"}
+	}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, _, err := s.Login(context.Background(), fmt.Sprintf("p%02d", i), "pw", "192.0.2.1:1"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+}
