@@ -11,21 +11,22 @@ import (
 // The login limiter throttles whoever guesses, not the account they guess
 // at. Failed logins are counted under three keys:
 //
-//   - the login and the client address together: the attacker's own
-//     attempts. A few are free, then each waits longer, and at pairLock
-//     failures that address is locked out of that login for lockFor. The
+//   - the login and the client address together: the guesser's own
+//     attempts. A few are free, then each waits longer, and at the rule's
+//     lock count that address is locked out of that login for lockFor. The
 //     owner, from any other address, is not.
 //   - the client address alone: password spraying, one guess at each of
 //     many logins, is slowed and then locked the same way.
 //   - the login alone: a guesser with many addresses. This ceiling only
-//     slows (at most loginRule.max between attempts), it never locks, so
+//     slows (at most the rule's max between attempts), it never locks, so
 //     the owner can always get in; and addresses the owner has logged in
 //     from are exempt from it altogether.
 //
-// An attempt is reserved before its password is hashed and settled after,
-// so concurrent guesses cannot all pass a check that only the finished
-// ones were counted against. The limiter lives in one process; several
-// nodes each enforce their own limits.
+// A key is forgotten lockFor after its last attempt. An attempt is
+// reserved before its password is hashed and settled after, so concurrent
+// guesses cannot all pass a check that only the finished ones were counted
+// against. The limiter lives in one process; several nodes each enforce
+// their own limits.
 type limiter struct {
 	pair, addr, login rule
 	// lockFor is how long a key is remembered after its last attempt, and
@@ -70,10 +71,11 @@ type entry struct {
 	last    time.Time // when the last attempt was let through
 }
 
-// The limits. A person who mistypes a few times waits a second or two; a
-// guesser gets 10 guesses per address per login and 100 per address in 15
-// minutes, and at most one guess every 30 seconds at one login from all
-// their addresses together once 20 have failed.
+// The limits. A person who mistypes a few times waits a second or two. A
+// guesser gets 10 guesses at a login from one address, then 15 minutes'
+// lockout; 100 guesses from one address (after the first 20, at most one a
+// minute), then the same; and, once 20 have failed at one login, one guess
+// every 30 seconds at it from all their addresses together.
 func newLimiter() *limiter {
 	return &limiter{
 		pair:       rule{free: 5, base: time.Second, max: 5 * time.Minute, lock: 10, inFlight: true},
