@@ -78,28 +78,25 @@ func (db *DB) CountSessions(ctx context.Context, login, except string, now time.
 // EndOtherSessions ends login's live sessions other than the one with
 // token hash except, and says how many it ended.
 func (db *DB) EndOtherSessions(ctx context.Context, login, except string, now time.Time) (int, error) {
-	res, err := db.sql.ExecContext(ctx, db.rebind(`UPDATE sessions SET ended_at = ? WHERE login = ? AND token_hash <> ? AND ended_at IS NULL AND expires_at > ?`),
+	return db.execCount(ctx, "end other sessions", `UPDATE sessions SET ended_at = ? WHERE login = ? AND token_hash <> ? AND ended_at IS NULL AND expires_at > ?`,
 		now.UnixMilli(), login, except, now.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("store: end other sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: end other sessions: %w", err)
-	}
-	return int(n), nil
 }
 
 // PurgeSessions deletes the sessions that ended or expired before now:
 // they can never be used again, and nothing else refers to them.
 func (db *DB) PurgeSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.sql.ExecContext(ctx, db.rebind(`DELETE FROM sessions WHERE expires_at <= ? OR ended_at <= ?`), now.UnixMilli(), now.UnixMilli())
+	return db.execCount(ctx, "purge sessions", `DELETE FROM sessions WHERE expires_at <= ? OR ended_at <= ?`, now.UnixMilli(), now.UnixMilli())
+}
+
+// execCount runs a statement and returns how many rows it changed.
+func (db *DB) execCount(ctx context.Context, what, query string, args ...any) (int, error) {
+	res, err := db.sql.ExecContext(ctx, db.rebind(query), args...)
 	if err != nil {
-		return 0, fmt.Errorf("store: purge sessions: %w", err)
+		return 0, fmt.Errorf("store: %s: %w", what, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("store: purge sessions: %w", err)
+		return 0, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return int(n), nil
 }
