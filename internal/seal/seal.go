@@ -174,6 +174,13 @@ func unwrap(kek *KEK, w WrappedKey) ([]byte, error) {
 	return key, nil
 }
 
+// Has reports whether s holds the data key id: one another node created
+// after s was opened is not held until the caller opens a new Sealer.
+func (s *Sealer) Has(id string) bool {
+	_, ok := s.keys[id]
+	return ok
+}
+
 // Seal encrypts plaintext for the column field of the row whose immutable
 // identity is row (e.g. "issuance 20261130-…"). It returns the id of the
 // data key used, to store with the row, and the sealed bytes: a version

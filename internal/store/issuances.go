@@ -86,7 +86,7 @@ func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject stri
 	if purgedAt.Valid {
 		return issuance.Issuance{}, issuance.ErrPurged
 	}
-	if err := db.openDocument(&is, dataKeyID); err != nil {
+	if err := db.openDocument(ctx, &is, dataKeyID); err != nil {
 		return issuance.Issuance{}, err
 	}
 	return is, nil

@@ -25,6 +25,7 @@ func (db *DB) Protect(ctx context.Context, kek *seal.KEK) error {
 	if err != nil {
 		return err
 	}
+	db.kek.Store(kek)
 	db.sealer.Store(s)
 	n, err := db.sealClearDocuments(ctx, s)
 	if err != nil {
@@ -59,13 +60,22 @@ func (db *DB) sealDocument(is issuance.Issuance) (keyID string, pdf, data []byte
 
 // openDocument opens what sealDocument stored. A row stored in clear by an
 // earlier minwon (keyID "") reads as it is until Protect seals it.
-func (db *DB) openDocument(is *issuance.Issuance, keyID string) error {
+func (db *DB) openDocument(ctx context.Context, is *issuance.Issuance, keyID string) error {
 	if keyID == "" {
 		return nil
 	}
 	s := db.sealer.Load()
 	if s == nil {
 		return errNotProtected
+	}
+	if !s.Has(keyID) {
+		// Another node made that data key (nodes starting together on
+		// an empty database each make one): read the keys again.
+		var err error
+		if s, err = seal.Open(ctx, db, db.kek.Load(), db.now()); err != nil {
+			return err
+		}
+		db.sealer.Store(s)
 	}
 	row := issuanceRow(is.Number)
 	var err error

@@ -46,6 +46,7 @@ type DB struct {
 	dialect dialect
 	now     func() time.Time
 	sealer  atomic.Pointer[seal.Sealer] // set by Protect; documents are never stored without it
+	kek     atomic.Pointer[seal.KEK]    // Protect's, to read data keys other nodes add
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // hot queries, prepared once (parsing was a third of a verification)
