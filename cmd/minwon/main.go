@@ -49,6 +49,9 @@ Usage:
         the officials' counter client (mutual TLS); minwon counter help for its commands
   minwon admin [--data DIR --as ID | --url URL --cert F --key F --ca F] whoami|keys|revoke|alerts|audit|validation ...
         the operators' client (mutual TLS); minwon admin help for its commands
+  minwon rotate-data-kek --config FILE | --data DIR
+        replace the key (key_dir/data-kek.key) that wraps the data keys sealing
+        the stored documents; the documents are not re-encrypted
   minwon help
 `
 
@@ -85,6 +88,8 @@ func main() {
 		err = runAdmin(os.Args[2:])
 	case "pki":
 		err = runPKI(os.Args[2:])
+	case "rotate-data-kek":
+		err = runRotateDataKEK(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
