@@ -23,8 +23,8 @@ Usage:
         counter and admin API on mutual TLS; several nodes may share one
         PostgreSQL database (docs/POSTGRES.md)
   minwon keygen [--dir DIR] [--log-origin ORIGIN]
-        create the document-signing, log checkpoint and subject index keys serve
-        needs, if absent
+        create the document-signing, log checkpoint and subject index keys and
+        the data KEK serve needs, if absent
   minwon agencies [--data DIR] [--people N] [--seed S] [--addr-base HOST:PORT] [--postgres DSN]
                   [--listen ADDR] [--counter-listen ADDR] [--admin-listen ADDR]
         run the simulated agencies and the simulated PKI's validation service
