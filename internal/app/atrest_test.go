@@ -14,6 +14,7 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/storetest"
 	"github.com/minwon/minwon/internal/verification"
@@ -58,11 +59,19 @@ func needles(p *population.Person) [][]byte {
 // The proof of issue 16: after people issue documents showing their full
 // RRN, no RRN, name or address of theirs is readable in the database: in
 // SQLite's file, WAL and shared memory, or in any column PostgreSQL
-// returns to plain SQL.
+// returns to plain SQL. The audit and alert tables hold none by
+// construction; this checks that too.
 func TestPersonalDataAtRest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		env := apptest.StartOpts(t, 300, 16, apptest.Options{Backend: &b})
 		people, _ := issueWithRRN(t, env, 6)
+		// At the counter too, found by RRN and audited with a purpose.
+		_, _, clerk := env.StartCounter(t, pki.DefaultGrace).Official(t, pki.CounterClerk)
+		full := counterRequest("resident-registration-abstract", people[0].RRN, "")
+		full["options"] = map[string]any{"show_rrn_back": true}
+		if code := clerk.Do("POST", "/counter/v1/issuances", full, newKey(), nil); code != http.StatusCreated {
+			t.Fatalf("counter issuance: %d", code)
+		}
 		var blobs []struct {
 			where string
 			raw   []byte
