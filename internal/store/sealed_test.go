@@ -168,3 +168,33 @@ func TestSQLiteFileModes(t *testing.T) {
 		}
 	}
 }
+
+// Sealing in place leaves no copy of a document stored in clear in the
+// SQLite file or its WAL: secure_delete zeroes the freed pages, and the
+// WAL is checkpointed.
+func TestSealInPlaceLeavesNoClearCopy(t *testing.T) {
+	ctx := context.Background()
+	b := storetest.SQLite(t)
+	legacy := personalIssuance("3000000000000001", "alice", "k1")
+	legacy.DataJSON = append(legacy.DataJSON, bytes.Repeat([]byte(" 홍길동"), 2000)...) // overflow pages too
+	func() {
+		db := b.Open(t)
+		defer db.Close()
+		if _, err := b.SQL(t).Exec(`INSERT INTO issuances (number, requester_login, requester_subject, subject, service, template_version, template_digest, issued_at, pdf_sha256, key_id, idempotency_key, request_hash, pdf, data_json)
+			VALUES (?, 'alice', 'Palice', 'Palice', 's', 1, 'd', 1, 'ab', 'doc-1', 'k1', 'rh', ?, ?)`, legacy.Number, legacy.PDF, legacy.DataJSON); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	db := storetest.Protect(t, b.Open(t))
+	got, err := db.IssuanceVisibleTo(ctx, legacy.Number, "alice", "", true)
+	if err != nil || !bytes.Equal(got.DataJSON, legacy.DataJSON) {
+		t.Fatalf("sealed in place: %v", err)
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		raw, err := os.ReadFile(b.DSN + suffix)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		assertNoPersonal(t, "minwon.db"+suffix, raw)
+	}
+}
