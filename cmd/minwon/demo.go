@@ -34,6 +34,7 @@ type demoFlags struct {
 	pprof       string
 	grace       time.Duration
 	crlRefresh  time.Duration
+	retention   int // days
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -46,6 +47,7 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 		fs.DurationVar(&f.grace, "grace", pki.DefaultGrace, "how long counter officials keep working while the validation service is unreachable")
 		fs.DurationVar(&f.crlRefresh, "crl-refresh", 10*time.Second, "how often the counter fetches the revocation list")
 		fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) for profiling")
+		fs.IntVar(&f.retention, "retention-days", 90, "days issued documents' files (PDF, data.json) are kept; their log entries stay forever")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
 	fs.IntVar(&f.people, "people", 10000, "number of synthetic people to seed on first start")
@@ -55,6 +57,9 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	if withAddr && (f.retention < 1 || f.retention > 3650) {
+		return f, fmt.Errorf("%s: --retention-days must be between 1 and 3650", name)
 	}
 	if f.pprof != "" {
 		if !isLoopback(f.pprof) {
@@ -154,7 +159,12 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey})
+	dataKEK, err := keyfile.LoadOrCreateSecret(dir.Keys().DataKEK())
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey,
+		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour})
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,8 @@ Usage:
         counter and admin API on mutual TLS; several nodes may share one
         PostgreSQL database (docs/POSTGRES.md)
   minwon keygen [--dir DIR] [--log-origin ORIGIN]
-        create the document-signing, log checkpoint and subject index keys serve
-        needs, if absent
+        create the document-signing, log checkpoint and subject index keys and
+        the data KEK serve needs, if absent
   minwon agencies [--data DIR] [--people N] [--seed S] [--addr-base HOST:PORT] [--postgres DSN]
                   [--listen ADDR] [--counter-listen ADDR] [--admin-listen ADDR]
         run the simulated agencies and the simulated PKI's validation service
@@ -49,6 +49,9 @@ Usage:
         the officials' counter client (mutual TLS); minwon counter help for its commands
   minwon admin [--data DIR --as ID | --url URL --cert F --key F --ca F] whoami|keys|revoke|alerts|audit|validation ...
         the operators' client (mutual TLS); minwon admin help for its commands
+  minwon rotate-data-kek --config FILE | --data DIR
+        replace the key (key_dir/data-kek.key) that wraps the data keys sealing
+        the stored documents; the documents are not re-encrypted
   minwon help
 `
 
@@ -85,6 +88,8 @@ func main() {
 		err = runAdmin(os.Args[2:])
 	case "pki":
 		err = runPKI(os.Args[2:])
+	case "rotate-data-kek":
+		err = runRotateDataKEK(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

@@ -96,6 +96,7 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 	a, err := app.New(ctx, app.Config{
 		DB: db, Agencies: cfg.Endpoints(), KeyDir: cfg.KeyDir, LogKey: logKey, LogOrigin: cfg.LogOrigin,
 		PublicURL: cfg.PublicURL, SessionTTL: time.Duration(cfg.SessionTTL), SubjectIndexKey: indexKey,
+		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 	})
 	if err != nil {
 		return err
@@ -182,9 +183,13 @@ func runKeygen(args []string) error {
 	if _, err := keyfile.LoadOrCreateSecret(keys.SubjectIndexKey()); err != nil {
 		return err
 	}
+	if _, err := keyfile.LoadOrCreateSecret(keys.DataKEK()); err != nil {
+		return err
+	}
 	fmt.Printf("key_dir: %s (first document key %s, adopted at the first start)\n", *dir, signer.KeyID)
 	fmt.Printf("log_key: %s\n", keys.LogKey())
 	fmt.Printf("subject_index_key: %s\n", keys.SubjectIndexKey())
+	fmt.Printf("data KEK (seals stored documents; key_dir/data-kek.key): %s\n", keys.DataKEK())
 	if *origin != "" {
 		vkey, err := doclog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
 		if err != nil {

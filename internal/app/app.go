@@ -17,14 +17,17 @@ import (
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/counter"
+	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
+	"github.com/minwon/minwon/internal/seal"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
 	"github.com/minwon/minwon/internal/web"
@@ -48,7 +51,24 @@ type Config struct {
 	// citizens by number (32 random bytes; see ident.Indexer). Without it
 	// the counter cannot look anyone up.
 	SubjectIndexKey []byte
+	// DataKEK wraps the data keys that seal stored documents (32 bytes;
+	// see package seal). Nil: KeyDir's data-kek.key, created if missing.
+	DataKEK []byte
+	// Retention is how long a document's PDF and data.json are kept after
+	// issuance; then they are deleted, while its row, hash and log entry
+	// stay, so its number still verifies. 0 means DefaultRetention;
+	// negative keeps documents forever.
+	Retention time.Duration
 }
+
+// DefaultRetention keeps a document's files 90 days: long enough to
+// download it again after submitting it, short enough that the database
+// is not an archive of everyone's RRN. The log and audit records are kept
+// forever.
+const DefaultRetention = 90 * 24 * time.Hour
+
+// purgeEvery is how often the app deletes the files past retention.
+const purgeEvery = time.Hour
 
 // App is a built minwon.
 type App struct {
@@ -68,10 +88,47 @@ type App struct {
 	// certificate may act (a *pki.Checker).
 	Counter func(creds pki.CredentialChecker) http.Handler
 	Audit   *audit.Log
+
+	db        *store.DB
+	retention time.Duration
+	log       *slog.Logger
+	stopPurge context.CancelFunc
+	purgeDone chan struct{}
 }
 
-// Close stops the transparency log's committer.
-func (a *App) Close() { a.Log.Close() }
+// Close stops the retention purge and the transparency log's committer.
+func (a *App) Close() {
+	a.stopPurge()
+	<-a.purgeDone
+	a.Log.Close()
+}
+
+// Purge deletes the files of the documents issued more than the retention
+// period before now and returns how many; the app runs it every hour.
+func (a *App) Purge(ctx context.Context, now time.Time) (int64, error) {
+	if a.retention < 0 {
+		return 0, nil
+	}
+	return a.db.PurgeDocuments(ctx, now.Add(-a.retention))
+}
+
+func (a *App) purgeLoop(ctx context.Context) {
+	defer close(a.purgeDone)
+	t := time.NewTicker(purgeEvery)
+	defer t.Stop()
+	for {
+		if n, err := a.Purge(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Error("retention purge", "err", err)
+		} else if n > 0 {
+			a.log.Info("retention purge: deleted the files of documents past retention", "documents", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // New builds the app.
 func New(ctx context.Context, cfg Config) (*App, error) {
@@ -103,6 +160,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.KeyDir == "" {
 		return nil, fmt.Errorf("app: KeyDir (where document-signing keys live) is required")
+	}
+	if cfg.DataKEK == nil {
+		if cfg.DataKEK, err = keyfile.LoadOrCreateSecret(datadir.KeyDir(cfg.KeyDir).DataKEK()); err != nil {
+			return nil, fmt.Errorf("app: data KEK: %w", err)
+		}
+	}
+	kek, err := seal.NewKEK(cfg.DataKEK)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.DB.Protect(ctx, kek); err != nil {
+		return nil, err
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
 	}
 	ring, err := keyring.Open(ctx, cfg.DB, cfg.KeyDir)
 	if err != nil {
@@ -179,5 +251,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
-	return &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog}, nil
+	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog,
+		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{})}
+	var purgeCtx context.Context
+	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
+	go a.purgeLoop(purgeCtx)
+	return a, nil
 }

@@ -60,6 +60,9 @@ type Config struct {
 	// finds citizens by resident registration number; required with
 	// counter_listen, and the same key the accounts were indexed with.
 	SubjectIndexKey string `json:"subject_index_key,omitempty"`
+	// RetentionDays is how long issued documents' files (PDF, data.json)
+	// are kept; default 90. The log and audit records are kept forever.
+	RetentionDays int `json:"retention_days,omitempty"`
 }
 
 // PKI is the government PKI the officials' listeners trust, and where they
@@ -208,6 +211,9 @@ func (c *Config) check() error {
 	}
 	if c.SessionTTL < 0 || (c.SessionTTL != 0 && time.Duration(c.SessionTTL) < time.Minute) || time.Duration(c.SessionTTL) > 24*time.Hour {
 		return errors.New("session_ttl: must be between 1m and 24h")
+	}
+	if c.RetentionDays < 0 || c.RetentionDays > 3650 {
+		return errors.New("retention_days: must be between 1 and 3650 (0 or absent: 90)")
 	}
 	if len(c.Agencies) == 0 {
 		return errors.New("agencies: at least one agency is required")

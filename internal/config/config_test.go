@@ -87,7 +87,10 @@ func TestParseRefuses(t *testing.T) {
 		"bad origin": func(s string) string { return strings.Replace(s, `minwon.example/log`, `minwon example`, 1) },
 		"bad ttl":    func(s string) string { return strings.Replace(s, `"30m"`, `"30 minutes"`, 1) },
 		"short ttl":  func(s string) string { return strings.Replace(s, `"30m"`, `"5s"`, 1) },
-		"short key":  func(s string) string { return strings.Replace(s, `"tax-2": "`+pub+`"`, `"tax-2": "AAAA"`, 1) },
+		"negative retention": func(s string) string {
+			return strings.Replace(s, `"listen"`, `"retention_days": -1, "listen"`, 1)
+		},
+		"short key": func(s string) string { return strings.Replace(s, `"tax-2": "`+pub+`"`, `"tax-2": "AAAA"`, 1) },
 		"agency url query": func(s string) string {
 			return strings.Replace(s, `https://registry.example"`, `https://registry.example?x=1"`, 1)
 		},

@@ -57,6 +57,10 @@ func (k KeyDir) AgencyKey(agency string) string {
 // resident registration number without storing the number.
 func (k KeyDir) SubjectIndexKey() string { return filepath.Join(string(k), "subject-index.key") }
 
+// DataKEK is the key-encryption key that wraps the data keys sealing the
+// stored documents (package seal).
+func (k KeyDir) DataKEK() string { return filepath.Join(string(k), "data-kek.key") }
+
 // PKI is the simulated government PKI (see package pki): ca.pem is the
 // root every client and server trusts.
 func (d Dir) PKI() string { return filepath.Join(string(d), "pki") }

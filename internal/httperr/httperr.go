@@ -201,6 +201,10 @@ var table = []Row{
 		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such issuance"},
 	},
 	{
+		Err:    issuance.ErrPurged,
+		Answer: Answer{Status: http.StatusNotFound, Code: "document_purged", Key: "err.notfound", Message: issuance.ErrPurged.Error()},
+	},
+	{
 		// Revocation reasons are public; the pipeline wraps this in
 		// ErrBadRequest (and so answers bad_request); bare, it has its own code.
 		Err:    issuance.ErrReasonHasPII,

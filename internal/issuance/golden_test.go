@@ -103,7 +103,7 @@ func TestGoldenDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := storetest.SQLite(t).Open(t)
+	db := storetest.Protect(t, storetest.SQLite(t).Open(t))
 	log, err := doclog.Open(ctx, db, "golden/log", seededKey(2))
 	if err != nil {
 		t.Fatal(err)

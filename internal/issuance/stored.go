@@ -41,6 +41,11 @@ type Alert struct {
 	Detail         string
 }
 
+// ErrPurged is returned for the files of a document past its retention
+// period: they were deleted, while its log entry (and so its verification
+// by number) stays.
+var ErrPurged = errors.New("this document's files were deleted at the end of their retention period; its issuance number still verifies")
+
 // ErrDuplicate is what the store returns for an issuance that collides
 // with a stored one: the same idempotency key for the same requester, or
 // (vanishingly rarely) an issuance number already taken.

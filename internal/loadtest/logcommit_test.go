@@ -14,6 +14,7 @@ import (
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/store"
+	"github.com/minwon/minwon/internal/storetest"
 	"github.com/minwon/minwon/internal/verify"
 )
 
@@ -33,6 +34,7 @@ func BenchmarkLogAppend(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer db.Close()
+				storetest.Protect(b, db)
 				_, key, _ := ed25519.GenerateKey(rand.Reader)
 				l, err := doclog.Open(ctx, db, "bench/log", key)
 				if err != nil {

@@ -69,14 +69,27 @@ func (db *DB) IssuanceByIdempotencyKey(ctx context.Context, login, key string) (
 
 // IssuanceVisibleTo returns the issuance with that number if the caller
 // requested it or is its subject; otherwise ErrNotFound, exactly as for a
-// number that does not exist.
+// number that does not exist. withBlobs opens its sealed PDF and data.json;
+// a purged document is then issuance.ErrPurged.
 func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (issuance.Issuance, error) {
-	cols := issuanceCols
-	if withBlobs {
-		cols += ", pdf, data_json"
+	if !withBlobs {
+		row := db.queryRow(ctx, `SELECT `+issuanceCols+` FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`, number, login, subject)
+		return scanIssuance(row, false)
 	}
-	row := db.queryRow(ctx, `SELECT `+cols+` FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`, number, login, subject)
-	return scanIssuance(row, withBlobs)
+	var dataKeyID string
+	var purgedAt sql.NullInt64
+	row := db.queryRow(ctx, `SELECT `+issuanceCols+`, pdf, data_json, data_key_id, purged_at FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`, number, login, subject)
+	is, err := scanIssuance(row, true, &dataKeyID, &purgedAt)
+	if err != nil {
+		return issuance.Issuance{}, err
+	}
+	if purgedAt.Valid {
+		return issuance.Issuance{}, issuance.ErrPurged
+	}
+	if err := db.openDocument(ctx, &is, dataKeyID); err != nil {
+		return issuance.Issuance{}, err
+	}
+	return is, nil
 }
 
 // IssuancesOf lists what a requester issued, newest first, at most limit,

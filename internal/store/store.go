@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,7 @@ import (
 	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/seal"
 )
 
 //go:embed migrations/*.sql
@@ -43,6 +45,8 @@ type DB struct {
 	sql     *sql.DB
 	dialect dialect
 	now     func() time.Time
+	sealer  atomic.Pointer[seal.Sealer] // set by Protect; documents are never stored without it
+	kek     atomic.Pointer[seal.KEK]    // Protect's, to read data keys other nodes add
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // hot queries, prepared once (parsing was a third of a verification)
@@ -202,11 +206,15 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	// WAL lets readers run beside the one writer; synchronous(FULL) makes a
 	// commit durable before it returns; _txlock=immediate takes the write
 	// lock at BEGIN, so concurrent writers queue on busy_timeout instead of
-	// failing on a lock upgrade.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	// failing on a lock upgrade; secure_delete zeroes what a purge or the
+	// sealing of a document stored in clear leaves behind.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -218,6 +226,24 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ownerOnly creates the SQLite file at path mode 0600 if it does not exist,
+// and makes it and its WAL and shared-memory files 0600 if they do (a data
+// directory from an earlier minwon). SQLite creates the -wal and -shm
+// files with the database file's mode whatever the umask, so they follow.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -221,7 +221,7 @@ func testIssuance(number, login, key string) issuance.Issuance {
 func TestIssuances(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
-		db := b.Open(t)
+		db := storetest.Protect(t, b.Open(t))
 		is := testIssuance("1000000000000001", "alice", "k1")
 		if err := db.InsertIssuance(ctx, is); err != nil {
 			t.Fatal(err)
@@ -276,7 +276,7 @@ func TestIssuances(t *testing.T) {
 func TestLogTables(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
-		db := b.Open(t)
+		db := storetest.Protect(t, b.Open(t))
 		if _, _, _, err := db.LatestCheckpoint(ctx); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("empty log checkpoint: %v", err)
 		}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minwon/minwon/internal/seal"
 	"github.com/minwon/minwon/internal/store"
 )
 
@@ -186,4 +187,22 @@ func Each(t *testing.T, f func(t *testing.T, b Backend)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { f(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { f(t, Postgres(t)) })
+}
+
+// testKEK is the key-encryption key of Protect: fixed, so that every handle
+// a test opens on one database opens the same data keys.
+var testKEK = []byte("minwon storetest data KEK, 32 B!")
+
+// Protect makes db seal documents (store.DB.Protect) under a fixed test
+// key-encryption key, as the app does under its key file's.
+func Protect(t testing.TB, db *store.DB) *store.DB {
+	t.Helper()
+	kek, err := seal.NewKEK(testKEK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Protect(context.Background(), kek); err != nil {
+		t.Fatalf("protect store: %v", err)
+	}
+	return db
 }
