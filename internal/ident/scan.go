@@ -35,12 +35,13 @@ func FindRRNs(s string) []string {
 // FindRRNsInCells finds resident registration numbers in the cells of one
 // table row, or in strings drawn one after the other: in each cell as
 // FindRRNs does, and split across two adjacent cells, as "900101" | "1234568"
-// or "900101-" | "1234568". Across a boundary the number must be made of
-// whole groups of digits (a group ends at a separator or the cell's edge),
-// and the first cell must hold the whole birth date or nothing but its part
-// of the number: so a birth date cell "2018-05-11" next to a masked
-// "180511-3******", or the "02" ending a date next to a phone number, is not
-// an RRN, while a number a person splits between two cells is.
+// or "900101-" | "1234568". Across a boundary the number must be the whole
+// of the digits that meet there (the end of one cell, the start of the
+// next), or a six-digit front and a seven-digit back each made of whole
+// groups of digits (a group ends at a separator or the cell's edge). Joining
+// any digits that meet would make legitimate neighbours into RRNs: a birth
+// date cell "2018-05-11" and a masked "180511-3******", a student number
+// "2012-28843" and the admission date "2012-03-02".
 func FindRRNsInCells(cells []string) []string {
 	var found []string
 	for i, c := range cells {
@@ -52,8 +53,8 @@ func FindRRNsInCells(cells []string) []string {
 	return found
 }
 
-// acrossCells finds RRNs that begin in a's last run of digits and end in
-// b's first, each part made of whole groups.
+// acrossCells finds an RRN that begins in a's last run of digits and ends
+// in b's first.
 func acrossCells(a, b string) []string {
 	ra, rb := digitRuns(a), digitRuns(b)
 	if len(ra) == 0 || len(rb) == 0 || !ra[len(ra)-1].atEnd || !rb[0].atStart {
@@ -61,21 +62,18 @@ func acrossCells(a, b string) []string {
 	}
 	tail, head := ra[len(ra)-1], rb[0]
 	var found []string
-	for i := range tail.groups {
-		front := strings.Join(tail.groups[i:], "")
-		if len(front) >= 13 || len(front) < 6 && !(i == 0 && tail.atStart) {
-			continue
-		}
-		back := ""
-		for _, g := range head.groups {
-			back += g
-			if len(front)+len(back) >= 13 {
-				break
-			}
-		}
-		if d := front + back; len(d) == 13 && plausibleRRN(d) {
-			found = append(found, d)
-		}
+	if d := tail.digits() + head.digits(); len(d) == 13 && plausibleRRN(d) {
+		found = append(found, d)
+	}
+	front, back := "", ""
+	for i := len(tail.groups) - 1; i >= 0 && len(front) < 6; i-- {
+		front = tail.groups[i] + front
+	}
+	for i := 0; i < len(head.groups) && len(back) < 7; i++ {
+		back += head.groups[i]
+	}
+	if d := front + back; len(front) == 6 && len(back) == 7 && plausibleRRN(d) {
+		found = append(found, d)
 	}
 	return found
 }

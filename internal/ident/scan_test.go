@@ -77,6 +77,8 @@ func TestFindRRNsInCells(t *testing.T) {
 		{"whole number in one cell", []string{"김민준", "900101 1234568", "서울"}, "9001011234568"},
 		{"birth date next to a masked RRN", []string{"2018-05-11", "180511-3******"}, ""},
 		{"two dates", []string{"2015-03-02", "2015-03-02"}, ""},
+		{"student number and admission date", []string{"2012-28843", "2012-03-02"}, ""},
+		{"year and amount", []string{"2021", "136,833,570원"}, ""},
 		{"date and phone", []string{"2015-03-02", "010-1234-5678"}, ""},
 		{"name then masked RRN", []string{"우하석", "2018-05-11", "180511-3******", "161022-4******"}, ""},
 		{"halves not adjacent", []string{"900101", "x", "1234568"}, ""},
