@@ -1,7 +1,8 @@
 // Package ident owns the formats of Korean identifiers that minwon handles:
 // resident registration numbers (주민등록번호), business registration numbers
 // (사업자등록번호) and corporate registration numbers (법인등록번호). It checks
-// their check digits, masks them, and finds them in free text.
+// them (an RRN's check digit only as a hint: numbers assigned since October
+// 2020 have none), masks them, and is minwon's one finder of them in text.
 //
 // Package ident never logs or stores an identifier; it only computes on the
 // values it is given.
@@ -32,26 +33,41 @@ func RRNCheckDigit(d string) byte {
 }
 
 // ValidRRN reports whether s is a 13-digit resident registration number
-// (hyphen allowed after the sixth digit) with a plausible birth date, a known
-// sex/century digit and a matching check digit.
+// (hyphen allowed after the sixth digit) with a calendar birth date and a
+// sex/century digit 1–8. The check digit is not required: see ParseRRN.
 func ValidRRN(s string) bool {
 	_, err := ParseRRN(s)
 	return err == nil
 }
 
 // ParseRRN checks s and returns its 13 digits without the hyphen.
+//
+// Since October 2020 numbers are assigned as YYMMDD-S and six random digits,
+// with no region code and no check digit, both to newborns and to anyone
+// whose number is changed (a leak victim may get a new number at any age).
+// The assignment date is not in the number, so no birth date tells an old
+// number from a new one: a calendar date and a sex digit 1–8 are all that
+// is required. RRNHasCheckDigit tells whether a number also passes the
+// pre-2020 checksum, as a hint, never as a condition.
 func ParseRRN(s string) (string, error) {
 	d, ok := digitsWithHyphen(s, 6, 13)
 	if !ok {
 		return "", ErrFormat
 	}
+	if d[6] < '1' || d[6] > '8' {
+		return "", fmt.Errorf("%w: sex digit must be 1–8", ErrFormat)
+	}
 	if _, err := RRNBirthDate(d); err != nil {
 		return "", err
 	}
-	if RRNCheckDigit(d) != d[12] {
-		return "", ErrChecksum
-	}
 	return d, nil
+}
+
+// RRNHasCheckDigit reports whether the 13 digits d end in the check digit of
+// the pre-October-2020 format. Numbers assigned since then usually do not;
+// a false answer never makes a number invalid.
+func RRNHasCheckDigit(d string) bool {
+	return len(d) == 13 && allDigits(d) && RRNCheckDigit(d) == d[12]
 }
 
 // RRNBirthDate decodes the birth date from the front six digits and the

@@ -15,13 +15,19 @@ func TestParseRRN(t *testing.T) {
 	}{
 		{valid, nil},
 		{valid[:6] + "-" + valid[6:], nil},
-		{wrongCheck, ErrChecksum},
+		{wrongCheck, nil},            // the check digit is a pre-2020 hint, never required
+		{"2103153847261", nil},       // post-2020: born March 2021, random back digits
+		{"201005-4000000", nil},      // post-2020, with a hyphen
+		{"8505051999990", nil},       // re-assigned new-format number of someone born 1985
+		{"9001019234567", ErrFormat}, // sex digit 9
+		{"9001010234567", ErrFormat}, // sex digit 0
 		{"", ErrFormat},
 		{valid[:12], ErrFormat},
 		{valid[:6] + " " + valid[6:], ErrFormat},
 		{"901301123456" + string(RRNCheckDigit("901301123456")), ErrFormat}, // month 13
 		{"900230123456" + string(RRNCheckDigit("900230123456")), ErrFormat}, // 30 Feb
-		{"9001015234567", ErrChecksum},                                      // foreigner digit is accepted; check digit decides
+		{"9001015234567", nil},            // foreigner digit is accepted
+		{"210230" + "3123456", ErrFormat}, // 30 Feb 2021
 		{"90010a1234567", ErrFormat},
 	}
 	for _, tt := range tests {
@@ -29,6 +35,16 @@ func TestParseRRN(t *testing.T) {
 		if !errors.Is(err, tt.want) {
 			t.Errorf("ParseRRN(%q) = %q, %v; want %v", tt.in, d, err, tt.want)
 		}
+	}
+	if !RRNHasCheckDigit(valid) || RRNHasCheckDigit(wrongCheck) || RRNHasCheckDigit(valid[:12]) {
+		t.Error("RRNHasCheckDigit does not tell the pre-2020 checksum")
+	}
+	post := "2103153847261"
+	if b, err := RRNBirthDate(post); err != nil || !b.Equal(time.Date(2021, 3, 15, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("RRNBirthDate(%s) = %v, %v", post, b, err)
+	}
+	if MaskRRN(post) != "210315-3******" || FormatRRN(post) != "210315-3847261" {
+		t.Errorf("post-2020 number formats as %q, masks as %q", FormatRRN(post), MaskRRN(post))
 	}
 	b, err := RRNBirthDate(valid)
 	if err != nil || !b.Equal(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) {
@@ -69,7 +85,8 @@ func TestBusinessAndCorporateNumbers(t *testing.T) {
 }
 
 // FuzzParseRRN: no input panics, and every accepted number round-trips and
-// really has a valid check digit and birth date.
+// really has a birth date and a sex digit 1–8 (the check digit is optional
+// since October 2020).
 func FuzzParseRRN(f *testing.F) {
 	f.Add("900101-1234568")
 	f.Add("0000000000000")
@@ -79,7 +96,7 @@ func FuzzParseRRN(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(d) != 13 || RRNCheckDigit(d) != d[12] {
+		if len(d) != 13 || !allDigits(d) || d[6] < '1' || d[6] > '8' {
 			t.Fatalf("accepted %q as %q", s, d)
 		}
 		if again, err := ParseRRN(FormatRRN(d)); err != nil || again != d {

@@ -86,14 +86,11 @@ func goldenCases(w *population.World) []goldenCase {
 	return cases
 }
 
-// TestGoldenDocuments issues documents of every service for a fixed world
-// with fixed keys, clock and issuance numbers, and compares the signed PDF
-// (by hash) and data.json (in full) with testdata/golden-documents.txt.
-// Any change to assembly, formatting, rendering or signing shows here; run
-// with -update only for a change meant to alter issued documents.
-func TestGoldenDocuments(t *testing.T) {
+// fixedPipeline is an issuance pipeline over env's agencies with fixed keys
+// and clock, on a fresh SQLite store.
+func fixedPipeline(t *testing.T, env *agencytest.Env) (*issuance.Pipeline, *form.Catalog) {
+	t.Helper()
 	ctx := agencytest.Ctx(t)
-	env := agencytest.Start(t, 300, 20260101)
 	links := env.Client(t, linkage.Options{BreakerThreshold: 1 << 20})
 	catalog, err := form.Builtin(linkage.DefaultSchema())
 	if err != nil {
@@ -110,8 +107,7 @@ func TestGoldenDocuments(t *testing.T) {
 	}
 	t.Cleanup(log.Close)
 	docKey := seededKey(1)
-	var serial int
-	p := &issuance.Pipeline{
+	return &issuance.Pipeline{
 		Catalog:   catalog,
 		Approvals: issuance.CatalogApprovals{Catalog: catalog},
 		Links:     links,
@@ -122,12 +118,61 @@ func TestGoldenDocuments(t *testing.T) {
 		Log:       log,
 		VerifyURL: "https://minwon.example/verify",
 		Now:       func() time.Time { return time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC) },
+	}, catalog
+}
+
+// TestEveryoneGetsTheirDocuments: every citizen and corporation of a
+// synthetic world is issued every document they may have, with random
+// issuance numbers, the RRN's back digits shown or not. The pre-issuance
+// RRN scanner fails closed, so this is what keeps it from refusing a
+// legitimate birth date, student number, amount or issuance number.
+func TestEveryoneGetsTheirDocuments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("issues a few thousand documents")
 	}
+	ctx := agencytest.Ctx(t)
+	env := agencytest.Start(t, 250, 777)
+	p, catalog := fixedPipeline(t, env)
+	var principals []auth.Principal
+	for _, person := range env.World.People {
+		principals = append(principals, auth.Principal{Login: "login-" + person.Subject, Subject: person.Subject, Kind: "person"})
+	}
+	for _, c := range env.World.Corporations {
+		principals = append(principals, auth.Principal{Login: "login-" + c.Subject, Subject: c.Subject, Kind: "corporate"})
+	}
+	issued := 0
+	for _, svc := range catalog.Services() {
+		for i, pr := range principals {
+			r := issuance.Request{Principal: pr, Service: svc.ID, ShowRRNBack: i%2 == 1, IdempotencyKey: fmt.Sprintf("%s-%d", svc.ID, i)}
+			_, err := p.Issue(ctx, r)
+			if re := (*issuance.RefusedError)(nil); errors.As(err, &re) {
+				t.Errorf("%s for %s: %v", svc.ID, pr.Subject, re)
+			}
+			if err == nil {
+				issued++
+			}
+		}
+	}
+	if issued < len(principals) {
+		t.Fatalf("only %d documents issued for %d principals", issued, len(principals))
+	}
+}
+
+// TestGoldenDocuments issues documents of every service for a fixed world
+// with fixed keys, clock and issuance numbers, and compares the signed PDF
+// (by hash) and data.json (in full) with testdata/golden-documents.txt.
+// Any change to assembly, formatting, rendering or signing shows here; run
+// with -update only for a change meant to alter issued documents.
+func TestGoldenDocuments(t *testing.T) {
+	env := agencytest.Start(t, 300, 20260101)
+	p, catalog := fixedPipeline(t, env)
+	var serial int
 	issuance.SetNumbers(p, func() issuance.Number {
 		serial++
 		s := fmt.Sprintf("%015d", 100000000000000+serial)
 		return issuance.Number(s + string(verify.NumberCheckDigit(s)))
 	})
+	ctx := agencytest.Ctx(t)
 
 	var out bytes.Buffer
 	for _, svc := range catalog.Services() {

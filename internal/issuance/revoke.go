@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/keyring"
 )
 
@@ -35,10 +36,8 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 	if err := keyring.CheckReason(reason); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	for _, tok := range numberTokens(reason) {
-		if kind, _ := classifyToken(tok); kind == tokenRRN {
-			return nil, fmt.Errorf("%w: %w", ErrBadRequest, ErrReasonHasPII)
-		}
+	if ident.ContainsRRN(reason) {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, ErrReasonHasPII)
 	}
 	entries, err := p.Store.LogEntriesFor(ctx, string(n))
 	if err != nil {

@@ -98,90 +98,61 @@ func verify(c *check) error {
 	if c.showRRNBack && !subjectAsks(c.subject, c.requester, c.relation) {
 		return refuse(RuleRRNBack, "only the subject can ask to show the back digits of their RRN")
 	}
-	// Exact values the template declares as corporate registration numbers
-	// have the RRN's shape; they are allowed where the class is.
-	allowed := map[string]bool{}
+	// Values the document declares that have an RRN's shape are not RRNs:
+	// its own issuance number (on every page and in the verification URL)
+	// and fields of the corporate number class. They are blanked where
+	// they stand before the scan, so the scanner itself stays fail-closed.
+	number := c.doc.Number
+	notRRN := []string{Number(number).Format(), number}
 	var ownRRN string
 	for _, f := range c.doc.Fields {
-		if f.Class == linkage.ClassCorporateNumber {
-			allowed[digitsOnly(f.Text)] = true
+		if f.Class == linkage.ClassCorporateNumber && f.Text != "" {
+			notRRN = append(notRRN, f.Text)
 		}
 		if f.Class == linkage.ClassRRN {
 			ownRRN = digitsOnly(f.Text)
 		}
 	}
-	texts := append([]string(nil), c.rendered...)
+	blank := func(ss []string) []string {
+		out := make([]string, len(ss))
+		for i, s := range ss {
+			for _, v := range notRRN {
+				if v != "" {
+					s = strings.ReplaceAll(s, v, "#")
+				}
+			}
+			out[i] = s
+		}
+		return out
+	}
+	// The strings drawn in the PDF, in drawing order, are scanned as cells:
+	// a number split between two of them is found. So are each field's
+	// text and each row of its table.
+	groups := [][]string{blank(c.rendered)}
 	for _, f := range c.doc.Fields {
-		texts = append(texts, f.Text)
+		groups = append(groups, blank([]string{f.Text}))
 		if f.Table != nil {
 			for _, row := range f.Table.Rows {
-				texts = append(texts, row...)
+				groups = append(groups, blank(row))
 			}
 		}
 	}
-	for _, s := range texts {
-		for _, tok := range numberTokens(s) {
-			switch kind, digits := classifyToken(tok); kind {
-			case tokenRRN:
-				if allowed[digits] {
-					continue
-				}
-				if !svc.AllowsClass(linkage.ClassRRN) {
-					return refuse(RuleRRNExposed, "the rendered document contains a resident registration number, which %s may not show", svc.ID)
-				}
-				if !c.showRRNBack || digits != ownRRN || !subjectAsks(c.subject, c.requester, c.relation) {
-					return refuse(RuleRRNBack, "the rendered document shows RRN back digits the subject did not ask to show")
-				}
-			case tokenBRN:
-				if !svc.AllowsClass(linkage.ClassBusinessNumber) {
-					return refuse(RuleBRNExposed, "the rendered document contains a business registration number, which %s may not show", svc.ID)
-				}
+	for _, g := range groups {
+		for _, digits := range ident.FindRRNsInCells(g) {
+			if !svc.AllowsClass(linkage.ClassRRN) {
+				return refuse(RuleRRNExposed, "the rendered document contains a resident registration number, which %s may not show", svc.ID)
+			}
+			if !c.showRRNBack || digits != ownRRN || !subjectAsks(c.subject, c.requester, c.relation) {
+				return refuse(RuleRRNBack, "the rendered document shows RRN back digits the subject did not ask to show")
+			}
+		}
+		for _, s := range g {
+			if len(ident.FindBusinessNumbers(s)) > 0 && !svc.AllowsClass(linkage.ClassBusinessNumber) {
+				return refuse(RuleBRNExposed, "the rendered document contains a business registration number, which %s may not show", svc.ID)
 			}
 		}
 	}
 	return nil
-}
-
-// numberTokens splits s into maximal runs of digits and hyphens.
-func numberTokens(s string) []string {
-	var out []string
-	start := -1
-	for i := 0; i <= len(s); i++ {
-		isNum := i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '-')
-		switch {
-		case isNum && start < 0:
-			start = i
-		case !isNum && start >= 0:
-			out = append(out, strings.Trim(s[start:i], "-"))
-			start = -1
-		}
-	}
-	return out
-}
-
-type tokenKind int
-
-const (
-	tokenOther tokenKind = iota
-	tokenRRN
-	tokenBRN
-)
-
-// classifyToken recognises checksum-valid RRNs (YYMMDD-SBBBBBC or 13 digits)
-// and business numbers (NNN-NN-NNNNN or 10 digits).
-func classifyToken(tok string) (tokenKind, string) {
-	d := digitsOnly(tok)
-	switch {
-	case len(d) == 13 && (tok == d || (len(tok) == 14 && tok[6] == '-')):
-		if ident.ValidRRN(d) {
-			return tokenRRN, d
-		}
-	case len(d) == 10 && (tok == d || (len(tok) == 12 && tok[3] == '-' && tok[6] == '-')):
-		if ident.ValidBusinessNumber(d) {
-			return tokenBRN, d
-		}
-	}
-	return tokenOther, d
 }
 
 func digitsOnly(s string) string {

@@ -199,12 +199,57 @@ func TestVerifyRules(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-func TestNumberTokensIgnoreIssuanceNumbersAndDates(t *testing.T) {
-	for _, s := range []string{"1234-5678-9012-3452", "1990-01-01", "1,234,000원", ident.MaskRRN(aliceRRN), "2024년 01월 02일"} {
-		for _, tok := range numberTokens(s) {
-			if k, _ := classifyToken(tok); k != tokenOther {
-				t.Errorf("%q: token %q classified as an identifier", s, tok)
+// TestVerifyRefusesRRNOnCorporateCertificate: the 2024 incident, in every
+// spelling of the representative's RRN, old and post-2020, in one drawn
+// string, split across two drawn strings, in a field and in a table row.
+func TestVerifyRefusesRRNOnCorporateCertificate(t *testing.T) {
+	full := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r - '0' + '０'
 			}
+			return r
+		}, s)
+	}
+	for _, rrn := range []string{aliceRRN, "2103153847261"} {
+		front, back := rrn[:6], rrn[6:]
+		spellings := []string{
+			front + "-" + back, front + back, front + " " + back, front + " - " + back,
+			front + "–" + back, front + "—" + back, front + "−" + back, full(front) + "－" + full(back),
+		}
+		for _, sp := range spellings {
+			for where, put := range map[string]func(c *check){
+				"drawn":        func(c *check) { c.rendered = append(c.rendered, "대표자 "+sp) },
+				"field":        func(c *check) { c.doc.Fields[0].Text = "주식회사 한빛 (" + sp + ")" },
+				"table row":    func(c *check) { c.doc.Fields[0].Table = &Table{Rows: [][]string{{"대표자", sp}}} },
+				"drawn cells":  func(c *check) { c.rendered = append(c.rendered, "대표자", front, back) },
+				"row cells":    func(c *check) { c.doc.Fields[0].Table = &Table{Rows: [][]string{{"대표자", front + "-", back}}} },
+				"revoke-style": func(c *check) { c.rendered = append(c.rendered, "ref "+sp+" end") },
+			} {
+				c := validCorporate()
+				put(c)
+				var re *RefusedError
+				if err := verify(c); !errors.As(err, &re) || re.Rule != RuleRRNExposed {
+					t.Errorf("%q (%s): verify = %v, want %s", sp, where, err, RuleRRNExposed)
+				}
+			}
+		}
+	}
+}
+
+// TestVerifyPassesLegitimateNumbers: what every document prints (its own
+// issuance number, dates, amounts, phone numbers, a masked RRN, a birth date
+// cell next to a masked RRN cell) never trips the fail-closed RRN scanner.
+func TestVerifyPassesLegitimateNumbers(t *testing.T) {
+	for i := 0; i < 500; i++ {
+		c := validPerson()
+		n := NewNumber()
+		c.doc.Number = string(n)
+		c.rendered = append(c.rendered, "발급번호 (Issuance No.)  "+n.Format(), "https://minwon.example/verify/"+string(n),
+			"1990-01-01", ident.MaskRRN(aliceRRN), "1,234,000원", "2024년 01월 02일 (2024-01-02)", "02-1234-5678", "H000000001",
+			"2018-05-11", "180511-3******", "2015-03-02", "2015-03-02")
+		if err := verify(c); err != nil {
+			t.Fatalf("number %s: %v", n, err)
 		}
 	}
 }

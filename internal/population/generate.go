@@ -160,6 +160,11 @@ func (g *gen) person(surname string, sex Sex, birth time.Time, household int, re
 	return i
 }
 
+// NewRRNFormat is the day RRNs stopped carrying a region code and a check
+// digit. The generator gives the new format to everyone born since: the
+// synthetic world re-assigns no one, so older people keep old numbers.
+var NewRRNFormat = time.Date(2020, 10, 1, 0, 0, 0, 0, time.UTC)
+
 func (g *gen) rrn(birth time.Time, sex Sex) string {
 	century := 1
 	if birth.Year() >= 2000 {
@@ -169,6 +174,13 @@ func (g *gen) rrn(birth time.Time, sex Sex) string {
 	for {
 		front := fmt.Sprintf("%02d%02d%02d%d%04d%d", birth.Year()%100, int(birth.Month()), birth.Day(), code, g.rng.IntN(10000), g.rng.IntN(10))
 		d := front + string(ident.RRNCheckDigit(front))
+		if !birth.Before(NewRRNFormat) {
+			// Post-2020 numbers have random back digits. The last one is
+			// made to fail the old checksum, so nothing downstream can lean
+			// on it, and without another draw, so everyone else's data (and
+			// every golden document about them) stays the same.
+			d = front + string('0'+(d[12]-'0'+1+d[11]%2)%10)
+		}
 		if _, dup := g.rrns[d]; !dup {
 			g.rrns[d] = struct{}{}
 			return d

@@ -26,6 +26,32 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestPost2020RRNs: people born since October 2020 have new-format numbers
+// (no valid check digit), everyone older keeps a checksum-valid one.
+func TestPost2020RRNs(t *testing.T) {
+	w, err := Generate(Config{People: 2000, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var young int
+	for _, p := range w.People {
+		d, err := ident.ParseRRN(p.RRN)
+		if err != nil {
+			t.Fatalf("%s born %v: %v", p.Subject, p.BirthDate, err)
+		}
+		post := !p.BirthDate.Before(NewRRNFormat)
+		if post {
+			young++
+		}
+		if ident.RRNHasCheckDigit(d) == post {
+			t.Fatalf("%s born %v: old check digit %t", p.Subject, p.BirthDate, !post)
+		}
+	}
+	if young == 0 {
+		t.Fatal("no one born since October 2020 in 2000 people")
+	}
+}
+
 func TestRefusesBadSizes(t *testing.T) {
 	for _, n := range []int{0, -1, MaxPeople + 1} {
 		if _, err := Generate(Config{People: n}); err == nil {
