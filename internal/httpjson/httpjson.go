@@ -130,3 +130,18 @@ func NoStore(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// Allowed returns the methods mux serves r's path with, other than through
+// its catch-all pattern: for a 405's Allow header when a catch-all (which
+// matches every method) would otherwise answer 404.
+func Allowed(mux *http.ServeMux, r *http.Request, catchAll string) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.WithContext(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}
