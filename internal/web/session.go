@@ -86,7 +86,7 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, token string, maxAge in
 // POST comes back to the form it was sent from.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		next := r.URL.Path
+		next := r.URL.EscapedPath()
 		if r.Method == http.MethodGet && r.URL.RawQuery != "" {
 			next += "?" + r.URL.RawQuery
 		}

@@ -105,7 +105,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /verify/{number}", s.verifyNumber)
 	mux.HandleFunc("GET /status", s.status)
 	sub, _ := fs.Sub(static, "static")
-	files := http.FileServerFS(sub)
+	files := http.FileServerFS(filesOnly{sub})
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
@@ -114,6 +114,22 @@ func (s *Server) Handler() http.Handler {
 		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
 	})
 	return s.headers(s.cop.Handler(mux))
+}
+
+// filesOnly hides fsys's directories, so that the file server lists none:
+// what is served is named in the pages, not discovered.
+type filesOnly struct{ fsys fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // csp allows nothing but this origin's style sheet, images and forms: no
@@ -231,7 +247,9 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, user *auth.Prin
 	}
 	q := r.URL.Query()
 	q.Set("lang", v.OtherLang)
-	v.OtherLangURL = r.URL.Path + "?" + q.Encode()
+	// The escaped path: the decoded one turns /%2Fevil.example/x into
+	// //evil.example/x, a link to another site.
+	v.OtherLangURL = localPath(r.URL.EscapedPath(), "/") + "?" + q.Encode()
 	if titleKey != "" {
 		v.Title = v.T(titleKey)
 	}

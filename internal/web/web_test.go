@@ -142,6 +142,39 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// Links built from the request's path stay on this site: the decoded path
+// of /%2Fevil.example/x is //evil.example/x, a link to another host.
+func TestLinksFromThePathStayOnSite(t *testing.T) {
+	env, _, _, _ := startEnv(t)
+	b := newBrowser(t, env)
+	for _, p := range []string{"/%2Fevil.example/x", "/%2F%2Fevil.example/x", "/%5Cevil.example/x"} {
+		_, page := b.get(p)
+		href := match(t, regexp.MustCompile(`class="lang" href="([^"]*)"`), page)
+		if strings.HasPrefix(href, "//") || strings.HasPrefix(href, "/\\") || strings.Contains(href, "://") {
+			t.Errorf("%s: language link %q leaves the site", p, href)
+		}
+	}
+	resp, _ := b.get("/documents/%2Fevil.example")
+	if loc := resp.Header.Get("Location"); loc != "/login?next=%2Fdocuments%2F%252Fevil.example" {
+		t.Errorf("login redirect for an encoded path: %q", loc)
+	}
+}
+
+// /static/ serves its files and lists nothing.
+func TestStaticListsNoDirectory(t *testing.T) {
+	env, _, _, _ := startEnv(t)
+	b := newBrowser(t, env)
+	for _, p := range []string{"/static/", "/static", "/static/.", "/static//"} {
+		resp, body := b.get(p)
+		if resp.StatusCode == http.StatusOK || strings.Contains(body, "style.css") {
+			t.Errorf("%s: %d lists the directory: %.200s", p, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := b.get("/static/favicon.svg"); resp.StatusCode != http.StatusOK {
+		t.Errorf("favicon: %d", resp.StatusCode)
+	}
+}
+
 func TestCSRF(t *testing.T) {
 	env, head, _, _ := startEnv(t)
 	acct := env.AccountOf(t, head.Subject)
