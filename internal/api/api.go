@@ -28,6 +28,7 @@ type Server struct {
 	Profiles portal.Profiles
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
+	Uploads  portal.Uploads
 	Keys     publicKeys
 	Log      *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).

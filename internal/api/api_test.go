@@ -10,6 +10,7 @@ import (
 
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/verification"
 )
 
 type fakeHealth []linkage.AgencyStatus
@@ -156,3 +157,16 @@ type countingSessions struct {
 }
 
 func (c *countingSessions) Logout(context.Context, string) error { c.logouts++; return nil }
+
+// An upload announced larger than MaxUpload is refused before a byte is read.
+func TestVerifyUploadTooLarge(t *testing.T) {
+	h := newTestServer(t, nil)
+	r := httptest.NewRequest("POST", "/api/v1/verify", strings.NewReader("%PDF"))
+	r.Header.Set("Content-Type", "application/pdf")
+	r.ContentLength = verification.MaxUpload + 1
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"code":"too_large"`) {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+}

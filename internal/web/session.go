@@ -51,7 +51,11 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
 // cookie: the session's once there is one (a token from before login no
 // longer counts), else the pre-session cookie.
 func checkCSRF(r *http.Request) bool {
-	got := r.PostFormValue(csrfField)
+	return validCSRF(r, r.PostFormValue(csrfField))
+}
+
+// validCSRF reports whether got is the form token for r's browser.
+func validCSRF(r *http.Request, got string) bool {
 	if got == "" {
 		return false
 	}

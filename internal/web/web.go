@@ -45,6 +45,7 @@ type Server struct {
 	Profiles portal.Profiles
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
+	Uploads  portal.Uploads
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
 	SecureCookies bool
@@ -55,8 +56,8 @@ type Server struct {
 
 // New checks the configuration and parses the page templates.
 func New(s Server) (*Server, error) {
-	if s.Catalog == nil || s.Agencies == nil || s.Sessions == nil || s.Profiles == nil || s.Issuer == nil || s.Verifier == nil {
-		return nil, fmt.Errorf("web: catalog, agencies, sessions, profiles, issuer and verifier are required")
+	if s.Catalog == nil || s.Agencies == nil || s.Sessions == nil || s.Profiles == nil || s.Issuer == nil || s.Verifier == nil || s.Uploads == nil {
+		return nil, fmt.Errorf("web: catalog, agencies, sessions, profiles, issuer, verifier and uploads are required")
 	}
 	if s.Log == nil {
 		s.Log = slog.Default()
