@@ -133,7 +133,7 @@ func NoStore(h http.Handler) http.Handler {
 
 // Allowed returns the methods mux serves r's path with, other than through
 // its catch-all pattern: for a 405's Allow header when a catch-all (which
-// matches every method) would otherwise answer 404.
+// matches every method) would otherwise answer 404. The pages use it too.
 func Allowed(mux *http.ServeMux, r *http.Request, catchAll string) []string {
 	var allow []string
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {

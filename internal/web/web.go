@@ -26,6 +26,7 @@ import (
 
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/portal"
 )
@@ -112,6 +113,13 @@ func (s *Server) Handler() http.Handler {
 		files.ServeHTTP(w, r)
 	})))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The catch-all matches every method: a page asked with another
+		// method says so (405), as the mux would without it.
+		if allow := httpjson.Allowed(mux, r, "/"); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.errorPage(w, r, http.StatusMethodNotAllowed, "err.method", "")
+			return
+		}
 		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
 	})
 	return s.headers(s.cop.Handler(mux))

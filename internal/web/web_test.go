@@ -160,6 +160,26 @@ func TestLinksFromThePathStayOnSite(t *testing.T) {
 	}
 }
 
+// A page asked with the wrong method is a 405 that says which it takes.
+func TestWrongMethodIs405(t *testing.T) {
+	env, _, _, _ := startEnv(t)
+	b := newBrowser(t, env)
+	for _, tc := range []struct{ method, path, allow string }{
+		{"DELETE", "/login", "GET, HEAD, POST"},
+		{"PUT", "/status", "GET, HEAD"},
+	} {
+		req, _ := http.NewRequest(tc.method, b.base+tc.path, nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, _ := b.do(req)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	if resp, _ := b.get("/nowhere"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown page: %d", resp.StatusCode)
+	}
+}
+
 // /static/ serves its files and lists nothing.
 func TestStaticListsNoDirectory(t *testing.T) {
 	env, _, _, _ := startEnv(t)
