@@ -7,7 +7,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/linkage"
@@ -91,5 +93,37 @@ func TestVerifyUploadChecksCSRFBeforeTheFile(t *testing.T) {
 		if tc.wantRead && uploads.read != int64(len(file)) {
 			t.Errorf("%s: the verifier got %d bytes, want %d", tc.name, uploads.read, len(file))
 		}
+	}
+}
+
+// A file past verification.MaxUpload is answered on the verification page
+// with 413, whether the body's bound or the verifier's stops it.
+func TestVerifyUploadTooLarge(t *testing.T) {
+	cat, err := form.Builtin(linkage.DefaultSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type issuerStub struct{ portal.Issuer }
+	type verifierStub struct{ portal.Verifier }
+	up := verification.NewUploads(&verification.Verifier{}, 1, time.Second)
+	s, err := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: oneSession{}, Profiles: failingProfiles{},
+		Issuer: issuerStub{}, Verifier: verifierStub{}, Uploads: up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "0123456789abcdef0123456789abcdef-pre-session"
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField(csrfField, tokenFor(secret))
+	fw, _ := mw.CreateFormFile("pdf", "document.pdf")
+	fw.Write(make([]byte, verification.MaxUpload+1))
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, "/verify", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: csrfCookie, Value: secret})
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `action="/verify"`) {
+		t.Errorf("%d, want 413 on the verification page", rec.Code)
 	}
 }

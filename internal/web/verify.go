@@ -103,7 +103,7 @@ func (s *Server) verifyPDF(w http.ResponseWriter, r *http.Request) {
 	res, err := s.Uploads.ByPDF(r.Context(), part)
 	var tooBig *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooBig):
+	case errors.As(err, &tooBig) || errors.Is(err, verification.ErrTooLarge):
 		s.verifyPage(w, r, http.StatusRequestEntityTooLarge, &verifyView{}, "err.toolarge")
 		return
 	case errors.Is(err, verification.ErrBadInput):
