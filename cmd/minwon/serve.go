@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -120,17 +121,25 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
-	l, err := net.Listen("tcp", cfg.Listen)
+	portalTLS, err := portalTLSConfig(cfg.TLS)
+	var l net.Listener
+	if err == nil {
+		l, err = net.Listen("tcp", cfg.Listen)
+	}
 	if err != nil {
 		for _, s := range servers {
 			s.Listener.Close()
 		}
 		return fmt.Errorf("serve: listen on %s: %w", cfg.Listen, err)
 	}
+	scheme := "http"
+	if portalTLS != nil {
+		l, scheme = tls.NewListener(l, portalTLS), "https"
+	}
 	servers = append([]httpserve.Listener{{Name: "portal", Listener: l, Handler: a.Handler}}, servers...)
 	size, _, _ := a.Log.Checkpoint()
-	fmt.Printf("minwon serve: node %s listening on %s (public URL %s), %s database, log %s at size %d, document key %s\n",
-		*node, l.Addr(), cfg.PublicURL, db.Backend(), cfg.LogOrigin, size, a.Keys.Signer().KeyID)
+	fmt.Printf("minwon serve: node %s listening on %s://%s (public URL %s), %s database, log %s at size %d, document key %s\n",
+		*node, scheme, l.Addr(), cfg.PublicURL, db.Backend(), cfg.LogOrigin, size, a.Keys.Signer().KeyID)
 	addrs := map[string]net.Addr{}
 	for _, s := range servers {
 		addrs[s.Name] = s.Listener.Addr()
@@ -159,6 +168,19 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 	stopChecker()
 	wg.Wait()
 	return err
+}
+
+// portalTLSConfig is the portal listener's TLS: the configured certificate,
+// TLS 1.2 or newer (citizens' browsers), HTTP/1.1. nil without one.
+func portalTLSConfig(c *config.TLS) (*tls.Config, error) {
+	if c == nil {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}, nil
 }
 
 func runKeygen(args []string) error {

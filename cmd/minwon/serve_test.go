@@ -51,6 +51,12 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 	}
 	// Revocations reach serve within a second instead of the demo's ten.
 	cfg.PKI.CRLRefresh = config.Duration(time.Second)
+	// The portal over TLS, with a server certificate of the simulated PKI.
+	if err := pkiUntilDone(t.Context(), []string{"server", "--dir", dir.PKI(), "--name", "portal", "--host", "127.0.0.1"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	cfg.TLS = &config.TLS{Cert: filepath.Join(dir.PKI(), "servers", "portal.pem"), Key: filepath.Join(dir.PKI(), "servers", "portal.key")}
+	cfg.PublicURL = "https://127.0.0.1"
 	raw, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(dir.Path(), "serve-test.json")
 	if err := os.WriteFile(cfgPath, raw, 0o600); err != nil {
@@ -70,7 +76,7 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not listen within 60s")
 	}
-	portal := "http://" + listening["portal"].String()
+	portal := "https://" + listening["portal"].String()
 	counterURL := "https://" + listening["counter"].String()
 	adminURL := "https://" + listening["admin API"].String()
 
@@ -102,8 +108,32 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 		return resp.StatusCode
 	}
 
-	if code := do(http.DefaultClient, "GET", portal+"/api/v1/services", nil, nil); code != http.StatusOK {
+	citizen := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 10 * time.Second}
+	if code := do(citizen, "GET", portal+"/api/v1/services", nil, nil); code != http.StatusOK {
 		t.Errorf("portal services: %d", code)
+	}
+	// Over https the pages send HSTS and every cookie is Secure.
+	resp, err := citizen.Get(portal + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if hsts := resp.Header.Get("Strict-Transport-Security"); hsts == "" {
+		t.Error("no Strict-Transport-Security over https")
+	}
+	if len(resp.Cookies()) == 0 {
+		t.Error("the login page set no cookie")
+	}
+	for _, c := range resp.Cookies() {
+		if !c.Secure {
+			t.Errorf("cookie %s is not Secure over https", c.Name)
+		}
+	}
+	if resp, err := http.Get("http://" + listening["portal"].String() + "/livez"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("the TLS portal answered plain HTTP")
+		}
 	}
 	// The counter: fresh once the first CRL is in, then an issuance found
 	// through the subject index key the agencies indexed the accounts with.

@@ -28,6 +28,7 @@ type Server struct {
 	Profiles portal.Profiles
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
+	Uploads  portal.Uploads
 	Keys     publicKeys
 	Log      *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
@@ -53,13 +54,41 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/issuances/{number}/data.json", s.authed(s.data))
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	mux.HandleFunc("GET /api/v1/keys", s.keys)
-	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+	const catchAll = "/api/v1/"
+	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) {
+		// The catch-all matches every method, so the mux never answers
+		// 405 itself: a known path asked with another method says so.
+		if allow := httpjson.Allowed(mux, r, catchAll); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			httpjson.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint answers only "+strings.Join(allow, ", "))
+			return
+		}
 		httpjson.Error(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})
-	return httpjson.NoStore(mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Error(w, http.StatusForbidden, "cross_origin", "cross-origin requests may not act with the session cookie; send the token as Authorization: Bearer TOKEN")
+	}))
+	return httpjson.NoStore(cookieOrigin(cop, mux))
 }
 
-// noStore keeps personal data out of shared and browser caches.
+// cookieOrigin refuses cross-site unsafe requests that ride the session
+// cookie, with the same check the pages use (http.CrossOriginProtection:
+// Sec-Fetch-Site, then Origin against Host). A browser attaches the cookie
+// to any site's request; it never attaches an Authorization header, so
+// bearer-token calls, and calls with no cookie at all, pass unchecked.
+func cookieOrigin(cop *http.CrossOriginProtection, h http.Handler) http.Handler {
+	checked := cop.Handler(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+				checked.ServeHTTP(w, r)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 	list := s.Catalog.Services()

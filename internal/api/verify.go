@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"github.com/minwon/minwon/internal/httpjson"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -17,9 +16,6 @@ type publicKeys interface {
 	KeySet(ctx context.Context) (verification.KeySetJSON, error)
 }
 
-// maxPDF bounds an uploaded document; issued certificates are far smaller.
-const maxPDF = 10 << 20
-
 // verify checks a document by number and hash (JSON) or by its PDF bytes.
 // It is public and answers no personal data.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
@@ -28,16 +24,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch mt {
 	case "application/pdf":
-		pdf, rerr := io.ReadAll(io.LimitReader(r.Body, maxPDF+1))
-		if rerr != nil {
-			httpjson.Error(w, http.StatusBadRequest, "bad_request", "could not read the uploaded file")
+		// Streamed into the hash, never read whole: a bounded number at
+		// once, each holding a few KiB (package verification).
+		if r.ContentLength > verification.MaxUpload {
+			s.fail(w, r, verification.ErrTooLarge)
 			return
 		}
-		if len(pdf) > maxPDF {
-			httpjson.Error(w, http.StatusRequestEntityTooLarge, "too_large", "the file is larger than 10 MiB; no minwon document is")
-			return
-		}
-		res, err = s.Verifier.ByPDF(r.Context(), pdf)
+		res, err = s.Uploads.ByPDF(r.Context(), r.Body)
 	default:
 		var in apiwire.VerifyRequest
 		if !httpjson.Decode(w, r, &in) {

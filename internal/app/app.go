@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
@@ -47,6 +48,10 @@ type Config struct {
 	// PortalIssuances bounds the portal's issuances in flight (the
 	// counter's are not bounded); 0 means two per core.
 	PortalIssuances int
+	// VerifyUploads bounds the uploaded PDFs verified at once (the API's
+	// and the pages' together); 0 means two per core. An upload that finds
+	// no slot within a second is answered 503 with Retry-After.
+	VerifyUploads int
 	// SubjectIndexKey keys the hashes under which the counter finds
 	// citizens by number (32 random bytes; see ident.Indexer). Without it
 	// the counter cannot look anyone up.
@@ -200,6 +205,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	inventory := verification.Inventory{Ring: ring, Log: verification.LogKeyJSON{Origin: cfg.LogOrigin, KeyID: logKeyID, VerifierKey: verifierKey}}
 	verifier := &verification.Verifier{Entries: cfg.DB, Log: log, Keys: ring}
+	uploads := verification.NewUploads(verifier, cfg.VerifyUploads, time.Second)
+	// Cookies are Secure, and the pages send HSTS, when the public URL is
+	// https: the listener (or a proxy before it) speaks TLS.
+	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	resolver := access.NewResolver(links)
 	pipeline := &issuance.Pipeline{
 		Catalog:   catalog,
@@ -216,7 +225,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
-		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Log: cfg.Log,
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, Log: cfg.Log,
+		SecureCookies: secure,
 	})
 	if err != nil {
 		return nil, err
@@ -229,8 +239,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Profiles: resolver,
 		Issuer:   portalIssuer,
 		Verifier: verifier,
+		Uploads:  uploads,
 		Keys:     inventory,
 		Log:      cfg.Log,
+
+		SecureCookies: secure,
 	}).Handler())
 	mux.Handle("/log/", api.LogHandler(log, verifierKey))
 	mux.Handle("/", pages.Handler())

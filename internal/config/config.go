@@ -45,6 +45,9 @@ type Config struct {
 	LogOrigin  string   `json:"log_origin"`  // e.g. "minwon.example/log"
 	SessionTTL Duration `json:"session_ttl"` // e.g. "30m"; default 30m
 	Agencies   []Agency `json:"agencies"`
+	// TLS serves the portal listener over HTTPS; public_url must then be
+	// https (cookies Secure, HSTS).
+	TLS *TLS `json:"tls,omitempty"`
 	// The officials' listeners, each mutual TLS with a server certificate
 	// and key (PEM files) and client certificates of PKI: the counter, and
 	// the operators' API (key rotation and revocation, document
@@ -74,6 +77,13 @@ type PKI struct {
 	Grace         Duration `json:"grace,omitempty"`       // how long officials keep working while it is unreachable; default 4h
 	CRLRefresh    Duration `json:"crl_refresh,omitempty"` // how often the CRL is fetched; default 30s
 	CRLCache      string   `json:"crl_cache"`             // where the last good CRL is kept across restarts
+}
+
+// TLS is the portal listener's server certificate and key, PEM files: a
+// public CA's for citizens' browsers, or one from `minwon pki server`.
+type TLS struct {
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
 }
 
 // Defaults of the PKI settings.
@@ -198,6 +208,9 @@ func (c *Config) check() error {
 	if err := checkURL(c.PublicURL, false); err != nil {
 		return fmt.Errorf("public_url: %w", err)
 	}
+	if err := c.checkTLS(); err != nil {
+		return err
+	}
 	for _, k := range []struct{ name, path string }{{"key_dir", c.KeyDir}, {"log_key", c.LogKey}} {
 		if !isPath(k.path) {
 			return fmt.Errorf("%s: a path is required", k.name)
@@ -241,6 +254,22 @@ func (c *Config) check() error {
 				return fmt.Errorf("agencies[%d].keys[%s]: %w", i, id, err)
 			}
 		}
+	}
+	return nil
+}
+
+// checkTLS checks the portal's TLS settings against the public URL: an
+// https URL served over plain HTTP is fine behind a proxy that terminates
+// TLS, but a certificate with an http URL would mark no cookie Secure.
+func (c *Config) checkTLS() error {
+	if c.TLS == nil {
+		return nil
+	}
+	if !isPath(c.TLS.Cert) || !isPath(c.TLS.Key) {
+		return errors.New("tls: cert and key (PEM file paths) are both required")
+	}
+	if !strings.HasPrefix(c.PublicURL, "https://") {
+		return errors.New("tls: public_url must be https:// when the portal serves TLS")
 	}
 	return nil
 }

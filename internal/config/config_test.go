@@ -301,3 +301,32 @@ func TestPKIChecker(t *testing.T) {
 		t.Error("a ministry CA of another root accepted")
 	}
 }
+
+func TestParseTLS(t *testing.T) {
+	withTLS := func(tls, publicURL string) string {
+		s := strings.Replace(example(), `"listen": "0.0.0.0:8080",`, `"listen": "0.0.0.0:8080", "tls": `+tls+`,`, 1)
+		return strings.Replace(s, `"https://minwon.example"`, `"`+publicURL+`"`, 1)
+	}
+	c, err := Parse([]byte(withTLS(`{"cert": "/etc/minwon/tls/portal.pem", "key": "/etc/minwon/tls/portal.key"}`, "https://minwon.example")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS == nil || c.TLS.Cert != "/etc/minwon/tls/portal.pem" || c.TLS.Key != "/etc/minwon/tls/portal.key" {
+		t.Fatalf("tls parsed as %+v", c.TLS)
+	}
+	if c, err := Parse([]byte(example())); err != nil || c.TLS != nil {
+		t.Fatalf("without tls: %+v, %v", c, err)
+	}
+	for _, tc := range []struct{ name, cfg, want string }{
+		{"no key", withTLS(`{"cert": "/c.pem"}`, "https://minwon.example"), "tls"},
+		{"no cert", withTLS(`{"key": "/k.pem"}`, "https://minwon.example"), "tls"},
+		{"unknown field", withTLS(`{"cert": "/c.pem", "key": "/k.pem", "ca": "/ca.pem"}`, "https://minwon.example"), `"ca"`},
+		{"http URL", withTLS(`{"cert": "/c.pem", "key": "/k.pem"}`, "http://minwon.example"), "tls"},
+		{"not an object", withTLS(`"/c.pem"`, "https://minwon.example"), "tls"},
+		{"empty settings", withTLS(`{}`, "https://minwon.example"), "tls"},
+	} {
+		if _, err := Parse([]byte(tc.cfg)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error naming %s", tc.name, err, tc.want)
+		}
+	}
+}

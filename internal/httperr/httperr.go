@@ -258,6 +258,16 @@ var table = []Row{
 		fill:   inputMessage(verification.ErrBadInput),
 	},
 	{
+		Err:    verification.ErrTooLarge,
+		Answer: Answer{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "err.toolarge", Message: verification.ErrTooLarge.Error()},
+	},
+	{
+		// Uploads are verified a bounded number at once; a slot frees
+		// within a second or so.
+		Err:    verification.ErrBusy,
+		Answer: Answer{Status: http.StatusServiceUnavailable, Code: "busy", Key: "err.busy", Message: "too many documents are being verified at once; try again in 2 seconds", RetryAfter: 2},
+	},
+	{
 		// After the rows that wrap it (verification says bad_request).
 		Err:    issuance.ErrBadNumber,
 		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_number", Key: "verify.badnumber", Message: issuance.ErrBadNumber.Error()},

@@ -28,6 +28,9 @@ func TestDecode(t *testing.T) {
 		{"application/json", `{"service":"x","extra":1}`, false, 400, "bad_json"},
 		{"application/json", `{"service":`, false, 400, "bad_json"},
 		{"application/json", `{"service":"` + strings.Repeat("a", MaxBody) + `"}`, false, 400, "bad_json"},
+		{"application/json", `{"service":"x"} {"service":"y"}`, false, 400, "bad_json"},
+		{"application/json", `{"service":"x"}garbage`, false, 400, "bad_json"},
+		{"application/json", `{"service":"x"}` + "\n", true, 0, ""},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
@@ -40,6 +43,35 @@ func TestDecode(t *testing.T) {
 		}
 		if !tc.ok && (w.Code != tc.status || !strings.Contains(w.Body.String(), `"code":"`+tc.code+`"`)) {
 			t.Errorf("%s %.40q: %d %s", tc.ctype, tc.body, w.Code, w.Body)
+		}
+	}
+}
+
+// The messages name the field in the API's words, never a Go type.
+func TestDecodeMessages(t *testing.T) {
+	type body struct {
+		Login   string `json:"login"`
+		Options struct {
+			Show bool `json:"show"`
+		} `json:"options"`
+	}
+	cases := []struct{ body, want string }{
+		{`{"login":5}`, "field login must be a string"},
+		{`{"options":{"show":"yes"}}`, "field options.show must be a boolean"},
+		{`[1]`, "the body must be a JSON object"},
+		{`{"login":"a"} x`, "there is more after the JSON value"},
+		{`{"nope":1}`, `unknown field \"nope\"`},
+		{``, "the body is empty"},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		var v body
+		Decode(w, r, &v)
+		got := w.Body.String()
+		if !strings.Contains(got, tc.want) || strings.Contains(got, "Go ") || strings.Contains(got, "body.") || strings.Contains(got, "struct") {
+			t.Errorf("%q: %s, want %q and no Go type", tc.body, got, tc.want)
 		}
 	}
 }

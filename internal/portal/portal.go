@@ -11,6 +11,7 @@ package portal
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
@@ -52,13 +53,19 @@ type Issuer interface {
 	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
 }
 
-// Verifier checks documents by issuance number or by PDF.
+// Verifier checks documents by issuance number.
 type Verifier interface {
 	ByNumber(ctx context.Context, number, sha256hex string) (*verification.Result, error)
-	ByPDF(ctx context.Context, pdf []byte) (*verification.Result, error)
 	// Statuses gives the verdict on a page of documents at once, without
 	// proofs.
 	Statuses(ctx context.Context, docs []verification.Doc) (map[string]verification.Status, error)
+}
+
+// Uploads verifies uploaded PDFs, streaming them, a bounded number at once
+// (a *verification.Uploads): verification.ErrBusy when full,
+// verification.ErrTooLarge past verification.MaxUpload.
+type Uploads interface {
+	ByPDF(ctx context.Context, pdf io.Reader) (*verification.Result, error)
 }
 
 // ServiceStatus is each agency's health and the services it degrades.

@@ -12,8 +12,6 @@ package verification
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -200,26 +198,6 @@ func (v *Verifier) prove(ctx context.Context, res *Result) error {
 	}
 	res.InclusionProof, res.TreeSize, res.Checkpoint = proof, size, signed
 	return nil
-}
-
-// ByPDF verifies a signed PDF: its signature trailer names the number; its
-// bytes must hash to what the log holds for that number.
-func (v *Verifier) ByPDF(ctx context.Context, pdf []byte) (*Result, error) {
-	number, ok := verify.TrailerNumber(pdf)
-	if !ok {
-		return &Result{Status: Unknown, LogIndex: -1, Message: "This file carries no minwon signature: it is not a document minwon issued."}, nil
-	}
-	sum := sha256.Sum256(pdf)
-	res, err := v.ByNumber(ctx, number, hex.EncodeToString(sum[:]))
-	if err != nil || res.Status != Valid {
-		return res, err
-	}
-	// The hash matched the log; the signature must hold too (a revoked or
-	// unknown key was already caught by ByNumber).
-	if _, err := verify.VerifyPDF(pdf, v.Keys); err != nil {
-		res.Status, res.Message = Mismatch, "The file's signature does not verify."
-	}
-	return res, nil
 }
 
 // The offline check and its inputs are package verify's, which outside

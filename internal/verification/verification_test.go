@@ -1,12 +1,15 @@
 package verification_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,7 +174,75 @@ func TestVerifier(t *testing.T) {
 	if res, err := v.ByPDF(ctx, []byte("%PDF-1.7\n")); err != nil || res.Status != verification.Unknown {
 		t.Errorf("ByPDF(unsigned) = %+v, %v", res, err)
 	}
+
+	// Uploads stream into the hash and give the same verdicts.
+	up := verification.NewUploads(v, 1, time.Second)
+	for _, tc := range []struct {
+		name string
+		pdf  []byte
+		want verification.Status
+	}{
+		{"valid", valid.pdf, verification.Valid},
+		{"tampered", tampered, verification.Mismatch},
+		{"unsigned", []byte("%PDF-1.7\n"), verification.Unknown},
+		{"revoked", revokedDoc.pdf, verification.Revoked},
+	} {
+		if res, err := up.ByPDF(ctx, bytes.NewReader(tc.pdf)); err != nil || res.Status != tc.want {
+			t.Errorf("Uploads.ByPDF(%s) = %+v, %v; want %s", tc.name, res, err, tc.want)
+		}
+	}
+	// A logged document too large to hold whole cannot have its signature
+	// checked while streaming: it fails closed.
+	big := issueBody(t, ctx, l, active, 5, append(bytes.Repeat([]byte("%pad\n"), 300_000), "%PDF-1.7\n"...), at)
+	if res, err := up.ByPDF(ctx, bytes.NewReader(big)); err != nil || res.Status != verification.Mismatch {
+		t.Errorf("Uploads.ByPDF(%d bytes) = %+v, %v; want mismatch", len(big), res, err)
+	}
 }
+
+func issueBody(t *testing.T, ctx context.Context, l *doclog.Log, s docsig.Signer, i int, body []byte, at time.Time) []byte {
+	t.Helper()
+	n := make15(i) + string(verify.NumberCheckDigit(make15(i)))
+	pdf := s.SignPDF(n, body)
+	sum := sha256.Sum256(pdf)
+	if _, err := l.Append(ctx, doclog.Entry{Kind: doclog.KindIssued, Number: n, Service: "resident-registration-copy", KeyID: s.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: at}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return pdf
+}
+
+// At most n uploads are read at once; the next waits, then is refused; an
+// upload past MaxUpload is refused without being held.
+func TestUploadsBound(t *testing.T) {
+	ctx := context.Background()
+	up := verification.NewUploads(&verification.Verifier{}, 1, 20*time.Millisecond)
+	pr, pw := io.Pipe()
+	first := make(chan error, 1)
+	go func() {
+		_, err := up.ByPDF(ctx, pr)
+		first <- err
+	}()
+	// The first upload holds the slot once it reads.
+	if _, err := pw.Write([]byte("%PDF")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := up.ByPDF(ctx, strings.NewReader("%PDF")); !errors.Is(err, verification.ErrBusy) {
+		t.Errorf("second upload while the slot is taken: %v, want ErrBusy", err)
+	}
+	pw.CloseWithError(errors.New("client went away"))
+	if err := <-first; !errors.Is(err, verification.ErrBadInput) {
+		t.Errorf("first upload: %v", err)
+	}
+	if _, err := up.ByPDF(ctx, io.LimitReader(zeros{}, verification.MaxUpload+1)); !errors.Is(err, verification.ErrTooLarge) {
+		t.Errorf("upload past MaxUpload: %v, want ErrTooLarge", err)
+	}
+	if _, err := up.ByPDF(ctx, strings.NewReader("")); !errors.Is(err, verification.ErrBadInput) {
+		t.Errorf("empty upload: %v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // make15 returns 15 digits ending in i, to which a check digit is added.
 func make15(i int) string { return "00000000000000" + string(rune('0'+i)) }

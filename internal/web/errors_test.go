@@ -53,8 +53,9 @@ func requestPage(t *testing.T, err error, log *slog.Logger, lang string) (*httpt
 	}
 	type issuerStub struct{ portal.Issuer }
 	type verifierStub struct{ portal.Verifier }
+	type uploadsStub struct{ portal.Uploads }
 	s, nerr := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: oneSession{}, Profiles: failingProfiles{err},
-		Issuer: issuerStub{}, Verifier: verifierStub{}, Log: log})
+		Issuer: issuerStub{}, Verifier: verifierStub{}, Uploads: uploadsStub{}, Log: log})
 	if nerr != nil {
 		t.Fatal(nerr)
 	}

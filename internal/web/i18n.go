@@ -110,6 +110,7 @@ var messages = map[string]map[string]string{
 		"err.csrf":           "보안 확인에 실패하여 요청을 처리하지 않았습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
 		"err.crossorigin":    "다른 사이트에서 보낸 요청이라 처리하지 않았습니다.",
 		"err.notfound":       "찾는 페이지나 문서가 없습니다.",
+		"err.method":         "이 주소는 그런 방식의 요청을 받지 않습니다.",
 		"err.forbidden":      "선택한 대상에 대해서는 이 민원을 신청할 수 없습니다. 아무 문서도 발급되지 않았습니다.",
 		"err.badrequest":     "신청 내용이 올바르지 않아 발급하지 않았습니다.",
 		"err.rrnback":        "주민등록번호 뒷자리 표시는 본인 문서에만 선택할 수 있습니다. 아무 문서도 발급되지 않았습니다.",
@@ -120,6 +121,7 @@ var messages = map[string]map[string]string{
 		"err.toolarge":       "파일이 너무 큽니다. 10MB 이하의 PDF를 올려 주세요.",
 		"err.alreadyrevoked": "이미 취소된 문서입니다.",
 		"err.shuttingdown":   "시스템이 다시 시작하는 중입니다. 아무 문서도 발급되지 않았습니다. 잠시 후 다시 시도하세요.",
+		"err.busy":           "지금 확인 중인 문서가 많습니다. 잠시 후 다시 올려 주세요.",
 
 		"refused.title":                   "발급되지 않았습니다",
 		"refused.lead":                    "발급 전 자동 점검에서 문제가 발견되어 문서를 만들지 않았습니다. 아무 문서도 발급되지 않았고, 개인정보는 어디에도 표시되거나 저장되지 않았습니다.",
@@ -289,6 +291,7 @@ var messages = map[string]map[string]string{
 		"err.csrf":           "The security check failed, so nothing was done. Reload the page and try again.",
 		"err.crossorigin":    "The request came from another site, so nothing was done.",
 		"err.notfound":       "There is no such page or document.",
+		"err.method":         "This address does not take that kind of request.",
 		"err.forbidden":      "You may not request this service for the person you chose. Nothing was issued.",
 		"err.badrequest":     "The request was not valid, so nothing was issued.",
 		"err.rrnback":        "The back digits of the resident registration number can be shown only on your own document. Nothing was issued.",
@@ -299,6 +302,7 @@ var messages = map[string]map[string]string{
 		"err.toolarge":       "The file is too large. Upload a PDF of at most 10 MB.",
 		"err.alreadyrevoked": "That is already revoked.",
 		"err.shuttingdown":   "minwon is restarting. Nothing was issued. Please try again in a moment.",
+		"err.busy":           "Many documents are being verified right now. Please upload again in a moment.",
 
 		"refused.title":                   "Nothing was issued",
 		"refused.lead":                    "The automatic check before issuance found a problem, so the document was not made. Nothing was issued, and no personal data was shown or kept.",

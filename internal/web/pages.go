@@ -398,7 +398,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back st
 		s.setSessionCookie(w, "", -1)
 		next := back
 		if next == "" {
-			next = r.URL.Path
+			next = r.URL.EscapedPath()
 		}
 		http.Redirect(w, r, "/login?reason=expired&next="+url.QueryEscape(next), http.StatusSeeOther)
 		return

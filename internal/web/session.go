@@ -51,7 +51,11 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
 // cookie: the session's once there is one (a token from before login no
 // longer counts), else the pre-session cookie.
 func checkCSRF(r *http.Request) bool {
-	got := r.PostFormValue(csrfField)
+	return validCSRF(r, r.PostFormValue(csrfField))
+}
+
+// validCSRF reports whether got is the form token for r's browser.
+func validCSRF(r *http.Request, got string) bool {
 	if got == "" {
 		return false
 	}
@@ -86,7 +90,7 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, token string, maxAge in
 // POST comes back to the form it was sent from.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		next := r.URL.Path
+		next := r.URL.EscapedPath()
 		if r.Method == http.MethodGet && r.URL.RawQuery != "" {
 			next += "?" + r.URL.RawQuery
 		}

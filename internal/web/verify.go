@@ -9,8 +9,9 @@ import (
 	"github.com/minwon/minwon/internal/verification"
 )
 
-// maxPDF bounds an uploaded PDF.
-const maxPDF = 10 << 20
+// maxForm bounds what the verification form sends besides the file: its
+// CSRF token and the multipart framing.
+const maxForm = 64 << 10
 
 type verifyView struct {
 	Number string
@@ -63,39 +64,52 @@ func (s *Server) verifyNumber(w http.ResponseWriter, r *http.Request) {
 	s.verifyPage(w, r, http.StatusOK, &verifyView{Number: string(n), Result: res}, "")
 }
 
+// verifyPDF checks an uploaded PDF. The form is read as a stream: its CSRF
+// token (the form's first field) is checked before a byte of the file is
+// read, and the file goes straight into the verifier's hash, never to
+// memory or disk as a whole (package verification bounds the uploads in
+// flight and what each holds).
 func (s *Server) verifyPDF(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxPDF+64<<10)
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.verifyPage(w, r, http.StatusRequestEntityTooLarge, &verifyView{}, "err.toolarge")
-			return
-		}
-		s.verifyPage(w, r, http.StatusBadRequest, &verifyView{}, "verify.nofile")
-		return
-	}
-	defer r.MultipartForm.RemoveAll()
-	if !checkCSRF(r) {
-		s.errorPage(w, r, http.StatusForbidden, "err.csrf", "/verify")
-		return
-	}
-	f, _, err := r.FormFile("pdf")
-	if err != nil {
-		s.verifyPage(w, r, http.StatusBadRequest, &verifyView{}, "verify.nofile")
-		return
-	}
-	defer f.Close()
-	pdf, err := io.ReadAll(io.LimitReader(f, maxPDF+1))
-	if err != nil || len(pdf) == 0 {
-		s.verifyPage(w, r, http.StatusBadRequest, &verifyView{}, "verify.nofile")
-		return
-	}
-	if len(pdf) > maxPDF {
+	if r.ContentLength > verification.MaxUpload+maxForm {
 		s.verifyPage(w, r, http.StatusRequestEntityTooLarge, &verifyView{}, "err.toolarge")
 		return
 	}
-	res, err := s.Verifier.ByPDF(r.Context(), pdf)
+	r.Body = http.MaxBytesReader(w, r.Body, verification.MaxUpload+maxForm)
+	mr, err := r.MultipartReader()
 	if err != nil {
+		s.errorPage(w, r, http.StatusForbidden, "err.csrf", "/verify")
+		return
+	}
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != csrfField {
+		s.errorPage(w, r, http.StatusForbidden, "err.csrf", "/verify")
+		return
+	}
+	token, err := io.ReadAll(io.LimitReader(part, 128))
+	if err != nil || !validCSRF(r, string(token)) {
+		s.errorPage(w, r, http.StatusForbidden, "err.csrf", "/verify")
+		return
+	}
+	for {
+		part, err = mr.NextPart()
+		if err != nil {
+			s.verifyPage(w, r, http.StatusBadRequest, &verifyView{}, "verify.nofile")
+			return
+		}
+		if part.FormName() == "pdf" {
+			break
+		}
+	}
+	res, err := s.Uploads.ByPDF(r.Context(), part)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig) || errors.Is(err, verification.ErrTooLarge):
+		s.verifyPage(w, r, http.StatusRequestEntityTooLarge, &verifyView{}, "err.toolarge")
+		return
+	case errors.Is(err, verification.ErrBadInput):
+		s.verifyPage(w, r, http.StatusBadRequest, &verifyView{}, "verify.nofile")
+		return
+	case err != nil:
 		s.fail(w, r, err, "/verify")
 		return
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/portal"
 )
@@ -45,6 +46,7 @@ type Server struct {
 	Profiles portal.Profiles
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
+	Uploads  portal.Uploads
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
 	SecureCookies bool
@@ -55,8 +57,8 @@ type Server struct {
 
 // New checks the configuration and parses the page templates.
 func New(s Server) (*Server, error) {
-	if s.Catalog == nil || s.Agencies == nil || s.Sessions == nil || s.Profiles == nil || s.Issuer == nil || s.Verifier == nil {
-		return nil, fmt.Errorf("web: catalog, agencies, sessions, profiles, issuer and verifier are required")
+	if s.Catalog == nil || s.Agencies == nil || s.Sessions == nil || s.Profiles == nil || s.Issuer == nil || s.Verifier == nil || s.Uploads == nil {
+		return nil, fmt.Errorf("web: catalog, agencies, sessions, profiles, issuer, verifier and uploads are required")
 	}
 	if s.Log == nil {
 		s.Log = slog.Default()
@@ -106,15 +108,38 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /verify/{number}", s.verifyNumber)
 	mux.HandleFunc("GET /status", s.status)
 	sub, _ := fs.Sub(static, "static")
-	files := http.FileServerFS(sub)
+	files := http.FileServerFS(filesOnly{sub})
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The catch-all matches every method: a page asked with another
+		// method says so (405), as the mux would without it.
+		if allow := httpjson.Allowed(mux, r, "/"); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.errorPage(w, r, http.StatusMethodNotAllowed, "err.method", "")
+			return
+		}
 		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
 	})
 	return s.headers(s.cop.Handler(mux))
+}
+
+// filesOnly hides fsys's directories, so that the file server lists none:
+// what is served is named in the pages, not discovered.
+type filesOnly struct{ fsys fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // csp allows nothing but this origin's style sheet, images and forms: no
@@ -233,7 +258,9 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, user *auth.Prin
 	}
 	q := r.URL.Query()
 	q.Set("lang", v.OtherLang)
-	v.OtherLangURL = r.URL.Path + "?" + q.Encode()
+	// The escaped path: the decoded one turns /%2Fevil.example/x into
+	// //evil.example/x, a link to another site.
+	v.OtherLangURL = localPath(r.URL.EscapedPath(), "/") + "?" + q.Encode()
 	if titleKey != "" {
 		v.Title = v.T(titleKey)
 	}

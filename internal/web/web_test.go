@@ -142,6 +142,59 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// Links built from the request's path stay on this site: the decoded path
+// of /%2Fevil.example/x is //evil.example/x, a link to another host.
+func TestLinksFromThePathStayOnSite(t *testing.T) {
+	env, _, _, _ := startEnv(t)
+	b := newBrowser(t, env)
+	for _, p := range []string{"/%2Fevil.example/x", "/%2F%2Fevil.example/x", "/%5Cevil.example/x"} {
+		_, page := b.get(p)
+		href := match(t, regexp.MustCompile(`class="lang" href="([^"]*)"`), page)
+		if strings.HasPrefix(href, "//") || strings.HasPrefix(href, "/\\") || strings.Contains(href, "://") {
+			t.Errorf("%s: language link %q leaves the site", p, href)
+		}
+	}
+	resp, _ := b.get("/documents/%2Fevil.example")
+	if loc := resp.Header.Get("Location"); loc != "/login?next=%2Fdocuments%2F%252Fevil.example" {
+		t.Errorf("login redirect for an encoded path: %q", loc)
+	}
+}
+
+// A page asked with the wrong method is a 405 that says which it takes.
+func TestWrongMethodIs405(t *testing.T) {
+	env, _, _, _ := startEnv(t)
+	b := newBrowser(t, env)
+	for _, tc := range []struct{ method, path, allow string }{
+		{"DELETE", "/login", "GET, HEAD, POST"},
+		{"PUT", "/status", "GET, HEAD"},
+	} {
+		req, _ := http.NewRequest(tc.method, b.base+tc.path, nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, _ := b.do(req)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	if resp, _ := b.get("/nowhere"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown page: %d", resp.StatusCode)
+	}
+}
+
+// /static/ serves its files and lists nothing.
+func TestStaticListsNoDirectory(t *testing.T) {
+	env, _, _, _ := startEnv(t)
+	b := newBrowser(t, env)
+	for _, p := range []string{"/static/", "/static", "/static/.", "/static//"} {
+		resp, body := b.get(p)
+		if resp.StatusCode == http.StatusOK || strings.Contains(body, "style.css") {
+			t.Errorf("%s: %d lists the directory: %.200s", p, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := b.get("/static/favicon.svg"); resp.StatusCode != http.StatusOK {
+		t.Errorf("favicon: %d", resp.StatusCode)
+	}
+}
+
 func TestCSRF(t *testing.T) {
 	env, head, _, _ := startEnv(t)
 	acct := env.AccountOf(t, head.Subject)
