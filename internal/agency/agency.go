@@ -20,10 +20,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
@@ -68,6 +70,7 @@ type Server struct {
 	name    string
 	signer  linkage.Signer
 	schema  *linkage.Schema
+	catalog *form.Catalog // the purposes callers may name, and what each may read
 	data    *data
 	faults  atomic.Pointer[Faults]
 	swapBuf swapBuffer
@@ -100,7 +103,14 @@ func New(name string, world *population.World, signer linkage.Signer) (*Server, 
 	if !found {
 		return nil, fmt.Errorf("agency: unknown agency %q", name)
 	}
-	s := &Server{name: name, signer: signer, schema: schema, data: indexWorld(world), now: time.Now}
+	// The agency holds callers to the same approved catalog minwon issues
+	// from, so a compromised or buggy caller still gets only what the
+	// purpose it names declares.
+	catalog, err := form.Builtin(schema)
+	if err != nil {
+		return nil, fmt.Errorf("agency %s: %w", name, err)
+	}
+	s := &Server{name: name, signer: signer, schema: schema, catalog: catalog, data: indexWorld(world), now: time.Now}
 	s.faults.Store(&Faults{})
 	return s, nil
 }
@@ -198,6 +208,10 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if code, msg := s.allowed(&req); code != "" {
+		writeError(w, http.StatusForbidden, code, msg)
+		return
+	}
 
 	f := s.faults.Load()
 	if !s.delay(r.Context(), f) {
@@ -250,6 +264,28 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(linkage.SignatureHeader, ans.sig)
 	w.WriteHeader(http.StatusOK)
 	w.Write(ans.body)
+}
+
+// allowed checks the fields asked against what the request's purpose
+// declares for this agency's dataset; it returns an error code and message
+// when they are not all declared.
+func (s *Server) allowed(req *linkage.Request) (code, msg string) {
+	needs, ok := s.catalog.PurposeNeeds(req.Purpose)
+	if !ok {
+		return "unknown_purpose", "no such purpose: " + req.Purpose
+	}
+	var declared []string
+	for _, n := range needs {
+		if n.Agency == s.name && n.Dataset == req.Dataset {
+			declared = append(declared, n.Fields...)
+		}
+	}
+	for _, f := range req.Fields {
+		if !slices.Contains(declared, f) {
+			return "field_not_allowed", fmt.Sprintf("purpose %s does not declare %s.%s", req.Purpose, req.Dataset, f)
+		}
+	}
+	return "", ""
 }
 
 // delay sleeps for the injected delay; false if the client went away.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -19,6 +20,19 @@ type Env struct {
 	World     *population.World
 	Agencies  map[string]*agency.Server
 	Endpoints []linkage.Endpoint
+	// HTTPClient reaches the agencies as minwon does, for tests that speak
+	// the protocol by hand.
+	HTTPClient *http.Client
+}
+
+// URL returns the base URL of the named agency.
+func (e *Env) URL(agency string) string {
+	for _, ep := range e.Endpoints {
+		if ep.Agency == agency {
+			return ep.BaseURL
+		}
+	}
+	return ""
 }
 
 // Start generates a world of n people from seed and serves every agency of
@@ -35,7 +49,7 @@ func Start(t testing.TB, n int, seed int64) *Env {
 // StartWorld serves w from every agency.
 func StartWorld(t testing.TB, w *population.World) *Env {
 	t.Helper()
-	env := &Env{World: w, Agencies: map[string]*agency.Server{}}
+	env := &Env{World: w, Agencies: map[string]*agency.Server{}, HTTPClient: &http.Client{}}
 	for _, name := range linkage.DefaultSchema().Agencies() {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {

@@ -123,14 +123,15 @@ func NewClient(schema *Schema, endpoints []Endpoint, opt Options) (*Client, erro
 	}, nil
 }
 
-// Fetch asks agency for the named fields of subject's record in dataset and
-// returns the verified record. Errors match ErrUnavailable, ErrMismatch,
+// Fetch asks agency, for purpose, for the named fields of subject's record in
+// dataset and returns the verified record. The agency refuses fields the
+// purpose does not declare. Errors match ErrUnavailable, ErrMismatch,
 // ErrIntegrity, ErrNotFound or ErrBadRequest.
 //
 // Transport failures, timeouts and 5xx answers are retried with the same
 // correlation id; a mismatched or unverifiable answer is never retried or
 // returned.
-func (c *Client) Fetch(ctx context.Context, agency, dataset, subject string, fields []string) (*Record, error) {
+func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject string, fields []string) (*Record, error) {
 	conn, ok := c.agencies[agency]
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown agency %q", ErrBadRequest, agency)
@@ -145,8 +146,12 @@ func (c *Client) Fetch(ctx context.Context, agency, dataset, subject string, fie
 	if subject == "" {
 		return nil, fmt.Errorf("%w: empty subject", ErrBadRequest)
 	}
+	if purpose == "" {
+		return nil, fmt.Errorf("%w: empty purpose", ErrBadRequest)
+	}
 	req := &Request{
 		CorrelationID: NewCorrelationID(),
+		Purpose:       purpose,
 		Subject:       subject,
 		Dataset:       dataset,
 		Fields:        append([]string(nil), fields...),
