@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ import (
 // it signs with.
 type Endpoint struct {
 	Agency  string
-	BaseURL string                       // e.g. http://127.0.0.1:40001
+	BaseURL string                       // e.g. https://127.0.0.1:40001
 	Keys    map[string]ed25519.PublicKey // key id → key
 }
 
@@ -43,8 +44,12 @@ type Options struct {
 	BreakerThreshold int           // consecutive failures that open the breaker; default 5
 	BreakerCooldown  time.Duration // how long an open breaker fails fast; default 5s
 	MaxBody          int64         // largest answer accepted; default 4 MiB
-	HTTPClient       *http.Client  // default: a keep-alive client sized for many concurrent calls
-	Now              func() time.Time
+	// TLS is minwon's side of the mutual TLS the agencies require: its
+	// system certificate (pki.IssueSystem) and the root it trusts for the
+	// agencies' server certificates. Used by the default HTTP client.
+	TLS        *tls.Config
+	HTTPClient *http.Client // default: a keep-alive client sized for many concurrent calls
+	Now        func() time.Time
 }
 
 // Client fetches verified records from agencies. It is safe for concurrent
@@ -94,6 +99,7 @@ func NewClient(schema *Schema, endpoints []Endpoint, opt Options) (*Client, erro
 		tr.MaxIdleConns = 1024
 		tr.MaxIdleConnsPerHost = 512
 		tr.DialContext = (&net.Dialer{Timeout: opt.AttemptTimeout, KeepAlive: 30 * time.Second}).DialContext
+		tr.TLSClientConfig = opt.TLS
 		hc = &http.Client{Transport: tr}
 	}
 	keys := make(map[string]map[string]ed25519.PublicKey, len(endpoints))
