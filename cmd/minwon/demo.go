@@ -232,7 +232,7 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	fmt.Printf("  API login:         POST %s/api/v1/login {\"login\",\"password\"}\n", base)
 	fmt.Printf("  API status:        %s/api/v1/status\n", base)
 	for _, a := range agencies {
-		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)
+		fmt.Printf("  agency %-10s %s  (mTLS; faults for an operator: %s/_faults)\n", a.name+":", a.url, a.url)
 	}
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)

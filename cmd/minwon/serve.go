@@ -340,7 +340,7 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 		defer shutdown(context.Background())
 		id, pub := srv.PublicKey()
 		cfg.Agencies = append(cfg.Agencies, config.Agency{Name: name, URL: url, Keys: map[string]string{id: base64.StdEncoding.EncodeToString(pub)}})
-		fmt.Printf("agency %-10s %s  (faults: %s/_faults)\n", name+":", url, url)
+		fmt.Printf("agency %-10s %s  (mTLS; faults for an operator: %s/_faults)\n", name+":", url, url)
 	}
 	fmt.Printf("validation:       %s/crl  %s/ocsp  (faults: %s/_faults)\n", sim.ValidationURL, sim.ValidationURL, sim.ValidationURL)
 	cfg.PKI = sim.Settings(*data, 10*time.Second)
