@@ -99,7 +99,9 @@ func NewClient(schema *Schema, endpoints []Endpoint, opt Options) (*Client, erro
 		tr.MaxIdleConns = 1024
 		tr.MaxIdleConnsPerHost = 512
 		tr.DialContext = (&net.Dialer{Timeout: opt.AttemptTimeout, KeepAlive: 30 * time.Second}).DialContext
-		tr.TLSClientConfig = opt.TLS
+		// A copy: the transport adds its protocols to the config, and one
+		// config may serve several clients.
+		tr.TLSClientConfig = opt.TLS.Clone()
 		hc = &http.Client{Transport: tr}
 	}
 	keys := make(map[string]map[string]ed25519.PublicKey, len(endpoints))

@@ -141,7 +141,7 @@ func (h *Harness) setFaults(ctx context.Context, f Faults) error {
 // operator.
 func (h *Harness) agencyClient() *client {
 	c := newClient("", 4)
-	c.hc.Transport.(*http.Transport).TLSClientConfig = h.opt.AgencyTLS
+	c.hc.Transport.(*http.Transport).TLSClientConfig = h.opt.AgencyTLS.Clone()
 	return c
 }
 
