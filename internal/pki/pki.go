@@ -419,20 +419,7 @@ func (a *Authority) IssueServer(name string, hosts []string) (Credential, error)
 			t.DNSNames = append(t.DNSNames, h)
 		}
 	}
-	base := filepath.Join(a.dir, "servers", name)
-	err := a.update(func(reg *register) error {
-		e, err := a.issue(t, base)
-		if err != nil {
-			return err
-		}
-		e.Kind, e.Server = "server", name
-		reg.Entries = append(reg.Entries, e)
-		return nil
-	})
-	if err != nil {
-		return Credential{}, err
-	}
-	return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, nil
+	return a.issueNamed("server", "servers", name, t)
 }
 
 // ServerCredential returns the server certificate called name, issuing it
@@ -461,13 +448,19 @@ func (a *Authority) IssueSystem(name string) (Credential, error) {
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	base := filepath.Join(a.dir, "systems", name)
+	return a.issueNamed("system", "systems", name, t)
+}
+
+// issueNamed issues t as the server's or system's certificate called name,
+// written under DIR/NAME.pem and .key, and records it as kind.
+func (a *Authority) issueNamed(kind, dir, name string, t *x509.Certificate) (Credential, error) {
+	base := filepath.Join(a.dir, dir, name)
 	err := a.update(func(reg *register) error {
 		e, err := a.issue(t, base)
 		if err != nil {
 			return err
 		}
-		e.Kind, e.Server = "system", name
+		e.Kind, e.Server = kind, name
 		reg.Entries = append(reg.Entries, e)
 		return nil
 	})

@@ -50,25 +50,15 @@ func TestCallerAuthentication(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
-			resp, err := clients[tc.client].Do(req)
-			if tc.status == 0 {
-				if err == nil {
-					resp.Body.Close()
-					t.Fatalf("answered %d without a client certificate", resp.StatusCode)
-				}
-				return
-			}
-			if err != nil {
+			status, code, err := call(clients[tc.client], tc.method, base+tc.path, tc.body)
+			switch {
+			case tc.status == 0 && err == nil:
+				t.Fatalf("answered %d without a client certificate", status)
+			case tc.status == 0:
+			case err != nil:
 				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var e struct {
-				Error struct{ Code string } `json:"error"`
-			}
-			json.NewDecoder(resp.Body).Decode(&e)
-			if resp.StatusCode != tc.status || e.Error.Code != tc.code {
-				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, e.Error.Code, tc.status, tc.code)
+			case status != tc.status || code != tc.code:
+				t.Fatalf("got %d %q, want %d %q", status, code, tc.status, tc.code)
 			}
 		})
 	}
@@ -89,4 +79,56 @@ func TestPlainHTTPIsRefused(t *testing.T) {
 	if rec.Code != http.StatusForbidden || bytes.Contains(rec.Body.Bytes(), []byte(env.World.People[0].RRN)) {
 		t.Fatalf("plain HTTP query answered %d %s", rec.Code, rec.Body.String())
 	}
+}
+
+// An agency answers only the fields the named purpose declares for its
+// dataset, whoever asks: minimisation holds at the source too.
+func TestQueryHeldToPurpose(t *testing.T) {
+	env := agencytest.Start(t, 20, 11)
+	subj := env.World.People[0].Subject
+	cases := []struct {
+		name, agency, purpose, dataset string
+		fields                         []string
+		status                         int
+		code                           string
+	}{
+		{"declared fields", linkage.Registry, "resident-registration-copy", "person", []string{"name", "rrn"}, http.StatusOK, ""},
+		{"access check", linkage.Registry, "access:relations", "person", []string{"relation", "members"}, http.StatusOK, ""},
+		{"field outside the purpose", linkage.Registry, "move-in-report", "person", []string{"name", "rrn"}, http.StatusForbidden, "field_not_allowed"},
+		{"access check asks for the RRN", linkage.Registry, "access:relations", "person", []string{"rrn"}, http.StatusForbidden, "field_not_allowed"},
+		{"purpose of another agency", linkage.Registry, "graduation-certificate", "person", []string{"name"}, http.StatusForbidden, "field_not_allowed"},
+		{"unknown purpose", linkage.Registry, "curiosity", "person", []string{"name"}, http.StatusForbidden, "unknown_purpose"},
+		{"no purpose", linkage.Registry, "", "person", []string{"name"}, http.StatusForbidden, "unknown_purpose"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body, _ := json.Marshal(linkage.Request{CorrelationID: linkage.NewCorrelationID(), Purpose: tc.purpose, Subject: subj, Dataset: tc.dataset, Fields: tc.fields})
+			status, code, err := call(env.HTTPClient, "POST", env.URL(tc.agency)+linkage.QueryPath, string(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.status || code != tc.code {
+				t.Fatalf("got %d %q, want %d %q", status, code, tc.status, tc.code)
+			}
+		})
+	}
+}
+
+// call sends one request and returns the status and the error code of the
+// answer.
+func call(c *http.Client, method, url, body string) (status int, code string, err error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	json.NewDecoder(resp.Body).Decode(&e)
+	return resp.StatusCode, e.Error.Code, nil
 }
