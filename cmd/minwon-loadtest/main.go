@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -231,10 +232,17 @@ func run(args []string) error {
 		fmt.Println("note: no demo.json with the population's seed; corporations are checked by name only")
 	}
 
+	// The agencies' fault switches and counters answer only an operator.
+	var agencyTLS *tls.Config
+	if *data != "" {
+		if agencyTLS, err = loadtest.DemoOperatorTLS(*data); err != nil && fl.Any() {
+			return fmt.Errorf("faults need the demo's operator certificate: %w", err)
+		}
+	}
 	h, err := loadtest.New(ctx, loadtest.Options{
 		Accounts: accts, Subjects: loadtest.Subjects(accts, world), Logins: *logins,
 		Check: *check, Pdftotext: *pdftotext, Faults: fl, Progress: os.Stdout, Server: server,
-		ConnsPerRun: levels[len(levels)-1] + 16,
+		ConnsPerRun: levels[len(levels)-1] + 16, AgencyTLS: agencyTLS,
 	})
 	if err != nil {
 		return err

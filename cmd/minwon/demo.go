@@ -121,6 +121,18 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	}
 
 	dir := datadir.Dir(f.data)
+	// The simulated GPKI: its validation service on its own port, and the
+	// counter and the operators' API on their own mutual-TLS listeners.
+	// The checker fetches the CRL in the background; requests never wait
+	// for it. The agencies serve mutual TLS with its certificates.
+	sim, err := startSimulatedPKI(f.data, "127.0.0.1:0", []string{"127.0.0.1", "localhost"})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	linkageTLS, err := sim.LinkageTLS()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	// The simulated agencies: each its own server, port and signing key.
 	schema := linkage.DefaultSchema()
 	var endpoints []linkage.Endpoint
@@ -136,7 +148,11 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		url, shutdown, err := agency.Listen("127.0.0.1:0", srv)
+		agencyTLS, err := sim.AgencyTLS(name)
+		if err != nil {
+			return err
+		}
+		url, shutdown, err := agency.Listen("127.0.0.1:0", srv, agencyTLS)
 		if err != nil {
 			return err
 		}
@@ -164,19 +180,11 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey,
-		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour})
+		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour, LinkageOptions: linkage.Options{TLS: linkageTLS}})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	// The simulated GPKI: its validation service on its own port, and the
-	// counter and the operators' API on their own mutual-TLS listeners.
-	// The checker fetches the CRL in the background; requests never wait
-	// for it.
-	sim, err := startSimulatedPKI(f.data, "127.0.0.1:0", []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
 	validationURL := sim.ValidationURL
 	counterCerts, err := pki.ReadCerts(sim.Counter.CertFile)
 	if err != nil {
@@ -224,7 +232,7 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	fmt.Printf("  API login:         POST %s/api/v1/login {\"login\",\"password\"}\n", base)
 	fmt.Printf("  API status:        %s/api/v1/status\n", base)
 	for _, a := range agencies {
-		fmt.Printf("  agency %-10s %s  (faults: %s/_faults)\n", a.name+":", a.url, a.url)
+		fmt.Printf("  agency %-10s %s  (mTLS; faults for an operator: %s/_faults)\n", a.name+":", a.url, a.url)
 	}
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)

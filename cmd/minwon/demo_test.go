@@ -36,11 +36,6 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	if c := get(urls.Portal + "/api/v1/services"); c != http.StatusOK {
 		t.Errorf("portal services: %d", c)
 	}
-	for name, u := range urls.Agencies {
-		if c := get(u + "/v1/health"); c != http.StatusOK {
-			t.Errorf("agency %s health: %d", name, c)
-		}
-	}
 	if c := get(urls.Validation + "/health"); c != http.StatusOK {
 		t.Errorf("validation health: %d", c)
 	}
@@ -50,6 +45,18 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	official := officialClient(t, dir.Path(), roots, "c0001")
+	// The agencies serve mutual TLS; their fault switches answer the
+	// operator, not a clerk.
+	operator := officialClient(t, dir.Path(), roots, "op001")
+	for name, u := range urls.Agencies {
+		resp, err := operator.Get(u + "/_faults")
+		if err != nil || resp.Body.Close() != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("agency %s faults for the operator: %v %v", name, resp, err)
+		}
+		if resp, err := official.Get(u + "/_faults"); err != nil || resp.Body.Close() != nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("agency %s faults for a clerk: %v %v", name, resp, err)
+		}
+	}
 	resp, err := official.Get(urls.Counter + "/counter/v1/status")
 	if err != nil {
 		t.Fatalf("counter status: %v", err)
@@ -75,7 +82,6 @@ func TestDemoWritesURLsAndStops(t *testing.T) {
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("admin API for a counter clerk: %d, want 403", resp.StatusCode)
 	}
-	operator := officialClient(t, dir.Path(), roots, "op001")
 	if resp, err := operator.Get(urls.Admin + "/admin/v1/keys"); err != nil {
 		t.Errorf("admin API for an operator: %v", err)
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {

@@ -19,8 +19,8 @@ import (
 
 // simulatedPKI is the simulated GPKI of a data directory as `minwon demo`
 // and `minwon agencies` run it: the CA with the seeded officials, its
-// validation service listening, and the server certificates of the counter
-// and the admin API.
+// validation service listening, the server certificates of the counter
+// and the admin API, and minwon's system certificate for the agencies.
 type simulatedPKI struct {
 	CA            *pki.Authority
 	Officials     []demo.OfficialRow
@@ -28,6 +28,8 @@ type simulatedPKI struct {
 	ValidationURL string
 	Counter       pki.Credential
 	Admin         pki.Credential
+	System        pki.Credential // DIR/pki/systems/minwon.pem: what linkage presents to the agencies
+	hosts         []string
 }
 
 // startSimulatedPKI prepares DIR/pki (demo.PreparePKI) and listens for its
@@ -38,7 +40,10 @@ func startSimulatedPKI(data, validationAddr string, hosts []string) (*simulatedP
 	if err != nil {
 		return nil, err
 	}
-	s := &simulatedPKI{CA: ca, Officials: officials}
+	s := &simulatedPKI{CA: ca, Officials: officials, hosts: hosts}
+	if s.System, err = ca.SystemCredential("minwon"); err != nil {
+		return nil, err
+	}
 	if s.Counter, err = ca.ServerCredential("counter", hosts); err != nil {
 		return nil, err
 	}
@@ -53,6 +58,23 @@ func startSimulatedPKI(data, validationAddr string, hosts []string) (*simulatedP
 	s.Validation = httpserve.Listener{Name: "validation service", Listener: validation.Listener(l), Handler: validation}
 	s.ValidationURL = "http://" + l.Addr().String()
 	return s, nil
+}
+
+// AgencyTLS returns the mutual-TLS config the named agency serves with: its
+// server certificate (servers/agency-NAME.pem), client certificates of the
+// PKI required.
+func (s *simulatedPKI) AgencyTLS(name string) (*tls.Config, error) {
+	cred, err := s.CA.ServerCredential("agency-"+name, s.hosts)
+	if err != nil {
+		return nil, err
+	}
+	return pki.ServerTLS(cred, s.CA.Pool())
+}
+
+// LinkageTLS returns minwon's side of the agencies' mutual TLS: the system
+// certificate, trusting the PKI's root.
+func (s *simulatedPKI) LinkageTLS() (*tls.Config, error) {
+	return pki.ClientTLS(s.System, s.CA.Pool())
 }
 
 // Settings returns the pki settings of a serve config that trusts s.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -94,10 +95,15 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 			return err
 		}
 	}
+	linkageTLS, err := cfg.LinkageTLS()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(ctx, app.Config{
 		DB: db, Agencies: cfg.Endpoints(), KeyDir: cfg.KeyDir, LogKey: logKey, LogOrigin: cfg.LogOrigin,
 		PublicURL: cfg.PublicURL, SessionTTL: time.Duration(cfg.SessionTTL), SubjectIndexKey: indexKey,
-		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		Retention:      time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		LinkageOptions: linkage.Options{TLS: linkageTLS},
 	})
 	if err != nil {
 		return err
@@ -307,6 +313,13 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 	schema := linkage.DefaultSchema().Agencies()
+	// The agencies serve mutual TLS with certificates of the simulated PKI
+	// and answer only minwon's system certificate, written into the config.
+	sim, err := startSimulatedPKI(*data, addr(len(schema)), serverHosts(*counterListen, *adminListen, addr(0)))
+	if err != nil {
+		return fmt.Errorf("agencies: %w", err)
+	}
+	cfg.Linkage = &config.Linkage{Cert: sim.System.CertFile, Key: sim.System.KeyFile, CA: filepath.Join(sim.CA.Dir(), pki.RootCertFile)}
 	for i, name := range schema {
 		signer, err := agency.LoadOrCreateKey(name, keys.AgencyKey(name))
 		if err != nil {
@@ -316,18 +329,18 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		url, shutdown, err := agency.Listen(addr(i), srv)
+		agencyTLS, err := sim.AgencyTLS(name)
+		if err != nil {
+			return err
+		}
+		url, shutdown, err := agency.Listen(addr(i), srv, agencyTLS)
 		if err != nil {
 			return err
 		}
 		defer shutdown(context.Background())
 		id, pub := srv.PublicKey()
 		cfg.Agencies = append(cfg.Agencies, config.Agency{Name: name, URL: url, Keys: map[string]string{id: base64.StdEncoding.EncodeToString(pub)}})
-		fmt.Printf("agency %-10s %s  (faults: %s/_faults)\n", name+":", url, url)
-	}
-	sim, err := startSimulatedPKI(*data, addr(len(schema)), serverHosts(*counterListen, *adminListen))
-	if err != nil {
-		return fmt.Errorf("agencies: %w", err)
+		fmt.Printf("agency %-10s %s  (mTLS; faults for an operator: %s/_faults)\n", name+":", url, url)
 	}
 	fmt.Printf("validation:       %s/crl  %s/ocsp  (faults: %s/_faults)\n", sim.ValidationURL, sim.ValidationURL, sim.ValidationURL)
 	cfg.PKI = sim.Settings(*data, 10*time.Second)
@@ -344,8 +357,8 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 	if err := os.WriteFile(cfgPath, append(out, '\n'), 0o600); err != nil {
 		return err
 	}
-	snippet, _ := json.MarshalIndent(map[string]any{"agencies": cfg.Agencies, "pki": cfg.PKI}, "", "  ")
-	fmt.Printf("\nserve config written to %s (mode 0600); its agencies and PKI:\n%s\n", cfgPath, snippet)
+	snippet, _ := json.MarshalIndent(map[string]any{"agencies": cfg.Agencies, "linkage": cfg.Linkage, "pki": cfg.PKI}, "", "  ")
+	fmt.Printf("\nserve config written to %s (mode 0600); its agencies, linkage certificate and PKI:\n%s\n", cfgPath, snippet)
 	fmt.Printf("Start minwon with:  minwon serve --config %s   (several nodes: add --listen, --counter-listen, --admin-listen and --node)\n", cfgPath)
 	fmt.Printf("Demo accounts:      %s\nOfficials:          %s (certificates of %s; revoke with minwon pki revoke --dir %s ID --reason R)\n",
 		prep.AccountsPath, dir.Officials(), dir.PKI(), dir.PKI())

@@ -24,7 +24,7 @@ var ErrForbidden = errors.New("not allowed to request this for that subject")
 
 // fetcher is the part of linkage access needs.
 type fetcher interface {
-	Fetch(ctx context.Context, agency, dataset, subject string, fields []string) (*linkage.Record, error)
+	Fetch(ctx context.Context, purpose, agency, dataset, subject string, fields []string) (*linkage.Record, error)
 }
 
 // Resolver looks up relations and authorises requests.
@@ -58,7 +58,7 @@ const AdultAge = 19
 // Profile returns the caller's name and everyone they may act for.
 func (r *Resolver) Profile(ctx context.Context, p auth.Principal) (*Profile, error) {
 	if p.Kind == "corporate" {
-		rec, err := r.links.Fetch(ctx, linkage.Tax, "corporation", p.Subject, []string{"company_name"})
+		rec, err := r.links.Fetch(ctx, form.PurposeCorporations, linkage.Tax, "corporation", p.Subject, []string{"company_name"})
 		if err != nil {
 			return nil, fmt.Errorf("look up corporation: %w", err)
 		}
@@ -68,7 +68,7 @@ func (r *Resolver) Profile(ctx context.Context, p auth.Principal) (*Profile, err
 		}
 		return &Profile{Subject: p.Subject, Name: corp.CompanyName, Relations: []Relation{}}, nil
 	}
-	rec, err := r.links.Fetch(ctx, linkage.Registry, "person", p.Subject, []string{"name", "relation", "members"})
+	rec, err := r.links.Fetch(ctx, form.PurposeRelations, linkage.Registry, "person", p.Subject, []string{"name", "relation", "members"})
 	if err != nil {
 		return nil, fmt.Errorf("look up household: %w", err)
 	}
@@ -99,7 +99,7 @@ func (r *Resolver) Profile(ctx context.Context, p auth.Principal) (*Profile, err
 }
 
 func (r *Resolver) corporations(ctx context.Context, subject string) ([]linkage.CorporateRole, error) {
-	rec, err := r.links.Fetch(ctx, linkage.Tax, "taxpayer", subject, []string{"corporations"})
+	rec, err := r.links.Fetch(ctx, form.PurposeCorporations, linkage.Tax, "taxpayer", subject, []string{"corporations"})
 	if errors.Is(err, linkage.ErrNotFound) {
 		return nil, nil
 	}
@@ -238,7 +238,7 @@ func (r *Resolver) Authorize(ctx context.Context, p auth.Principal, svc *form.Se
 	if !svc.Allows(form.HouseholdMember) && !svc.Allows(form.ParentOfMinor) {
 		return "", ErrForbidden
 	}
-	rec, err := r.links.Fetch(ctx, linkage.Registry, "person", p.Subject, []string{"relation", "members"})
+	rec, err := r.links.Fetch(ctx, form.PurposeRelations, linkage.Registry, "person", p.Subject, []string{"relation", "members"})
 	if err != nil {
 		return "", fmt.Errorf("look up household: %w", err)
 	}

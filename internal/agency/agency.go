@@ -4,7 +4,12 @@
 // synthetic population, answering the linkage protocol with signed answers.
 //
 // The simulation has fault switches (delay, drop, error, swap) so tests and
-// the load harness can prove that linkage refuses what it must. Package
+// the load harness can prove that linkage refuses what it must.
+//
+// An agency serves only mutual TLS with certificates of the government PKI,
+// as X-Road members do: queries only from a system certificate (minwon's,
+// pki.SystemOf), the fault switches and counters only from an operator's
+// (pki.OfficialOf with role operator). Package
 // agency is a stand-in for systems minwon does not own: nothing in minwon
 // reads agency data except through linkage.
 package agency
@@ -12,6 +17,8 @@ package agency
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,13 +27,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/population"
 )
 
@@ -68,6 +78,7 @@ type Server struct {
 	name    string
 	signer  linkage.Signer
 	schema  *linkage.Schema
+	catalog *form.Catalog // the purposes callers may name, and what each may read
 	data    *data
 	faults  atomic.Pointer[Faults]
 	swapBuf swapBuffer
@@ -100,7 +111,14 @@ func New(name string, world *population.World, signer linkage.Signer) (*Server, 
 	if !found {
 		return nil, fmt.Errorf("agency: unknown agency %q", name)
 	}
-	s := &Server{name: name, signer: signer, schema: schema, data: indexWorld(world), now: time.Now}
+	// The agency holds callers to the same approved catalog minwon issues
+	// from, so a compromised or buggy caller still gets only what the
+	// purpose it names declares.
+	catalog, err := form.Builtin(schema)
+	if err != nil {
+		return nil, fmt.Errorf("agency %s: %w", name, err)
+	}
+	s := &Server{name: name, signer: signer, schema: schema, catalog: catalog, data: indexWorld(world), now: time.Now}
 	s.faults.Store(&Faults{})
 	return s, nil
 }
@@ -133,8 +151,30 @@ func (s *Server) Stats() Stats {
 
 // ServeHTTP answers the linkage protocol (POST /v1/query), health
 // (GET /v1/health) and the simulation's fault switch (GET/PUT /_faults,
-// GET /_stats).
+// GET /_stats). It must be served with a TLS config that requires and
+// verifies client certificates (pki.ServerTLS); without a verified
+// certificate every request is refused.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var cert *x509.Certificate
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		cert = r.TLS.VerifiedChains[0][0]
+	}
+	if cert == nil {
+		writeError(w, http.StatusForbidden, "no_client_certificate", "a client certificate of the government PKI is required")
+		return
+	}
+	switch r.URL.Path {
+	case linkage.QueryPath:
+		if _, err := pki.SystemOf(cert); err != nil {
+			writeError(w, http.StatusForbidden, "not_a_system", "only a system certificate may query the agency")
+			return
+		}
+	case "/_faults", "/_stats":
+		if o, err := pki.OfficialOf(cert); err != nil || o.Role != pki.Operator {
+			writeError(w, http.StatusForbidden, "not_operator", "only an operator's certificate may use the fault switches")
+			return
+		}
+	}
 	switch {
 	case r.URL.Path == linkage.QueryPath && r.Method == http.MethodPost:
 		s.query(w, r)
@@ -198,6 +238,10 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if code, msg := s.allowed(&req); code != "" {
+		writeError(w, http.StatusForbidden, code, msg)
+		return
+	}
 
 	f := s.faults.Load()
 	if !s.delay(r.Context(), f) {
@@ -250,6 +294,28 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(linkage.SignatureHeader, ans.sig)
 	w.WriteHeader(http.StatusOK)
 	w.Write(ans.body)
+}
+
+// allowed checks the fields asked against what the request's purpose
+// declares for this agency's dataset; it returns an error code and message
+// when they are not all declared.
+func (s *Server) allowed(req *linkage.Request) (code, msg string) {
+	needs, ok := s.catalog.PurposeNeeds(req.Purpose)
+	if !ok {
+		return "unknown_purpose", "no such purpose: " + req.Purpose
+	}
+	var declared []string
+	for _, n := range needs {
+		if n.Agency == s.name && n.Dataset == req.Dataset {
+			declared = append(declared, n.Fields...)
+		}
+	}
+	for _, f := range req.Fields {
+		if !slices.Contains(declared, f) {
+			return "field_not_allowed", fmt.Sprintf("purpose %s does not declare %s.%s", req.Purpose, req.Dataset, f)
+		}
+	}
+	return "", ""
 }
 
 // delay sleeps for the injected delay; false if the client went away.
@@ -320,20 +386,25 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
 
-// Listen serves s on addr (e.g. "127.0.0.1:0") and returns its base URL and
-// a function that shuts it down.
-func Listen(addr string, h http.Handler) (baseURL string, shutdown func(context.Context) error, err error) {
+// Listen serves s over TLS with cfg (pki.ServerTLS: client certificates
+// required) on addr (e.g. "127.0.0.1:0") and returns its base URL and a
+// function that shuts it down.
+func Listen(addr string, h http.Handler, cfg *tls.Config) (baseURL string, shutdown func(context.Context) error, err error) {
+	if cfg == nil || cfg.ClientAuth != tls.RequireAndVerifyClientCert {
+		return "", nil, errors.New("agency: a TLS config that requires client certificates is needed")
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("agency: listen on %s: %w", addr, err)
 	}
+	l = tls.NewListener(l, cfg)
 	srv := httpserve.NewServer(h)
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintf(os.Stderr, "agency server on %s stopped: %v\n", l.Addr(), err)
 		}
 	}()
-	return "http://" + l.Addr().String(), srv.Shutdown, nil
+	return "https://" + l.Addr().String(), srv.Shutdown, nil
 }
 
 // LoadOrCreateKey reads the agency's Ed25519 signing key from path,

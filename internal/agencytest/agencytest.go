@@ -1,16 +1,22 @@
 // Package agencytest starts the simulated agencies on loopback for tests and
-// builds a linkage client that trusts them.
+// builds a linkage client that trusts them. The agencies serve mutual TLS
+// with certificates of the test binary's PKI (pkitest), as in production;
+// the client presents minwon's system certificate.
 package agencytest
 
 import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pki"
+	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/population"
 )
 
@@ -19,6 +25,22 @@ type Env struct {
 	World     *population.World
 	Agencies  map[string]*agency.Server
 	Endpoints []linkage.Endpoint
+	// TLS is minwon's client side: its system certificate, trusting the
+	// test PKI. Pass it as linkage.Options.TLS.
+	TLS *tls.Config
+	// HTTPClient reaches the agencies as minwon does, for tests that speak
+	// the protocol by hand.
+	HTTPClient *http.Client
+}
+
+// URL returns the base URL of the named agency.
+func (e *Env) URL(agency string) string {
+	for _, ep := range e.Endpoints {
+		if ep.Agency == agency {
+			return ep.BaseURL
+		}
+	}
+	return ""
 }
 
 // Start generates a world of n people from seed and serves every agency of
@@ -35,7 +57,12 @@ func Start(t testing.TB, n int, seed int64) *Env {
 // StartWorld serves w from every agency.
 func StartWorld(t testing.TB, w *population.World) *Env {
 	t.Helper()
-	env := &Env{World: w, Agencies: map[string]*agency.Server{}}
+	ca := pkitest.CA(t)
+	clientTLS, err := pki.ClientTLS(pkitest.System(t), ca.Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{World: w, Agencies: map[string]*agency.Server{}, TLS: clientTLS, HTTPClient: pkitest.Client(t, pkitest.System(t))}
 	for _, name := range linkage.DefaultSchema().Agencies() {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -46,7 +73,9 @@ func StartWorld(t testing.TB, w *population.World) *Env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs := httptest.NewServer(srv)
+		hs := httptest.NewUnstartedServer(srv)
+		hs.TLS = pkitest.ServerTLS(t, "agency-"+name)
+		hs.StartTLS()
 		t.Cleanup(hs.Close)
 		id, pub := srv.PublicKey()
 		env.Agencies[name] = srv
@@ -55,9 +84,13 @@ func StartWorld(t testing.TB, w *population.World) *Env {
 	return env
 }
 
-// Client returns a linkage client for the agencies with opt.
+// Client returns a linkage client for the agencies with opt, presenting
+// minwon's system certificate unless opt says otherwise.
 func (e *Env) Client(t testing.TB, opt linkage.Options) *linkage.Client {
 	t.Helper()
+	if opt.TLS == nil && opt.HTTPClient == nil {
+		opt.TLS = e.TLS
+	}
 	c, err := linkage.NewClient(linkage.DefaultSchema(), e.Endpoints, opt)
 	if err != nil {
 		t.Fatalf("linkage client: %v", err)

@@ -108,6 +108,11 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		t.Fatalf("seed: %v", err)
 	}
 	agencies := agencytest.StartWorld(t, world)
+	if opt.Linkage.TLS == nil && opt.Linkage.HTTPClient == nil {
+		lo := *opt.Linkage
+		lo.TLS = agencies.TLS
+		opt.Linkage = &lo
+	}
 	dd := datadir.Dir(dir)
 	logKey, err := keyfile.LoadOrCreate(dd.Keys().LogKey())
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -59,6 +60,9 @@ type Config struct {
 	AdminCert     string `json:"admin_cert,omitempty"`
 	AdminKey      string `json:"admin_key,omitempty"`
 	PKI           *PKI   `json:"pki,omitempty"`
+	// Linkage is minwon's client certificate for the agencies, which serve
+	// only mutual TLS (X-Road style); required when an agency URL is https.
+	Linkage *Linkage `json:"linkage,omitempty"`
 	// SubjectIndexKey is the file of the HMAC key under which the counter
 	// finds citizens by resident registration number; required with
 	// counter_listen, and the same key the accounts were indexed with.
@@ -77,6 +81,16 @@ type PKI struct {
 	Grace         Duration `json:"grace,omitempty"`       // how long officials keep working while it is unreachable; default 4h
 	CRLRefresh    Duration `json:"crl_refresh,omitempty"` // how often the CRL is fetched; default 30s
 	CRLCache      string   `json:"crl_cache"`             // where the last good CRL is kept across restarts
+}
+
+// Linkage is what minwon presents to the agencies and trusts of them, PEM
+// files: its system certificate and key (`minwon agencies` writes
+// DIR/pki/systems/minwon.pem) and the root the agencies' server
+// certificates chain to.
+type Linkage struct {
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+	CA   string `json:"ca"`
 }
 
 // TLS is the portal listener's server certificate and key, PEM files: a
@@ -231,6 +245,13 @@ func (c *Config) check() error {
 	if len(c.Agencies) == 0 {
 		return errors.New("agencies: at least one agency is required")
 	}
+	if c.Linkage != nil {
+		for _, f := range []struct{ name, path string }{{"cert", c.Linkage.Cert}, {"key", c.Linkage.Key}, {"ca", c.Linkage.CA}} {
+			if !isPath(f.path) {
+				return fmt.Errorf("linkage.%s: a path is required", f.name)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for i, a := range c.Agencies {
 		if !agencyNameRE.MatchString(a.Name) {
@@ -242,6 +263,9 @@ func (c *Config) check() error {
 		seen[a.Name] = true
 		if err := checkURL(a.URL, true); err != nil {
 			return fmt.Errorf("agencies[%d].url: %w", i, err)
+		}
+		if strings.HasPrefix(a.URL, "https://") && c.Linkage == nil {
+			return fmt.Errorf("agencies[%d]: an https agency asks for minwon's client certificate: linkage (cert, key, ca) is required", i)
 		}
 		if len(a.Keys) == 0 {
 			return fmt.Errorf("agencies[%d].keys: at least one trusted key is required", i)
@@ -457,6 +481,23 @@ func (p *PKI) Checker() (*pki.Checker, error) {
 		ValidationURL: p.ValidationURL, Issuer: issuer, Grace: time.Duration(p.Grace),
 		Refresh: time.Duration(p.CRLRefresh), CachePath: p.CRLCache,
 	})
+}
+
+// LinkageTLS returns minwon's side of the agencies' mutual TLS, or nil
+// without linkage settings.
+func (c *Config) LinkageTLS() (*tls.Config, error) {
+	if c.Linkage == nil {
+		return nil, nil
+	}
+	roots, err := pki.RootPool(c.Linkage.CA)
+	if err != nil {
+		return nil, fmt.Errorf("config: linkage.ca: %w", err)
+	}
+	cfg, err := pki.ClientTLS(pki.Credential{CertFile: c.Linkage.Cert, KeyFile: c.Linkage.Key}, roots)
+	if err != nil {
+		return nil, fmt.Errorf("config: linkage: %w", err)
+	}
+	return cfg, nil
 }
 
 // Roots returns the pool of the root certificate, pki.ca.

@@ -42,6 +42,11 @@ func example() string {
     "grace": "2h",
     "crl_cache": "/var/lib/minwon/crl-cache.json"
   },
+  "linkage": {
+    "cert": "/etc/minwon/pki/systems/minwon.pem",
+    "key": "/etc/minwon/pki/systems/minwon.key",
+    "ca": "/etc/minwon/pki/ca.pem"
+  },
   "agencies": [
     {"name": "registry", "url": "https://registry.example", "keys": {"registry-0a1b2c3d": "` + pub + `"}},
     {"name": "tax", "url": "http://127.0.0.1:7102/api", "keys": {"tax-1": "` + pub + `", "tax-2": "` + pub + `"}}
@@ -246,6 +251,9 @@ func TestParseOfficialsListeners(t *testing.T) {
 		{"pki without listener", pkiJSON, "pki: only with"},
 		{"admin token", `,"admin_listen":"127.0.0.1:8444","admin_token":"/etc/minwon/keys/admin-token"`, "operators now use their own certificates"},
 		{"admin token alone", `,"admin_token":"t"`, "docs/POSTGRES.md"},
+		{"linkage certificate", `,"linkage":{"cert":"m.pem","key":"m.key","ca":"ca.pem"}`, ""},
+		{"linkage without ca", `,"linkage":{"cert":"m.pem","key":"m.key"}`, "linkage.ca: a path is required"},
+		{"linkage with an unknown field", `,"linkage":{"cert":"m.pem","key":"m.key","ca":"ca.pem","insecure":true}`, "insecure"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -334,3 +334,29 @@ func splitSource(src string) (agency, dataset, field string, ok bool) {
 	}
 	return parts[0], parts[1], parts[2], true
 }
+
+// Purposes that are not services: the access checks read relations from the
+// agencies to decide who may act for whom, and declare the fields they read
+// here like a template does, so an agency can hold them to that list.
+const (
+	PurposeRelations    = "access:relations"    // household and parent-child relations
+	PurposeCorporations = "access:corporations" // corporate roles and the company's name
+)
+
+var accessNeeds = map[string][]Need{
+	PurposeRelations:    {{Agency: linkage.Registry, Dataset: "person", Fields: []string{"name", "relation", "members"}}},
+	PurposeCorporations: {{Agency: linkage.Tax, Dataset: "taxpayer", Fields: []string{"corporations"}}, {Agency: linkage.Tax, Dataset: "corporation", Fields: []string{"company_name"}}},
+}
+
+// PurposeNeeds returns what a linkage purpose may ask the agencies for: a
+// service id's template fields, or an access purpose's fixed list. ok is
+// false for a purpose the catalog does not know.
+func (c *Catalog) PurposeNeeds(purpose string) (needs []Need, ok bool) {
+	if n, ok := accessNeeds[purpose]; ok {
+		return n, true
+	}
+	if s := c.byID[purpose]; s != nil {
+		return s.Needs(), true
+	}
+	return nil, false
+}

@@ -62,7 +62,7 @@ type Issued struct {
 
 // fetcher is the part of linkage the pipeline needs.
 type fetcher interface {
-	Fetch(ctx context.Context, agency, dataset, subject string, fields []string) (*linkage.Record, error)
+	Fetch(ctx context.Context, purpose, agency, dataset, subject string, fields []string) (*linkage.Record, error)
 }
 
 // authorizer decides whether a principal may request a service for a subject.
@@ -402,20 +402,20 @@ func checkIdempotencyKey(k string) error {
 }
 
 // fetch asks each agency dataset the service needs, in parallel, for
-// exactly the template's fields.
+// exactly the template's fields, naming the service as the purpose.
 func (p *Pipeline) fetch(ctx context.Context, svc *form.Service, subject string) ([]*linkage.Record, error) {
 	needs := svc.Needs()
 	records := make([]*linkage.Record, len(needs))
 	errs := make([]error, len(needs))
 	if len(needs) == 1 {
-		records[0], errs[0] = p.Links.Fetch(ctx, needs[0].Agency, needs[0].Dataset, subject, needs[0].Fields)
+		records[0], errs[0] = p.Links.Fetch(ctx, svc.ID, needs[0].Agency, needs[0].Dataset, subject, needs[0].Fields)
 	} else {
 		var wg sync.WaitGroup
 		for i, n := range needs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				records[i], errs[i] = p.Links.Fetch(ctx, n.Agency, n.Dataset, subject, n.Fields)
+				records[i], errs[i] = p.Links.Fetch(ctx, svc.ID, n.Agency, n.Dataset, subject, n.Fields)
 			}()
 		}
 		wg.Wait()

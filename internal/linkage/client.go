@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ import (
 // it signs with.
 type Endpoint struct {
 	Agency  string
-	BaseURL string                       // e.g. http://127.0.0.1:40001
+	BaseURL string                       // e.g. https://127.0.0.1:40001
 	Keys    map[string]ed25519.PublicKey // key id → key
 }
 
@@ -43,8 +44,12 @@ type Options struct {
 	BreakerThreshold int           // consecutive failures that open the breaker; default 5
 	BreakerCooldown  time.Duration // how long an open breaker fails fast; default 5s
 	MaxBody          int64         // largest answer accepted; default 4 MiB
-	HTTPClient       *http.Client  // default: a keep-alive client sized for many concurrent calls
-	Now              func() time.Time
+	// TLS is minwon's side of the mutual TLS the agencies require: its
+	// system certificate (pki.IssueSystem) and the root it trusts for the
+	// agencies' server certificates. Used by the default HTTP client.
+	TLS        *tls.Config
+	HTTPClient *http.Client // default: a keep-alive client sized for many concurrent calls
+	Now        func() time.Time
 }
 
 // Client fetches verified records from agencies. It is safe for concurrent
@@ -94,6 +99,9 @@ func NewClient(schema *Schema, endpoints []Endpoint, opt Options) (*Client, erro
 		tr.MaxIdleConns = 1024
 		tr.MaxIdleConnsPerHost = 512
 		tr.DialContext = (&net.Dialer{Timeout: opt.AttemptTimeout, KeepAlive: 30 * time.Second}).DialContext
+		// A copy: the transport adds its protocols to the config, and one
+		// config may serve several clients.
+		tr.TLSClientConfig = opt.TLS.Clone()
 		hc = &http.Client{Transport: tr}
 	}
 	keys := make(map[string]map[string]ed25519.PublicKey, len(endpoints))
@@ -123,14 +131,15 @@ func NewClient(schema *Schema, endpoints []Endpoint, opt Options) (*Client, erro
 	}, nil
 }
 
-// Fetch asks agency for the named fields of subject's record in dataset and
-// returns the verified record. Errors match ErrUnavailable, ErrMismatch,
+// Fetch asks agency, for purpose, for the named fields of subject's record in
+// dataset and returns the verified record. The agency refuses fields the
+// purpose does not declare. Errors match ErrUnavailable, ErrMismatch,
 // ErrIntegrity, ErrNotFound or ErrBadRequest.
 //
 // Transport failures, timeouts and 5xx answers are retried with the same
 // correlation id; a mismatched or unverifiable answer is never retried or
 // returned.
-func (c *Client) Fetch(ctx context.Context, agency, dataset, subject string, fields []string) (*Record, error) {
+func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject string, fields []string) (*Record, error) {
 	conn, ok := c.agencies[agency]
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown agency %q", ErrBadRequest, agency)
@@ -145,8 +154,12 @@ func (c *Client) Fetch(ctx context.Context, agency, dataset, subject string, fie
 	if subject == "" {
 		return nil, fmt.Errorf("%w: empty subject", ErrBadRequest)
 	}
+	if purpose == "" {
+		return nil, fmt.Errorf("%w: empty purpose", ErrBadRequest)
+	}
 	req := &Request{
 		CorrelationID: NewCorrelationID(),
+		Purpose:       purpose,
 		Subject:       subject,
 		Dataset:       dataset,
 		Fields:        append([]string(nil), fields...),

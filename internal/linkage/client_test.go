@@ -21,7 +21,7 @@ func TestFetchReturnsOnlyRequestedFields(t *testing.T) {
 	env := agencytest.Start(t, 200, 1)
 	c := env.Client(t, linkage.Options{})
 	p := env.World.People[17]
-	rec, err := c.Fetch(agencytest.Ctx(t), linkage.Registry, "person", p.Subject, []string{"name", "birth_date"})
+	rec, err := c.Fetch(agencytest.Ctx(t), "resident-registration-copy", linkage.Registry, "person", p.Subject, []string{"name", "birth_date"})
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
@@ -61,7 +61,7 @@ func TestFetchErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := env.Agencies[linkage.Registry].Stats().Requests
-			_, err := c.Fetch(ctx, tt.agency, tt.dataset, tt.subject, tt.fields)
+			_, err := c.Fetch(ctx, purposeFor(tt.agency, tt.dataset), tt.agency, tt.dataset, tt.subject, tt.fields)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -80,7 +80,7 @@ func TestRetriesThenBreakerOpens(t *testing.T) {
 	ctx := agencytest.Ctx(t)
 	subj := env.World.People[0].Subject
 
-	_, err := c.Fetch(ctx, linkage.Registry, "person", subj, []string{"name"})
+	_, err := c.Fetch(ctx, "resident-registration-copy", linkage.Registry, "person", subj, []string{"name"})
 	var ue *linkage.UnavailableError
 	if !errors.As(err, &ue) || ue.Agency != linkage.Registry {
 		t.Fatalf("err = %v, want UnavailableError for registry", err)
@@ -89,7 +89,7 @@ func TestRetriesThenBreakerOpens(t *testing.T) {
 		t.Fatalf("agency saw %d attempts, want 3 (1 + 2 retries)", got)
 	}
 	// The breaker is open now: the next call fails fast without a request.
-	_, err = c.Fetch(ctx, linkage.Registry, "person", subj, []string{"name"})
+	_, err = c.Fetch(ctx, "resident-registration-copy", linkage.Registry, "person", subj, []string{"name"})
 	if !errors.As(err, &ue) || ue.RetryAfter <= 0 {
 		t.Fatalf("err = %v, want UnavailableError with RetryAfter", err)
 	}
@@ -97,7 +97,7 @@ func TestRetriesThenBreakerOpens(t *testing.T) {
 		t.Fatalf("open breaker still sent requests: %d", got)
 	}
 	// Other agencies are unaffected.
-	if _, err := c.Fetch(ctx, linkage.Education, "student", subj, []string{"name"}); err != nil {
+	if _, err := c.Fetch(ctx, "graduation-certificate", linkage.Education, "student", subj, []string{"name"}); err != nil {
 		t.Fatalf("education fetch with registry down: %v", err)
 	}
 	st := c.Status()
@@ -114,7 +114,7 @@ func TestRetryRecoversFromDrops(t *testing.T) {
 	ctx := agencytest.Ctx(t)
 	for i := 0; i < 20; i++ {
 		p := env.World.People[i]
-		rec, err := c.Fetch(ctx, linkage.Registry, "person", p.Subject, []string{"name"})
+		rec, err := c.Fetch(ctx, "resident-registration-copy", linkage.Registry, "person", p.Subject, []string{"name"})
 		if err != nil {
 			t.Fatalf("fetch %d: %v", i, err)
 		}
@@ -132,7 +132,7 @@ func TestAttemptTimeout(t *testing.T) {
 	env.Agencies[linkage.Tax].SetFaults(agency.Faults{Delay: time.Second})
 	c := env.Client(t, linkage.Options{AttemptTimeout: 30 * time.Millisecond, Retries: -1})
 	start := time.Now()
-	_, err := c.Fetch(agencytest.Ctx(t), linkage.Tax, "taxpayer", env.World.People[0].Subject, []string{"name"})
+	_, err := c.Fetch(agencytest.Ctx(t), "tax-arrears-lookup", linkage.Tax, "taxpayer", env.World.People[0].Subject, []string{"name"})
 	if !errors.Is(err, linkage.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
@@ -165,7 +165,7 @@ func TestRejectsUnsignedImpostor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Fetch(agencytest.Ctx(t), linkage.Registry, "person", env.World.People[0].Subject, []string{"name"})
+	_, err = c.Fetch(agencytest.Ctx(t), "resident-registration-copy", linkage.Registry, "person", env.World.People[0].Subject, []string{"name"})
 	if !errors.Is(err, linkage.ErrIntegrity) {
 		t.Fatalf("err = %v, want ErrIntegrity", err)
 	}
@@ -204,11 +204,13 @@ func TestConcurrentIsolation(t *testing.T) {
 					for i := 0; i < perWorker; i++ {
 						idx := r.IntN(len(env.World.People))
 						p := &env.World.People[idx]
-						agencyName, dataset := linkage.Registry, "person"
+						// Education declares no purpose that may read the
+						// RRN, so its answers are checked without it.
+						purpose, agencyName, dataset, fields := "resident-registration-copy", linkage.Registry, "person", []string{"name", "birth_date", "rrn"}
 						if i%2 == 1 {
-							agencyName, dataset = linkage.Education, "student"
+							purpose, agencyName, dataset, fields = "graduation-certificate", linkage.Education, "student", []string{"name", "birth_date"}
 						}
-						rec, err := c.Fetch(ctx, agencyName, dataset, p.Subject, []string{"name", "birth_date", "rrn"})
+						rec, err := c.Fetch(ctx, purpose, agencyName, dataset, p.Subject, fields)
 						switch {
 						case errors.Is(err, linkage.ErrMismatch):
 							refused.Add(1)
@@ -222,7 +224,10 @@ func TestConcurrentIsolation(t *testing.T) {
 						}
 						name, _ := rec.String("name")
 						birth, _ := rec.String("birth_date")
-						rrn, _ := rec.String("rrn")
+						rrn := p.RRN
+						if agencyName == linkage.Registry {
+							rrn, _ = rec.String("rrn")
+						}
 						if rec.Subject != p.Subject || name != p.Name || birth != p.BirthDate.Format("2006-01-02") || rrn != p.RRN {
 							wrong.Add(1)
 							continue
@@ -265,6 +270,20 @@ func keys(m map[string]json.RawMessage) []string {
 	return out
 }
 
+// purposeFor names a service that declares fields of the dataset, for the
+// tests that are about something else than purposes.
+func purposeFor(agency, dataset string) string {
+	switch agency + "." + dataset {
+	case "tax.corporation":
+		return "business-registration-certificate"
+	case "tax.taxpayer":
+		return "tax-arrears-lookup"
+	case "education.student":
+		return "graduation-certificate"
+	}
+	return "resident-registration-copy"
+}
+
 // BenchmarkFetch measures one verified agency round trip over loopback
 // (request, signature, echo and field checks), with parallel callers.
 func BenchmarkFetch(b *testing.B) {
@@ -278,9 +297,23 @@ func BenchmarkFetch(b *testing.B) {
 		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
 		for pb.Next() {
 			p := &env.World.People[r.IntN(len(env.World.People))]
-			if _, err := c.Fetch(ctx, linkage.Registry, "person", p.Subject, fields); err != nil {
+			if _, err := c.Fetch(ctx, "resident-registration-copy", linkage.Registry, "person", p.Subject, fields); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+}
+
+// A query without a purpose is refused before it leaves minwon: the agency
+// could not hold it to anything.
+func TestFetchNeedsPurpose(t *testing.T) {
+	env := agencytest.Start(t, 5, 8)
+	c := env.Client(t, linkage.Options{})
+	_, err := c.Fetch(agencytest.Ctx(t), "", linkage.Registry, "person", env.World.People[0].Subject, []string{"name"})
+	if !errors.Is(err, linkage.ErrBadRequest) {
+		t.Fatalf("err = %v, want ErrBadRequest", err)
+	}
+	if n := env.Agencies[linkage.Registry].Stats().Requests; n != 0 {
+		t.Fatalf("%d requests reached the agency", n)
+	}
 }

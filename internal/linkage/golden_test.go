@@ -13,7 +13,7 @@ import (
 // expected bytes are the contract: a reordered field, a changed separator or
 // a new prefix must fail here, not in production against a real agency.
 const (
-	goldenRequest = `{"correlation_id":"00112233445566778899aabbccddeeff","subject":"PABCDE12345","dataset":"person","fields":["name","rrn"]}`
+	goldenRequest = `{"correlation_id":"00112233445566778899aabbccddeeff","purpose":"resident-registration-copy","subject":"PABCDE12345","dataset":"person","fields":["name","rrn"]}`
 	goldenBody    = `{"agency":"registry","correlation_id":"00112233445566778899aabbccddeeff","subject":"PABCDE12345","dataset":"person","fields":{"name":"김민준","rrn":"9001011234568"},"answered_at":"2026-01-02T03:04:05.006Z"}`
 	goldenKeyID   = "registry-fe812c12f3ab"
 	goldenSig     = "QUjw4DVafYOoRSgxfDeuo8HEDQB7BHQAZwd30sEfhltTSsUOeDAx0+CCrAT6iEHaIK2ebglW4kxCdauPI0M/Dw=="
@@ -25,7 +25,7 @@ func goldenSigner() Signer {
 }
 
 func goldenReq() *Request {
-	return &Request{CorrelationID: "00112233445566778899aabbccddeeff", Subject: "PABCDE12345", Dataset: "person", Fields: []string{"name", "rrn"}}
+	return &Request{CorrelationID: "00112233445566778899aabbccddeeff", Purpose: "resident-registration-copy", Subject: "PABCDE12345", Dataset: "person", Fields: []string{"name", "rrn"}}
 }
 
 func TestGoldenWire(t *testing.T) {

@@ -14,11 +14,14 @@ import (
 )
 
 // Request is what minwon sends an agency: one subject, one dataset, the
-// fields wanted, and a fresh random correlation id the answer must echo.
+// fields wanted, the purpose they are wanted for (a service id, or an access
+// check's purpose) so the agency can hold the fields to what that purpose
+// declares, and a fresh random correlation id the answer must echo.
 // A retry of the same request reuses the correlation id, which is also the
 // agency's idempotency key.
 type Request struct {
 	CorrelationID string   `json:"correlation_id"`
+	Purpose       string   `json:"purpose"`
 	Subject       string   `json:"subject"`
 	Dataset       string   `json:"dataset"`
 	Fields        []string `json:"fields"`

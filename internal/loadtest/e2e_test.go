@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,20 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/apptest"
+	"github.com/minwon/minwon/internal/pki"
+	"github.com/minwon/minwon/internal/pkitest"
 )
+
+// operatorTLS is an operator's client for the agencies' fault switches.
+func operatorTLS(t *testing.T) *tls.Config {
+	t.Helper()
+	_, cred := pkitest.Official(t, pki.Operator)
+	cfg, err := pki.ClientTLS(cred, pkitest.CA(t).Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
 // A few hundred issuances at 32 clients with every agency fault on, swaps
 // at 5%: no document may show another subject, every swap must end in a
@@ -34,8 +48,9 @@ func TestHarnessEndToEndWithFaults(t *testing.T) {
 	h, err := New(t.Context(), Options{
 		Accounts: accts, Subjects: Subjects(accts, env.World), Logins: 30,
 		Pdftotext: pdftotext, Progress: &progress,
-		Faults: Faults{DelayMS: 1, JitterMS: 3, Drop: 0.01, Error: 0.01, Swap: 0.05},
-		Server: &Target{BaseURL: base, AgencyURLs: agencies},
+		Faults:    Faults{DelayMS: 1, JitterMS: 3, Drop: 0.01, Error: 0.01, Swap: 0.05},
+		Server:    &Target{BaseURL: base, AgencyURLs: agencies},
+		AgencyTLS: operatorTLS(t),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,18 @@ package loadtest
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/minwon/minwon/internal/datadir"
+	"github.com/minwon/minwon/internal/demo"
+	"github.com/minwon/minwon/internal/pki"
 )
 
 // Faults are the simulated agencies' fault switches (PUT /_faults).
@@ -121,7 +128,7 @@ func (h *Harness) setFaults(ctx context.Context, f Faults) error {
 		}
 		return nil
 	}
-	c := newClient("", 4)
+	c := h.agencyClient()
 	for name, url := range ags {
 		if _, _, err := c.do(ctx, "PUT", strings.TrimRight(url, "/")+"/_faults", "", f, nil); err != nil {
 			return fmt.Errorf("faults: agency %s: %w", name, err)
@@ -130,10 +137,33 @@ func (h *Harness) setFaults(ctx context.Context, f Faults) error {
 	return nil
 }
 
+// agencyClient reaches the agencies' fault switches and counters as an
+// operator.
+func (h *Harness) agencyClient() *client {
+	c := newClient("", 4)
+	c.hc.Transport.(*http.Transport).TLSClientConfig = h.opt.AgencyTLS.Clone()
+	return c
+}
+
+// DemoOperatorTLS returns the TLS config of the demo's operator op001 in
+// data directory dir (demo-officials.csv, pki/ca.pem), for
+// Options.AgencyTLS.
+func DemoOperatorTLS(dir string) (*tls.Config, error) {
+	op, err := demo.FindOfficial(dir, "op001")
+	if err != nil {
+		return nil, err
+	}
+	roots, err := pki.RootPool(filepath.Join(datadir.Dir(dir).PKI(), pki.RootCertFile))
+	if err != nil {
+		return nil, err
+	}
+	return pki.ClientTLS(pki.Credential{CertFile: op.Cert, KeyFile: op.Key}, roots)
+}
+
 // agencyStats returns each agency's counters since the harness started,
 // summed over server restarts (a restarted agency counts from zero).
 func (h *Harness) agencyStats(ctx context.Context) map[string]AgencyStats {
-	c := newClient("", 4)
+	c := h.agencyClient()
 	out := map[string]AgencyStats{}
 	h.statsMu.Lock()
 	defer h.statsMu.Unlock()

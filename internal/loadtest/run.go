@@ -14,6 +14,7 @@ package loadtest
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -60,6 +61,9 @@ type Options struct {
 	Progress    io.Writer
 	Server      Server
 	ConnsPerRun int // HTTP connections; default max concurrency + 16
+	// AgencyTLS presents an operator's certificate to the agencies, whose
+	// fault switches and counters answer only operators (DemoOperatorTLS).
+	AgencyTLS *tls.Config
 }
 
 // Phase is one measured run at one concurrency.

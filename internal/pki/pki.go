@@ -61,6 +61,7 @@ var (
 	ErrExists      = errors.New("pki: an official with this id already has a certificate")
 	ErrBadOfficial = errors.New("pki: official id, name, office and a known role are required")
 	ErrNotOfficial = errors.New("pki: the certificate does not name an official of this PKI")
+	ErrNotSystem   = errors.New("pki: the certificate does not name a system of this PKI")
 	ErrNoAuthority = errors.New("pki: no CA in this directory (run `minwon pki init`)")
 	ErrRevoked     = errors.New("pki: already revoked")
 	// ErrLocked: the credential may not act (revoked, grace over, or never
@@ -74,6 +75,13 @@ var (
 
 // oidTitle is X.520's title attribute, where the role is written.
 var oidTitle = asn1.ObjectIdentifier{2, 5, 4, 12}
+
+// oidBusinessCategory is X.520's businessCategory attribute; a system
+// certificate carries systemCategory in it, and an official's never does,
+// so neither can be read as the other.
+var oidBusinessCategory = asn1.ObjectIdentifier{2, 5, 4, 15}
+
+const systemCategory = "system"
 
 // Official is the identity an official's certificate asserts.
 type Official struct {
@@ -105,18 +113,45 @@ func OfficialOf(cert *x509.Certificate) (Official, error) {
 			}
 		}
 	}
-	if o.check() != nil || !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
+	if o.check() != nil || isSystem(cert) || !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
 		return Official{}, ErrNotOfficial
 	}
 	return o, nil
 }
 
+// SystemOf reads the name of the system (not a person: minwon itself, as
+// it calls the agencies) a verified client certificate names. A
+// certificate of an official is not a system's, whatever its names say.
+func SystemOf(cert *x509.Certificate) (string, error) {
+	name := cert.Subject.CommonName
+	if !isSystem(cert) || !officialIDRE.MatchString(name) || cert.Subject.SerialNumber != "" || !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
+		return "", ErrNotSystem
+	}
+	for _, a := range cert.Subject.Names {
+		if a.Type.Equal(oidTitle) {
+			return "", ErrNotSystem
+		}
+	}
+	return name, nil
+}
+
+func isSystem(cert *x509.Certificate) bool {
+	for _, a := range cert.Subject.Names {
+		if a.Type.Equal(oidBusinessCategory) {
+			if s, ok := a.Value.(string); ok && s == systemCategory {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Entry is one certificate in the register.
 type Entry struct {
 	Serial    string    `json:"serial"` // hex
-	Kind      string    `json:"kind"`   // "official", "server" or "ocsp"
+	Kind      string    `json:"kind"`   // "official", "server", "system" or "ocsp"
 	Official  *Official `json:"official,omitempty"`
-	Server    string    `json:"server,omitempty"`
+	Server    string    `json:"server,omitempty"` // a server's or a system's name
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
@@ -384,13 +419,48 @@ func (a *Authority) IssueServer(name string, hosts []string) (Credential, error)
 			t.DNSNames = append(t.DNSNames, h)
 		}
 	}
-	base := filepath.Join(a.dir, "servers", name)
+	return a.issueNamed("server", "servers", name, t)
+}
+
+// ServerCredential returns the server certificate called name, issuing it
+// for hosts if there is none (or only a revoked or expiring one).
+func (a *Authority) ServerCredential(name string, hosts []string) (Credential, error) {
+	if cred, ok := a.usable("server", name, filepath.Join(a.dir, "servers", name)); ok {
+		return cred, nil
+	}
+	return a.IssueServer(name, hosts)
+}
+
+// IssueSystem issues a client certificate for a system called name (minwon
+// itself, as it calls the agencies), written under systems/NAME.pem and
+// .key. It names no person and no role: SystemOf accepts it, OfficialOf
+// does not.
+func (a *Authority) IssueSystem(name string) (Credential, error) {
+	if !officialIDRE.MatchString(name) {
+		return Credential{}, errors.New("pki: a system needs a name of letters, digits, '.', '_' or '-'")
+	}
+	t := &x509.Certificate{
+		Subject: pkix.Name{
+			Country: []string{"KR"}, Organization: []string{"minwon demo government"},
+			OrganizationalUnit: []string{"information systems"}, CommonName: name,
+			ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidBusinessCategory, Value: systemCategory}},
+		},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	return a.issueNamed("system", "systems", name, t)
+}
+
+// issueNamed issues t as the server's or system's certificate called name,
+// written under DIR/NAME.pem and .key, and records it as kind.
+func (a *Authority) issueNamed(kind, dir, name string, t *x509.Certificate) (Credential, error) {
+	base := filepath.Join(a.dir, dir, name)
 	err := a.update(func(reg *register) error {
 		e, err := a.issue(t, base)
 		if err != nil {
 			return err
 		}
-		e.Kind, e.Server = "server", name
+		e.Kind, e.Server = kind, name
 		reg.Entries = append(reg.Entries, e)
 		return nil
 	})
@@ -400,24 +470,32 @@ func (a *Authority) IssueServer(name string, hosts []string) (Credential, error)
 	return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, nil
 }
 
-// ServerCredential returns the server certificate called name, issuing it
-// for hosts if there is none (or only a revoked or expiring one).
-func (a *Authority) ServerCredential(name string, hosts []string) (Credential, error) {
-	base := filepath.Join(a.dir, "servers", name)
+// SystemCredential returns the system certificate called name, issuing it
+// if there is none (or only a revoked or expiring one).
+func (a *Authority) SystemCredential(name string) (Credential, error) {
+	if cred, ok := a.usable("system", name, filepath.Join(a.dir, "systems", name)); ok {
+		return cred, nil
+	}
+	return a.IssueSystem(name)
+}
+
+// usable returns the credential under base if the register holds an
+// unrevoked certificate of that kind and name with a month left.
+func (a *Authority) usable(kind, name, base string) (Credential, bool) {
 	a.mu.Lock()
-	usable := false
+	ok := false
 	for _, e := range a.reg.Entries {
-		if e.Kind == "server" && e.Server == name && e.RevokedAt.IsZero() && a.now().Before(e.NotAfter.Add(-30*24*time.Hour)) {
-			usable = true
+		if e.Kind == kind && e.Server == name && e.RevokedAt.IsZero() && a.now().Before(e.NotAfter.Add(-30*24*time.Hour)) {
+			ok = true
 		}
 	}
 	a.mu.Unlock()
-	if usable {
+	if ok {
 		if _, err := os.Stat(base + ".key"); err == nil {
-			return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, nil
+			return Credential{CertFile: base + ".pem", KeyFile: base + ".key"}, true
 		}
 	}
-	return a.IssueServer(name, hosts)
+	return Credential{}, false
 }
 
 // issue signs t with a new key and writes both under base; the caller

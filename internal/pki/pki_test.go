@@ -94,6 +94,48 @@ func TestOfficialCertificateCarriesIdentity(t *testing.T) {
 	}
 }
 
+// A system certificate (minwon calling the agencies) and an official's are
+// told apart by the certificate alone: neither reads as the other.
+func TestSystemCertificateIsNotAnOfficial(t *testing.T) {
+	ca := testCA(t)
+	cred, err := ca.SystemCredential("minwon-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ca.SystemCredential("minwon-test")
+	if err != nil || again != cred {
+		t.Fatalf("second SystemCredential = %+v, %v; want the first one again", again, err)
+	}
+	chain, err := ReadCerts(cred.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter := x509.NewCertPool()
+	inter.AddCert(chain[1])
+	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: ca.Pool(), Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Fatalf("system certificate does not verify: %v", err)
+	}
+	if name, err := SystemOf(chain[0]); err != nil || name != "minwon-test" {
+		t.Errorf("SystemOf = %q, %v; want minwon-test", name, err)
+	}
+	if _, err := OfficialOf(chain[0]); !errors.Is(err, ErrNotOfficial) {
+		t.Errorf("system certificate accepted as an official: %v", err)
+	}
+	_, ocred := newOfficial(t, ca, Operator)
+	oc, _ := ReadCerts(ocred.CertFile)
+	if _, err := SystemOf(oc[0]); !errors.Is(err, ErrNotSystem) {
+		t.Errorf("official certificate accepted as a system: %v", err)
+	}
+	srv, err := ca.ServerCredential("counter-test", []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := ReadCerts(srv.CertFile)
+	if _, err := SystemOf(sc[0]); !errors.Is(err, ErrNotSystem) {
+		t.Errorf("server certificate accepted as a system: %v", err)
+	}
+}
+
 // startValidation serves ca's validation service on loopback.
 func startValidation(t *testing.T, ca *Authority) (*Validation, string) {
 	t.Helper()

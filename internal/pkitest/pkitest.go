@@ -57,6 +57,17 @@ func Official(t testing.TB, role pki.Role) (pki.Official, pki.Credential) {
 	return o, cred
 }
 
+// System returns minwon's system certificate (what it presents to the
+// agencies), the same one for the whole test binary.
+func System(t testing.TB) pki.Credential {
+	t.Helper()
+	cred, err := CA(t).SystemCredential("minwon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
 // Validation is a running validation service.
 type Validation struct {
 	*pki.Validation
