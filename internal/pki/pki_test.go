@@ -406,7 +406,9 @@ func TestValidationFaultSwitch(t *testing.T) {
 	if code, _ := put(`{"down":1}`); code != http.StatusOK || !v.Faults().Down {
 		t.Fatalf("down: %d %+v", code, v.Faults())
 	}
-	if _, err := http.Get(url + "/health"); err == nil {
+	// Another client (the control connection itself stays usable).
+	other := &http.Client{Transport: &http.Transport{}}
+	if _, err := other.Get(url + "/health"); err == nil {
 		t.Error("health answered while down")
 	}
 	// The switch itself stays reachable, or nobody could heal it.
@@ -578,4 +580,29 @@ func findEntry(t *testing.T, ca *Authority, id string) Entry {
 	}
 	t.Fatalf("no entry for %s", id)
 	return Entry{}
+}
+
+// The fault switch answers on a kept-alive connection whatever faults it
+// has set, even when the server reads the next request a byte at a time.
+func TestFaultSwitchOnOneConnection(t *testing.T) {
+	ca := testCA(t)
+	v, url := startValidation(t, ca)
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
+	for i := range 20 {
+		for _, body := range []string{`{"down":1}`, `{"drop_over_bytes":10}`, `{"down":1,"drop_over_bytes":10}`, `{}`} {
+			req, _ := http.NewRequest(http.MethodPut, url+"/_faults", strings.NewReader(body))
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("round %d, PUT %s: %v", i, body, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("round %d, PUT %s: %d", i, body, resp.StatusCode)
+			}
+		}
+	}
+	if v.Faults() != (Faults{}) {
+		t.Errorf("faults left %+v", v.Faults())
+	}
 }

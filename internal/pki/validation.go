@@ -282,29 +282,45 @@ func (l *faultListener) Accept() (net.Conn, error) {
 	return &faultConn{Conn: c, v: l.v}, nil
 }
 
-// faultConn applies the faults to one connection. While down, a read
-// that is not a request for /_faults or /_stats cuts the connection, as an
-// unreachable server would.
+// faultConn applies the faults to one connection. While down, a read on a
+// connection that is not the control channel cuts it, as an unreachable
+// server would.
 type faultConn struct {
 	net.Conn
 	v     *Validation
 	holed atomic.Bool
+
+	// The first request line decides whether the connection is the
+	// simulation's control channel (/_faults, /_stats), which no fault
+	// touches; the HTTP server may read a request a byte at a time, so
+	// the line is collected until it is complete.
+	head    []byte
+	decided bool
+	control atomic.Bool
 }
 
 func (c *faultConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.v.Faults().Down {
-		head := string(p[:min(n, 64)])
-		if !strings.Contains(head, " /_faults ") && !strings.Contains(head, " /_stats ") {
-			c.v.refused.Add(1)
-			c.Conn.Close()
-			return 0, net.ErrClosed
+	if n > 0 && !c.decided {
+		c.head = append(c.head, p[:min(n, 256)]...)
+		if line, _, complete := strings.Cut(string(c.head), "\n"); complete || len(c.head) >= 256 {
+			c.decided = true
+			c.control.Store(strings.Contains(line, " /_faults ") || strings.Contains(line, " /_stats "))
+			c.head = nil
 		}
+	}
+	if n > 0 && c.decided && !c.control.Load() && c.v.Faults().Down {
+		c.v.refused.Add(1)
+		c.Conn.Close()
+		return 0, net.ErrClosed
 	}
 	return n, err
 }
 
 func (c *faultConn) Write(p []byte) (int, error) {
+	if c.control.Load() {
+		return c.Conn.Write(p)
+	}
 	if c.holed.Load() {
 		return len(p), nil
 	}
