@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/minwon/minwon/internal/portal/portaltest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -152,7 +153,7 @@ func TestCrossOriginCookieCallsAreRefused(t *testing.T) {
 }
 
 type countingSessions struct {
-	oneSession
+	portaltest.OneSession
 	logouts int
 }
 

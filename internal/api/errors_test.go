@@ -2,46 +2,23 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minwon/minwon/internal/portal/portaltest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/apiwire"
-	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/httperr"
 )
 
-// oneSession accepts any token as one person.
-type oneSession struct{}
-
-func (oneSession) Login(context.Context, string, string, string) (string, time.Time, auth.Principal, error) {
-	return "", time.Time{}, auth.Principal{}, errors.New("not used")
-}
-func (oneSession) Authenticate(context.Context, string) (auth.Principal, error) {
-	return auth.Principal{Login: "tester", Subject: "S1", Kind: "person"}, nil
-}
-func (oneSession) Logout(context.Context, string) error                  { return nil }
-func (oneSession) OtherSessions(context.Context, string) (int, error)    { return 0, nil }
-func (oneSession) EndOtherSessions(context.Context, string) (int, error) { return 0, nil }
-
-// failingProfiles answers every profile with err.
-type failingProfiles struct{ err error }
-
-func (f failingProfiles) Profile(context.Context, auth.Principal) (*access.Profile, error) {
-	return nil, f.err
-}
-
 func getMe(t *testing.T, err error, log *slog.Logger) (*httptest.ResponseRecorder, apiwire.ErrorBody) {
 	t.Helper()
-	h := (&Server{Sessions: oneSession{}, Profiles: failingProfiles{err}, Log: log}).Handler()
+	h := (&Server{Sessions: portaltest.OneSession{}, Profiles: portaltest.FailingProfiles{Err: err}, Log: log}).Handler()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	rec := httptest.NewRecorder()

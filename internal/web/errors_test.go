@@ -2,18 +2,16 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
+	"github.com/minwon/minwon/internal/portal/portaltest"
 	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/httperr"
@@ -25,25 +23,6 @@ type noAgencies struct{}
 
 func (noAgencies) Status() []linkage.AgencyStatus { return nil }
 
-// oneSession accepts any token as one person.
-type oneSession struct{}
-
-func (oneSession) Login(context.Context, string, string, string) (string, time.Time, auth.Principal, error) {
-	return "", time.Time{}, auth.Principal{}, errors.New("not used")
-}
-func (oneSession) Authenticate(context.Context, string) (auth.Principal, error) {
-	return auth.Principal{Login: "tester", Subject: "S1", Kind: "person"}, nil
-}
-func (oneSession) Logout(context.Context, string) error                  { return nil }
-func (oneSession) OtherSessions(context.Context, string) (int, error)    { return 0, nil }
-func (oneSession) EndOtherSessions(context.Context, string) (int, error) { return 0, nil }
-
-type failingProfiles struct{ err error }
-
-func (f failingProfiles) Profile(context.Context, auth.Principal) (*access.Profile, error) {
-	return nil, f.err
-}
-
 // The request form reads the caller's relations; here that read fails with err.
 func requestPage(t *testing.T, err error, log *slog.Logger, lang string) (*httptest.ResponseRecorder, string) {
 	t.Helper()
@@ -54,7 +33,7 @@ func requestPage(t *testing.T, err error, log *slog.Logger, lang string) (*httpt
 	type issuerStub struct{ portal.Issuer }
 	type verifierStub struct{ portal.Verifier }
 	type uploadsStub struct{ portal.Uploads }
-	s, nerr := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: oneSession{}, Profiles: failingProfiles{err},
+	s, nerr := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: portaltest.OneSession{}, Profiles: portaltest.FailingProfiles{Err: err},
 		Issuer: issuerStub{}, Verifier: verifierStub{}, Uploads: uploadsStub{}, Log: log})
 	if nerr != nil {
 		t.Fatal(nerr)

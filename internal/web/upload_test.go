@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"github.com/minwon/minwon/internal/portal/portaltest"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -49,7 +50,7 @@ func TestVerifyUploadChecksCSRFBeforeTheFile(t *testing.T) {
 	type issuerStub struct{ portal.Issuer }
 	type verifierStub struct{ portal.Verifier }
 	uploads := &countingUploads{}
-	s, err := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: oneSession{}, Profiles: failingProfiles{},
+	s, err := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: portaltest.OneSession{}, Profiles: portaltest.FailingProfiles{},
 		Issuer: issuerStub{}, Verifier: verifierStub{}, Uploads: uploads})
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func TestVerifyUploadTooLarge(t *testing.T) {
 	type issuerStub struct{ portal.Issuer }
 	type verifierStub struct{ portal.Verifier }
 	up := verification.NewUploads(&verification.Verifier{}, 1, time.Second)
-	s, err := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: oneSession{}, Profiles: failingProfiles{},
+	s, err := New(Server{Catalog: cat, Agencies: noAgencies{}, Sessions: portaltest.OneSession{}, Profiles: portaltest.FailingProfiles{},
 		Issuer: issuerStub{}, Verifier: verifierStub{}, Uploads: up})
 	if err != nil {
 		t.Fatal(err)
