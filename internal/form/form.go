@@ -134,28 +134,36 @@ func (s *Service) OffersRRNBack(forSelf bool) bool {
 	return forSelf && s.AllowsClass(linkage.ClassRRN)
 }
 
-// Catalog is the set of loaded, checked services.
+// Catalog is the set of loaded, checked services, each bound to its
+// schema.
 type Catalog struct {
-	byID map[string]*Service
-	list []*Service // sorted by kind then id
+	byID    map[string]*Service
+	list    []*Service // sorted by kind then id
+	schemas map[string]*Schema
 }
 
 //go:embed services/*.json
 var builtin embed.FS
 
-// Builtin loads the services shipped with minwon.
-func Builtin(schema *linkage.Schema) (*Catalog, error) {
-	return Load(builtin, "services", schema)
+// Builtin loads the services shipped with minwon, each checked against its
+// shipped schema.
+func Builtin(agencies *linkage.Schema) (*Catalog, error) {
+	return Load(builtin, "services", agencies)
 }
 
 // Load reads every *.json under dir of fsys and checks each service against
-// schema. One bad file fails the whole load: a catalog is approved as a whole.
-func Load(fsys fs.FS, dir string, schema *linkage.Schema) (*Catalog, error) {
+// the agencies' schema and its own shipped schema. One bad file fails the
+// whole load: a catalog is approved as a whole.
+func Load(fsys fs.FS, dir string, agencies *linkage.Schema) (*Catalog, error) {
+	schemas, err := BuiltinSchemas(agencies)
+	if err != nil {
+		return nil, err
+	}
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("form: read %s: %w", dir, err)
 	}
-	c := &Catalog{byID: map[string]*Service{}}
+	var services []*Service
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
 			continue
@@ -164,18 +172,33 @@ func Load(fsys fs.FS, dir string, schema *linkage.Schema) (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("form: %w", err)
 		}
-		s, err := Parse(data, schema)
+		s, err := Parse(data, agencies)
 		if err != nil {
 			return nil, fmt.Errorf("form: %s: %w", e.Name(), err)
 		}
+		services = append(services, s)
+	}
+	if len(services) == 0 {
+		return nil, fmt.Errorf("form: no services under %s", dir)
+	}
+	return NewCatalog(services, schemas)
+}
+
+// NewCatalog makes a catalog of services, each of which must keep to its
+// schema in schemas.
+func NewCatalog(services []*Service, schemas map[string]*Schema) (*Catalog, error) {
+	c := &Catalog{byID: map[string]*Service{}, schemas: schemas}
+	for _, s := range services {
 		if _, dup := c.byID[s.ID]; dup {
-			return nil, fmt.Errorf("form: %s: service %q defined twice", e.Name(), s.ID)
+			return nil, fmt.Errorf("form: service %q defined twice", s.ID)
 		}
 		c.byID[s.ID] = s
 		c.list = append(c.list, s)
 	}
-	if len(c.list) == 0 {
-		return nil, fmt.Errorf("form: no services under %s", dir)
+	for _, s := range services {
+		if err := Bind(s, schemas[s.ID]); err != nil {
+			return nil, fmt.Errorf("form: %w", err)
+		}
 	}
 	order := map[Kind]int{Certificate: 0, Application: 1, Report: 2, Lookup: 3}
 	sort.Slice(c.list, func(i, j int) bool {
@@ -187,6 +210,9 @@ func Load(fsys fs.FS, dir string, schema *linkage.Schema) (*Catalog, error) {
 	})
 	return c, nil
 }
+
+// Schema returns the schema of service id, or nil.
+func (c *Catalog) Schema(id string) *Schema { return c.schemas[id] }
 
 // Service returns the service with that id, or nil.
 func (c *Catalog) Service(id string) *Service { return c.byID[id] }
@@ -354,6 +380,11 @@ var accessNeeds = map[string][]Need{
 func (c *Catalog) PurposeNeeds(purpose string) (needs []Need, ok bool) {
 	if n, ok := accessNeeds[purpose]; ok {
 		return n, true
+	}
+	// A service's purpose covers every slot of its schema, so that any
+	// template version that keeps to the schema asks for nothing more.
+	if sch := c.schemas[purpose]; sch != nil {
+		return sch.asService().Needs(), true
 	}
 	if s := c.byID[purpose]; s != nil {
 		return s.Needs(), true
