@@ -212,7 +212,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	resolver := access.NewResolver(links)
 	pipeline := &issuance.Pipeline{
 		Catalog:   catalog,
-		Approvals: issuance.CatalogApprovals{Catalog: catalog},
+		Templates: issuance.CatalogTemplates{Catalog: catalog},
 		Links:     links,
 		Access:    resolver,
 		Renderer:  renderer,

@@ -109,7 +109,7 @@ func fixedPipeline(t *testing.T, env *agencytest.Env) (*issuance.Pipeline, *form
 	docKey := seededKey(1)
 	return &issuance.Pipeline{
 		Catalog:   catalog,
-		Approvals: issuance.CatalogApprovals{Catalog: catalog},
+		Templates: issuance.CatalogTemplates{Catalog: catalog},
 		Links:     links,
 		Access:    access.NewResolver(links),
 		Renderer:  renderer,

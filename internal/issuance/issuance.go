@@ -111,16 +111,31 @@ type signers interface {
 	Signer() docsig.Signer
 }
 
-// Approvals says which template digest is approved and active per service.
-type Approvals interface {
-	ApprovedDigest(serviceID string) (string, bool)
+// Served is the template version that serves one request.
+type Served struct {
+	Service *form.Service // the template, parsed
+	Schema  *form.Schema  // the schema it must keep to
+	Digest  string        // the digest it was approved under
+	Canary  bool          // served as a canary: its outcome is reported
+}
+
+// Templates decides which approved template version serves a request (the
+// active one, or a canary for a share of requests) and hears how canary
+// requests went.
+type Templates interface {
+	// Serving returns the version for a request with this hash; false if
+	// the service has no approved version.
+	Serving(serviceID, requestHash string) (Served, bool)
+	// Outcome reports a canary request: the number issued, or the error
+	// that ended it.
+	Outcome(ctx context.Context, served Served, number string, err error)
 }
 
 // Pipeline issues documents. Its fields are its collaborators; it keeps no
 // per-request state.
 type Pipeline struct {
 	Catalog   *form.Catalog
-	Approvals Approvals
+	Templates Templates
 	Links     fetcher
 	Access    authorizer
 	Renderer  *render.Renderer
@@ -133,17 +148,21 @@ type Pipeline struct {
 	newNumber func() Number // NewNumber unless a test fixes the numbers
 }
 
-// CatalogApprovals approves exactly the templates loaded in a catalog.
-type CatalogApprovals struct{ Catalog *form.Catalog }
+// CatalogTemplates serves exactly the templates of a catalog, with no
+// canary: for tests and tools that issue without governance.
+type CatalogTemplates struct{ Catalog *form.Catalog }
 
-// ApprovedDigest implements Approvals.
-func (a CatalogApprovals) ApprovedDigest(id string) (string, bool) {
+// Serving implements Templates.
+func (a CatalogTemplates) Serving(id, _ string) (Served, bool) {
 	s := a.Catalog.Service(id)
 	if s == nil {
-		return "", false
+		return Served{}, false
 	}
-	return s.Digest, true
+	return Served{Service: s, Schema: a.Catalog.Schema(id), Digest: s.Digest}, true
 }
+
+// Outcome implements Templates.
+func (CatalogTemplates) Outcome(context.Context, Served, string, error) {}
 
 func (p *Pipeline) now() time.Time {
 	if p.Now != nil {
@@ -191,7 +210,24 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		return nil, err
 	}
 
-	prep := &prepared{req: r, svc: svc, subject: subject, requestHash: rh}
+	served, ok := p.Templates.Serving(svc.ID, rh)
+	if !ok {
+		return nil, p.refused(ctx, r, svc, refuse(RuleTemplate, "%s has no approved template", svc.ID))
+	}
+	done, err := p.issueServed(ctx, r, served, subject, rh)
+	if served.Canary {
+		number := ""
+		if done != nil {
+			number = string(done.Number)
+		}
+		p.Templates.Outcome(ctx, served, number, err)
+	}
+	return done, err
+}
+
+// issueServed issues the request with the served template version.
+func (p *Pipeline) issueServed(ctx context.Context, r Request, served Served, subject, rh string) (*Issued, error) {
+	prep := &prepared{req: r, svc: served.Service, schema: served.Schema, approved: served.Digest, subject: subject, requestHash: rh}
 	if err := p.prepare(ctx, prep); err != nil {
 		return nil, err
 	}
@@ -216,6 +252,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 type prepared struct {
 	req         Request
 	svc         *form.Service
+	schema      *form.Schema // the schema svc must keep to
 	subject     string
 	requestHash string
 	relation    form.Requester // under which the requester may have it
@@ -248,9 +285,11 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 	if r.ShowRRNBack && !svc.OffersRRNBack(subjectAsks(subject, r.Principal.Subject, relation)) {
 		return fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
 	}
-	approved, ok := p.Approvals.ApprovedDigest(svc.ID)
-	if !ok {
-		return p.refused(ctx, r, svc, refuse(RuleTemplate, "%s has no approved template", svc.ID))
+	// The served version was checked against its schema when it was
+	// submitted; it is checked again here, before any agency is asked,
+	// because a version can reach the database by other ways than review.
+	if err := form.Bind(svc, prep.schema); err != nil {
+		return p.refused(ctx, r, svc, refuse(RuleSchema, "%v", err))
 	}
 
 	records, err := p.fetch(ctx, svc, subject)
@@ -268,7 +307,7 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 	if err != nil {
 		return p.refused(ctx, r, svc, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err))
 	}
-	prep.relation, prep.approved, prep.records, prep.fields = relation, approved, records, fields
+	prep.relation, prep.records, prep.fields = relation, records, fields
 	prep.issuedAt = p.now().UTC().Truncate(time.Millisecond)
 	return nil
 }
@@ -285,7 +324,7 @@ func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (
 		return nil, fmt.Errorf("render %s: %w", svc.ID, err)
 	}
 	if err := verify(&check{
-		service: svc, approvedDigest: prep.approved, subject: prep.subject, requester: r.Principal.Subject,
+		service: svc, schema: prep.schema, approvedDigest: prep.approved, subject: prep.subject, requester: r.Principal.Subject,
 		relation: prep.relation, showRRNBack: r.ShowRRNBack, records: prep.records, doc: doc, rendered: out.Text,
 	}); err != nil {
 		var re *RefusedError

@@ -2,6 +2,7 @@ package issuance
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/minwon/minwon/internal/form"
@@ -21,7 +22,21 @@ const (
 	RuleBRNExposed     Rule = "business_number_exposed"
 	RuleRRNBack        Rule = "rrn_back_not_requested" // back digits shown without the subject asking
 	RuleTemplate       Rule = "template_not_approved"  // not the approved, active template
+	RuleSchema         Rule = "schema_violation"       // a slot bound to another class than its schema says
 )
+
+// Privacy reports whether a refusal under r means the template itself put
+// personal data where it does not belong. A canary version that draws one
+// is rolled back at once. A swapped agency answer (RuleSubject) and a
+// requester without the right (RuleAuthorization) are not the template's
+// doing.
+func (r Rule) Privacy() bool {
+	switch r {
+	case RuleUndeclared, RuleForbiddenClass, RuleRRNExposed, RuleBRNExposed, RuleRRNBack, RuleTemplate, RuleSchema:
+		return true
+	}
+	return false
+}
 
 // RefusedError is a refusal by pre-issuance verification: nothing is
 // issued, the requester is told why in general terms, and an alert is
@@ -42,6 +57,7 @@ func refuse(rule Rule, format string, args ...any) *RefusedError {
 // check is everything pre-issuance verification looks at.
 type check struct {
 	service        *form.Service
+	schema         *form.Schema // what each slot must carry
 	approvedDigest string // the digest of the approved, active template
 	subject        string // the requested subject
 	requester      string // the requester's own subject
@@ -79,6 +95,9 @@ func verify(c *check) error {
 		return refuse(RuleAuthorization, "the requester is not entitled to this document for this subject")
 	}
 
+	if c.schema == nil || c.schema.ID != svc.ID {
+		return refuse(RuleSchema, "the %s template has no schema to keep to", svc.ID)
+	}
 	declared := make(map[string]form.Field, len(svc.Fields))
 	for _, f := range svc.Fields {
 		declared[f.Key] = f
@@ -90,7 +109,10 @@ func verify(c *check) error {
 			return refuse(RuleUndeclared, "the document holds a field the approved template does not declare")
 		}
 		seen[f.Key] = true
-		if !svc.AllowsClass(f.Class) {
+		if slot, ok := c.schema.Slot(f.Key); !ok || slot.Class != f.Class {
+			return refuse(RuleSchema, "the document prints %s data in slot %s, which its schema does not bind to that class", f.Class, f.Key)
+		}
+		if !svc.AllowsClass(f.Class) || !slices.Contains(c.schema.AllowedClasses, f.Class) {
 			return refuse(RuleForbiddenClass, "the document holds %s data, which %s may not show", f.Class, svc.ID)
 		}
 	}

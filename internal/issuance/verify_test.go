@@ -53,11 +53,22 @@ func corporateService() *form.Service {
 	}
 }
 
+// schemaOf is the schema svc keeps to: its own fields as slots, plus an
+// address slot the person service does not allow.
+func schemaOf(svc *form.Service) *form.Schema {
+	sch := &form.Schema{ID: svc.ID, Version: 1, Kind: svc.Kind, SubjectKind: svc.SubjectKind, Requesters: svc.Requesters, AllowedClasses: svc.AllowedClasses}
+	for _, f := range svc.Fields {
+		sch.Slots = append(sch.Slots, form.Slot{Key: f.Key, Source: f.Source, Class: f.Class})
+	}
+	sch.Slots = append(sch.Slots, form.Slot{Key: "address", Source: "registry.person.address", Class: linkage.ClassAddress})
+	return sch
+}
+
 // validPerson is a check that passes: Alice's own abstract, RRN masked.
 func validPerson() *check {
 	svc := personService()
 	return &check{
-		service: svc, approvedDigest: "approved-digest", subject: "PALICE", requester: "PALICE", relation: form.Self,
+		service: svc, schema: schemaOf(svc), approvedDigest: "approved-digest", subject: "PALICE", requester: "PALICE", relation: form.Self,
 		records: []*linkage.Record{{Agency: "registry", Dataset: "person", Subject: "PALICE"}},
 		doc: &Document{
 			Number: "1234567890123452", Service: svc.ID, ServiceVersion: 1, TemplateDigest: "approved-digest", Subject: "PALICE", IssuedAt: time.Now(),
@@ -75,7 +86,7 @@ func validCorporate() *check {
 	corpNo := "110111" + "123456"
 	corpNo += string(ident.CorporateNumberCheckDigit(corpNo))
 	return &check{
-		service: svc, approvedDigest: "approved-digest", subject: "CACME", requester: "CACME", relation: form.CorporateRepresentative,
+		service: svc, schema: schemaOf(svc), approvedDigest: "approved-digest", subject: "CACME", requester: "CACME", relation: form.CorporateRepresentative,
 		records: []*linkage.Record{{Agency: "tax", Dataset: "corporation", Subject: "CACME"}},
 		doc: &Document{
 			Service: svc.ID, ServiceVersion: 1, TemplateDigest: "approved-digest", Subject: "CACME",
@@ -139,6 +150,16 @@ func TestVerifyRules(t *testing.T) {
 			c.service.Fields = append(c.service.Fields, form.Field{Key: "address", Source: "registry.person.address", Class: linkage.ClassAddress})
 			c.doc.Fields = append(c.doc.Fields, Field{Key: "address", Class: linkage.ClassAddress, Text: "서울"})
 		}, RuleForbiddenClass},
+
+		// The 2024 change forced past review: the company-name slot bound
+		// to the representative's name, the template allowing it.
+		{"slot rebound to another class", validCorporate, func(c *check) {
+			c.service.AllowedClasses = append(c.service.AllowedClasses, linkage.ClassName)
+			c.service.Fields[0] = form.Field{Key: "company_name", Source: "tax.corporation.representative_name", Class: linkage.ClassName}
+			c.doc.Fields[0] = Field{Key: "company_name", Class: linkage.ClassName, Text: "김민준"}
+		}, RuleSchema},
+		{"no schema", validPerson, func(c *check) { c.schema = nil }, RuleSchema},
+		{"another service's schema", validPerson, func(c *check) { c.schema = schemaOf(corporateService()) }, RuleSchema},
 
 		// Incident 2: the representative's RRN rendered on a corporate certificate.
 		{"RRN rendered on corporate certificate", validCorporate, func(c *check) {
