@@ -58,9 +58,9 @@ func refuse(rule Rule, format string, args ...any) *RefusedError {
 type check struct {
 	service        *form.Service
 	schema         *form.Schema // what each slot must carry
-	approvedDigest string // the digest of the approved, active template
-	subject        string // the requested subject
-	requester      string // the requester's own subject
+	approvedDigest string       // the digest of the approved, active template
+	subject        string       // the requested subject
+	requester      string       // the requester's own subject
 	relation       form.Requester
 	showRRNBack    bool
 	records        []*linkage.Record
