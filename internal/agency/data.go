@@ -97,6 +97,8 @@ func relation(r population.Relation) string {
 		return "child"
 	case population.Parent:
 		return "parent"
+	case population.Cohabitant:
+		return "cohabitant"
 	}
 	return "other"
 }
@@ -277,4 +279,22 @@ func (d *data) corporation(i int, field string) any {
 		return c.Tax.Arrears
 	}
 	return nil
+}
+
+// Directory answers dataset queries from a world directly, as the agency
+// would over the wire but unsigned and without faults: for golden renders
+// of synthetic subjects, never for issuance.
+type Directory struct{ d *data }
+
+// NewDirectory indexes w.
+func NewDirectory(w *population.World) *Directory { return &Directory{indexWorld(w)} }
+
+// Record returns the fields of subject's record in agency.dataset; false if
+// the agency has no such subject.
+func (dir *Directory) Record(agency, dataset, subject string, fields []string) (*linkage.Record, bool) {
+	out, ok := dir.d.answer(agency, dataset, subject, fields)
+	if !ok {
+		return nil, false
+	}
+	return &linkage.Record{Agency: agency, Dataset: dataset, Subject: subject, Fields: out}, true
 }

@@ -1,50 +1,38 @@
-package form
+package form_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/formtest"
 	"github.com/minwon/minwon/internal/linkage"
 )
 
-// Replay2024 is the 2024 template change as an operator would make it
-// today: the 법인명 slot takes the representative's name (class name, which
-// the file allows) and the 사업자등록번호 slot a new representative_rrn
-// (class rrn, added to the file's own allowed_classes). Every edit passes
-// the agencies' schema: the fields exist and are declared with their true
-// class. Only the service's schema refuses it.
-func Replay2024(original []byte) []byte {
-	s := string(original)
-	s = strings.Replace(s, `"source": "tax.corporation.company_name", "class": "company_name"`, `"source": "tax.corporation.representative_name", "class": "name"`, 1)
-	s = strings.Replace(s, `"source": "tax.corporation.business_number", "class": "business_number"`, `"source": "tax.corporation.representative_rrn", "class": "rrn"`, 1)
-	s = strings.Replace(s, `"allowed_classes": [`, `"allowed_classes": ["rrn", `, 1)
-	return []byte(s)
-}
-
 func TestBindRefuses2024Replay(t *testing.T) {
 	agencies := linkage.DefaultSchema()
-	templates, _, err := BuiltinFiles()
+	templates, _, err := form.BuiltinFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
-	schemas, err := BuiltinSchemas(agencies)
+	schemas, err := form.BuiltinSchemas(agencies)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const id = "corporate-tax-payment-certificate"
-	edited := Replay2024(templates[id])
+	edited := formtest.Replay2024(templates[id])
 	if string(edited) == string(templates[id]) {
 		t.Fatal("the replay edit did not apply")
 	}
-	svc, err := Parse(edited, agencies)
+	svc, err := form.Parse(edited, agencies)
 	if err != nil {
 		t.Fatalf("the 2024 edit must pass the agencies' schema (it did in 2024): %v", err)
 	}
-	err = Bind(svc, schemas[id])
-	var be *BindingError
-	if !errors.As(err, &be) || !errors.Is(err, ErrBinding) {
-		t.Fatalf("Bind = %v, want a BindingError", err)
+	err = form.Bind(svc, schemas[id])
+	var be *form.BindingError
+	if !errors.As(err, &be) || !errors.Is(err, form.ErrBinding) {
+		t.Fatalf("Bind = %v, want a form.BindingError", err)
 	}
 	for _, want := range []string{
 		"slot company_name (법인명(상호)) must carry class company_name",
@@ -61,29 +49,29 @@ func TestBindRefuses2024Replay(t *testing.T) {
 
 func TestBindAllowsLayoutChanges(t *testing.T) {
 	agencies := linkage.DefaultSchema()
-	templates, _, _ := BuiltinFiles()
-	schemas, _ := BuiltinSchemas(agencies)
+	templates, _, _ := form.BuiltinFiles()
+	schemas, _ := form.BuiltinSchemas(agencies)
 	const id = "corporate-tax-payment-certificate"
 	s := string(templates[id])
 	s = strings.Replace(s, `"label_ko": "법인명(상호)"`, `"label_ko": "법인명"`, 1)
 	// Leave out a slot: a template may show fewer.
 	s = strings.Replace(s, `    {"key": "address", "label": "Head office", "label_ko": "본점 소재지", "source": "tax.corporation.address", "class": "address"},
 `, "", 1)
-	svc, err := Parse([]byte(s), agencies)
+	svc, err := form.Parse([]byte(s), agencies)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(svc.Fields) != 6 {
 		t.Fatalf("the layout edit did not apply: %d fields", len(svc.Fields))
 	}
-	if err := Bind(svc, schemas[id]); err != nil {
+	if err := form.Bind(svc, schemas[id]); err != nil {
 		t.Fatalf("a relabelled, shorter template was refused: %v", err)
 	}
 }
 
 func TestSchemaRules(t *testing.T) {
 	agencies := linkage.DefaultSchema()
-	_, files, err := BuiltinFiles()
+	_, files, err := form.BuiltinFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,14 +88,14 @@ func TestSchemaRules(t *testing.T) {
 			if src == string(files[tt.file]) {
 				t.Fatalf("mutation %q did not apply", tt.old)
 			}
-			if _, err := ParseSchema([]byte(src), agencies); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want ErrInvalid saying %q", err, tt.want)
+			if _, err := form.ParseSchema([]byte(src), agencies); !errors.Is(err, form.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want form.ErrInvalid saying %q", err, tt.want)
 			}
 		})
 	}
 	// Without any legal basis an RRN slot is refused.
 	src := strings.Replace(string(files["resident-registration-copy"]), `"rrn_legal_basis": "주민등록법 제29조 (주민등록표의 열람 또는 등·초본의 교부)",`, ``, 1)
-	if _, err := ParseSchema([]byte(src), agencies); err == nil || !strings.Contains(err.Error(), "rrn_legal_basis") {
+	if _, err := form.ParseSchema([]byte(src), agencies); err == nil || !strings.Contains(err.Error(), "rrn_legal_basis") {
 		t.Fatalf("an RRN slot without a legal basis: err = %v", err)
 	}
 }

@@ -230,6 +230,8 @@ func relationKo(r string) string {
 		return "자녀"
 	case "parent":
 		return "부모"
+	case "cohabitant":
+		return "동거인"
 	}
 	return "기타"
 }

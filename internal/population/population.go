@@ -43,6 +43,9 @@ const (
 	Spouse
 	Child
 	Parent // the head's parent living in the household
+	// Cohabitant (동거인) lives in the household without being family.
+	// The generator makes none; golden renders put one in.
+	Cohabitant
 )
 
 // Person is one resident.

@@ -35,6 +35,9 @@ func (db *DB) InsertIssuance(ctx context.Context, is issuance.Issuance) error {
 }
 
 func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23505" // unique_violation
