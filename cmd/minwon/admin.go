@@ -32,6 +32,18 @@ Commands:
                                   the path to the validation service at realistic sizes
   audit [--subject S] [--actor A] [--limit N]
                                   who used whose data (auditor, privacy officer)
+  forms list                      every service: active template and schema, canary, versions waiting
+  forms show SERVICE              versions, approvals, golden-render checks and the printed-text diff
+                                  of a waiting version, and the history
+  forms submit FILE.json          submit a template (or, with "slots", a schema); prints
+                                  "SERVICE VERSION" last (operators, privacy officers)
+  forms approve SERVICE VERSION [--schema]
+                                  approve another official's version; the second approval (one of
+                                  the two by a privacy officer) starts its canary
+  forms reject SERVICE VERSION --reason R [--schema]
+  forms rollback SERVICE [--reason R] [--revoke]
+                                  withdraw the canary, or the active version for the one before it;
+                                  --revoke revokes the documents issued with it
 
 Flags (anywhere on the line):
   --json                          print the answer as JSON
@@ -50,6 +62,8 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 	actor := fs.String("actor", "", "")
 	limit := fs.Int("limit", 100, "")
 	asJSON := fs.Bool("json", false, "")
+	schemaKind := fs.Bool("schema", false, "")
+	revoke := fs.Bool("revoke", false, "")
 	pos, err := conn.parse(fs, args)
 	if err != nil {
 		return err
@@ -71,6 +85,11 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 		if len(pos) != 3 || *reason == "" {
 			return usage("keys revoke ID --reason R")
 		}
+	case pos[0] == "forms":
+		if err := formsArgs(pos, *reason); err != nil {
+			return usage(err.Error())
+		}
+		cmd = "forms " + pos[1]
 	case pos[0] == "revoke":
 		if len(pos) != 2 || *reason == "" {
 			return usage("revoke NUMBER --reason R")
@@ -84,6 +103,9 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	var answer any
+	if pos[0] == "forms" {
+		answer, err = formsCommand(ctx, c, base, pos, *reason, *schemaKind, *revoke, *asJSON, out)
+	}
 	switch cmd {
 	case "whoami":
 		var w admin.WhoAmI

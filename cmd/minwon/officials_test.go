@@ -98,7 +98,9 @@ func TestCounterAndAdminCommands(t *testing.T) {
 
 	for _, args := range [][]string{
 		{"--as", "op001"},
-		{"--as", "op001", "forms", "list"},
+		{"--as", "op001", "forms", "publish"},
+		{"--as", "op001", "forms", "approve", "x", "two"},
+		{"--as", "op001", "forms", "reject", "x", "2"},
 		{"--as", "op001", "revoke", number},
 		{"keys", "list"},
 		{"--as", "op001", "--url", "https://x", "keys", "list"},

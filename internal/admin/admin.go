@@ -63,7 +63,9 @@ type Server struct {
 	Alerts      alerts
 	Audit       auditLog
 	AuditEvents auditReader
-	Log         *slog.Logger
+	// Forms, if set, backs /admin/v1/forms (form governance).
+	Forms forms
+	Log   *slog.Logger
 }
 
 // Who may do what. Reading is for every central role; changing keys and
@@ -89,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Validation != nil {
 		mux.HandleFunc("GET /admin/v1/validation", s.as(readers, s.validation))
 	}
+	s.formRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "not_found", "no such admin endpoint")
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/governance"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
@@ -64,6 +65,9 @@ type Config struct {
 	// stay, so its number still verifies. 0 means DefaultRetention;
 	// negative keeps documents forever.
 	Retention time.Duration
+	// Canary sets how a newly approved template version is tried on a
+	// share of requests before it becomes active (see package governance).
+	Canary governance.Policy
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -93,6 +97,8 @@ type App struct {
 	// certificate may act (a *pki.Checker).
 	Counter func(creds pki.CredentialChecker) http.Handler
 	Audit   *audit.Log
+	// Forms governs template versions: which one serves each request.
+	Forms *governance.Governor
 
 	db        *store.DB
 	retention time.Duration
@@ -210,9 +216,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// https: the listener (or a proxy before it) speaks TLS.
 	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	resolver := access.NewResolver(links)
+	golden, err := governance.NewGolden(renderer)
+	if err != nil {
+		return nil, err
+	}
+	forms := &governance.Governor{Store: cfg.DB, Agencies: schema, Golden: golden, Policy: cfg.Canary, Log: cfg.Log}
+	if err := forms.Start(ctx); err != nil {
+		return nil, err
+	}
 	pipeline := &issuance.Pipeline{
 		Catalog:   catalog,
-		Templates: issuance.CatalogTemplates{Catalog: catalog},
+		Templates: forms,
 		Links:     links,
 		Access:    resolver,
 		Renderer:  renderer,
@@ -221,6 +235,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Log:       log,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
+	// A canary that draws a privacy refusal revokes what it issued.
+	forms.Revoker = pipeline
 	// The portal's issuances are bounded; the counter's are not, so a
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
@@ -251,7 +267,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
-			Audit: auditLog, AuditEvents: cfg.DB, Log: cfg.Log,
+			Audit: auditLog, AuditEvents: cfg.DB, Forms: forms, Log: cfg.Log,
 		}
 		if c, ok := creds.(*pki.Checker); ok {
 			srv.Validation = c
@@ -264,10 +280,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
-	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog,
+	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms,
 		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{})}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)
+	// Approvals and rollbacks made on another node serve here within
+	// seconds; canaries are also judged by time.
+	go forms.Watch(purgeCtx, 5*time.Second)
 	return a, nil
 }

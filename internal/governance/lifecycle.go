@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 )
 
@@ -293,8 +294,8 @@ func (g *Governor) Reject(ctx context.Context, who Official, service string, kin
 	if who.Role != Operator && who.Role != PrivacyOfficer {
 		return ErrNotAllowed
 	}
-	if strings.TrimSpace(reason) == "" {
-		return fmt.Errorf("%w: a rejection needs a reason", ErrRefused)
+	if err := checkReason(reason); err != nil {
+		return err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -304,6 +305,21 @@ func (g *Governor) Reject(ctx context.Context, who Official, service string, kin
 		return fmt.Errorf("%w: only a submitted version can be rejected", ErrWrongState)
 	}
 	return err
+}
+
+// checkReason refuses an empty reason or one holding a resident
+// registration number: reasons are kept in the history and the audit log.
+func checkReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("%w: give a reason", ErrRefused)
+	}
+	if len(reason) > 500 {
+		return fmt.Errorf("%w: a reason is at most 500 bytes", ErrRefused)
+	}
+	if ident.ContainsRRN(reason) {
+		return fmt.Errorf("%w: the reason contains a resident registration number", ErrRefused)
+	}
+	return nil
 }
 
 // RollbackReport says what a rollback did.
@@ -324,8 +340,8 @@ func (g *Governor) Rollback(ctx context.Context, who Official, service, reason s
 	if who.Role != Operator && who.Role != PrivacyOfficer {
 		return RollbackReport{}, ErrNotAllowed
 	}
-	if strings.TrimSpace(reason) == "" {
-		return RollbackReport{}, fmt.Errorf("%w: a rollback needs a reason", ErrRefused)
+	if err := checkReason(reason); err != nil {
+		return RollbackReport{}, err
 	}
 	st := g.state.Load()
 	if c := st.canary[service]; c != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/governance"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
@@ -296,6 +297,43 @@ var table = []Row{
 		Err: form.ErrInvalid, Example: fmt.Errorf("%w: tax-payment-certificate: no fields", form.ErrInvalid),
 		Answer: Answer{Status: http.StatusBadRequest, Code: "invalid_template", Key: "err.badrequest"},
 		fill:   inputMessage(form.ErrInvalid),
+	},
+
+	// Form governance (the admin API).
+	{
+		Err: governance.ErrRefused, Example: fmt.Errorf("%w: corporate-tax-payment-certificate template: slot company_name (법인명(상호)) must carry class company_name", governance.ErrRefused),
+		Answer: Answer{Status: http.StatusUnprocessableEntity, Code: "form_refused", Key: "err.badrequest"},
+		fill:   inputMessage(governance.ErrRefused),
+	},
+	{
+		Err:    governance.ErrNotFound,
+		Answer: Answer{Status: http.StatusNotFound, Code: "unknown_form_version", Key: "err.notfound", Message: "no such service or form version; see minwon admin forms list"},
+	},
+	{
+		Err:    governance.ErrOwnVersion,
+		Answer: Answer{Status: http.StatusForbidden, Code: "own_version", Key: "err.forbidden", Message: governance.ErrOwnVersion.Error()},
+	},
+	{
+		Err:    governance.ErrApprovedTwice,
+		Answer: Answer{Status: http.StatusConflict, Code: "already_approved", Key: "err.conflict", Message: "you have already approved this version; a second approval must come from another official"},
+	},
+	{
+		Err: governance.ErrWrongState, Example: fmt.Errorf("%w: version 2 of tax-payment-certificate is rejected", governance.ErrWrongState),
+		Answer: Answer{Status: http.StatusConflict, Code: "wrong_state", Key: "err.conflict"},
+		fill:   inputMessage(governance.ErrWrongState),
+	},
+	{
+		Err: governance.ErrNotAllowed, Example: fmt.Errorf("%w: the second approval must come from a privacy officer", governance.ErrNotAllowed),
+		Answer: Answer{Status: http.StatusForbidden, Code: "role_not_allowed", Key: "err.forbidden"},
+		fill:   inputMessage(governance.ErrNotAllowed),
+	},
+	{
+		Err:    governance.ErrBusy,
+		Answer: Answer{Status: http.StatusConflict, Code: "canary_running", Key: "err.conflict", Message: governance.ErrBusy.Error()},
+	},
+	{
+		Err:    governance.ErrNoChange,
+		Answer: Answer{Status: http.StatusConflict, Code: "no_change", Key: "err.conflict", Message: governance.ErrNoChange.Error()},
 	},
 
 	// The transparency log.
