@@ -1,12 +1,14 @@
 // Package form owns minwon's service catalog: every service is data — a
-// typed, versioned template listing the agency fields it prints, the data
-// class of each, the classes the service allows, and who may request it.
-// Adding a certificate is adding a file under services/.
+// schema (schemas/: for each slot the agency field and data class it must
+// carry, the classes and requesters the service allows, the law behind a
+// printed RRN) and a template (services/: title, labels, which slots it
+// shows and in what order). Adding a certificate is adding both files.
 //
-// Templates are checked against the linkage schema when they load, so a
-// template that prints a field under the wrong class (a representative's RRN
-// labelled as a business number) or a class its service does not allow never
-// becomes active. Package form never holds personal data.
+// Both are checked against the agencies' schema when they load, and a
+// template against its service's schema (Bind): a template that puts a
+// representative's RRN in the business-number slot, or allows a class its
+// schema does not, never serves. Versions, approvals and canaries are
+// package governance's. Package form never holds personal data.
 package form
 
 import (
