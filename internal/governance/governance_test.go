@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/agencytest"
@@ -613,5 +614,80 @@ func TestSchemaChangeNeedsPrivacyOfficer(t *testing.T) {
     {"key": "arrears"`, 1)
 	if _, err := f.gov.Submit(ctx, op1, []byte(tpl)); err != nil {
 		t.Fatalf("template using the new slot: %v", err)
+	}
+}
+
+func TestOneCanaryAtATimeAndRollbackLimits(t *testing.T) {
+	f := newGovernor(t, storetest.Open(t), governance.Policy{})
+	ctx := context.Background()
+	// The only version a service has had cannot be rolled back.
+	if _, err := f.gov.Rollback(ctx, op1, corpTax, "no reason to", false); !errors.Is(err, governance.ErrWrongState) {
+		t.Fatalf("rollback of version 1: %v", err)
+	}
+	if _, err := f.gov.Rollback(ctx, op1, corpTax, "주민번호 900101-1234568 노출", false); !errors.Is(err, governance.ErrRefused) {
+		t.Fatalf("a reason with an RRN: %v", err)
+	}
+	if _, err := f.gov.Rollback(ctx, op1, "no-such-service", "x", false); !errors.Is(err, governance.ErrNotFound) {
+		t.Fatalf("unknown service: %v", err)
+	}
+	v2, err := f.gov.Submit(ctx, op1, relabelled(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(string(shipped(t, corpTax)), `"label_ko": "대표자"`, `"label_ko": "대표자 성명"`, 1)
+	v3, err := f.gov.Submit(ctx, op1, []byte(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gov.Approve(ctx, op2, corpTax, governance.TemplateKind, v2.Number)
+	if _, err := f.gov.Approve(ctx, po1, corpTax, governance.TemplateKind, v2.Number); err != nil {
+		t.Fatal(err)
+	}
+	f.gov.Approve(ctx, op2, corpTax, governance.TemplateKind, v3.Number)
+	if _, err := f.gov.Approve(ctx, po1, corpTax, governance.TemplateKind, v3.Number); !errors.Is(err, governance.ErrBusy) {
+		t.Fatalf("a second canary for one service: %v", err)
+	}
+	// Once the first canary is withdrawn, the waiting approval completes.
+	if _, err := f.gov.Rollback(ctx, op2, corpTax, "superseded by v3", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.gov.Approve(ctx, po1, corpTax, governance.TemplateKind, v3.Number); err != nil || got.State != governance.Canary {
+		t.Fatalf("approval after the rollback: %v %v", got.State, err)
+	}
+}
+
+// TestCanaryPromotesByTime: a canary that served at least MinSample
+// documents becomes active once its time is up, even short of Documents.
+func TestCanaryPromotesByTime(t *testing.T) {
+	clock := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	db := storetest.Open(t)
+	f := &fixture{db: db, in: &incidents{}}
+	f.gov = &governance.Governor{Store: db, Agencies: linkage.DefaultSchema(), Golden: sharedGolden(t), Incidents: f.in, Now: now,
+		Policy: governance.Policy{Share: 1, MinSample: 3, For: time.Hour, Documents: 1000}}
+	ctx := context.Background()
+	if err := f.gov.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := f.gov.Submit(ctx, op1, relabelled(t))
+	f.gov.Approve(ctx, op2, corpTax, governance.TemplateKind, v.Number)
+	f.gov.Approve(ctx, po1, corpTax, governance.TemplateKind, v.Number)
+	served, _ := f.gov.Serving(corpTax, "h")
+	for i := 0; i < 5; i++ {
+		f.gov.Outcome(ctx, served, fmt.Sprint(i), nil)
+	}
+	if s := summary(t, f.gov, corpTax); s.Active != 1 {
+		t.Fatalf("promoted before its time: %+v", s)
+	}
+	mu.Lock()
+	clock = clock.Add(61 * time.Minute)
+	mu.Unlock()
+	f.gov.Outcome(ctx, served, "6", nil)
+	if s := summary(t, f.gov, corpTax); s.Active != 2 || s.Canary != nil {
+		t.Fatalf("not promoted after its time: %+v", s)
+	}
+	if len(f.in.opened) != 0 {
+		t.Fatalf("a promotion opened incidents: %v", f.in.opened)
 	}
 }
