@@ -37,6 +37,13 @@ type Schema struct {
 	RRNLegalBasis string  `json:"rrn_legal_basis,omitempty"`
 	Slots         []Slot  `json:"slots"`
 	Payload       []Input `json:"payload,omitempty"`
+	// NotIssuedWhen lists when the certificate is not issued at all: the
+	// law forbids it (a 납세증명서 while arrears exist) or it would certify
+	// nothing (a graduation certificate for someone with no school record).
+	NotIssuedWhen []Condition `json:"not_issued_when,omitempty"`
+	// ValidDays, if set, is how many days the document is valid after
+	// issue (30 for a 납세증명서); it is printed on the document.
+	ValidDays int `json:"valid_days,omitempty"`
 
 	Digest string `json:"-"` // SHA-256 of the schema file
 }
@@ -48,6 +55,23 @@ type Slot struct {
 	Source string        `json:"source"` // agency.dataset.field
 	Class  linkage.Class `json:"class"`
 }
+
+// Condition is one case in which a certificate is not issued: the slot's
+// agency value Is "empty" (absent, null, an empty list or text) or
+// "nonzero" (a number other than 0).
+type Condition struct {
+	Slot    string `json:"slot"`
+	Is      string `json:"is"`
+	Reason  string `json:"reason"`  // one of the Reason constants
+	Message string `json:"message"` // why, and what the citizen can do, in English
+}
+
+// Reasons a certificate is not issued. The pages say each in Korean and
+// English.
+const (
+	ReasonTaxArrears       = "tax_arrears"
+	ReasonNothingToCertify = "nothing_to_certify"
+)
 
 // Slot returns the slot with that key.
 func (s *Schema) Slot(key string) (Slot, bool) {
@@ -101,6 +125,23 @@ func (s *Schema) check(agencies *linkage.Schema) error {
 	}
 	if err := s.asService().check(agencies); err != nil {
 		return err
+	}
+	for _, c := range s.NotIssuedWhen {
+		if _, ok := s.Slot(c.Slot); !ok {
+			return fmt.Errorf("not_issued_when: no slot %q", c.Slot)
+		}
+		if c.Is != "empty" && c.Is != "nonzero" {
+			return fmt.Errorf("not_issued_when %s: is must be empty or nonzero, not %q", c.Slot, c.Is)
+		}
+		if c.Reason != ReasonTaxArrears && c.Reason != ReasonNothingToCertify {
+			return fmt.Errorf("not_issued_when %s: unknown reason %q", c.Slot, c.Reason)
+		}
+		if strings.TrimSpace(c.Message) == "" {
+			return fmt.Errorf("not_issued_when %s: a message telling the citizen why and what to do is required", c.Slot)
+		}
+	}
+	if s.ValidDays < 0 {
+		return errors.New("valid_days must not be negative")
 	}
 	return nil
 }

@@ -44,6 +44,7 @@ type Answer struct {
 	RetryAfter int
 	Agency     string // the agency at fault, for agency errors
 	Rule       string // the pre-issuance rule that refused, for refusals
+	Reason     string // why a certificate cannot be issued (form.Reason...), for not_issuable
 	// AgencyFault marks an agency that failed or answered unusably: the
 	// message key takes the agency's name, and the pages say when to retry.
 	AgencyFault bool
@@ -196,6 +197,16 @@ var table = []Row{
 		Err: issuance.ErrBadRequest, Example: fmt.Errorf("%w: show_rrn_back is only for your own documents", issuance.ErrBadRequest),
 		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "err.badrequest"},
 		fill:   inputMessage(issuance.ErrBadRequest),
+	},
+	{
+		Err: issuance.ErrNotIssuable, Example: &issuance.NotIssuableError{Service: "tax-payment-certificate", Reason: form.ReasonTaxArrears, Message: "a tax payment certificate is not issued while taxes are in arrears"},
+		Answer: Answer{Status: http.StatusUnprocessableEntity, Code: "not_issuable", Heading: "notissuable.title", Key: "notissuable.lead"},
+		fill: func(err error, a *Answer) {
+			var ni *issuance.NotIssuableError
+			if errors.As(err, &ni) {
+				a.Reason, a.Message = ni.Reason, ni.Message
+			}
+		},
 	},
 	{
 		Err:    issuance.ErrNotFound,

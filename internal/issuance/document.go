@@ -26,6 +26,9 @@ type Document struct {
 	IssuedAt       time.Time `json:"issued_at"`
 	Verify         string    `json:"verify"`
 	Fields         []Field   `json:"fields"`
+	// ValidUntil is the last day the document is valid (KST, YYYY-MM-DD),
+	// for certificates whose schema sets a validity.
+	ValidUntil string `json:"valid_until,omitempty"`
 }
 
 // Field is one printed field.

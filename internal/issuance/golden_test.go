@@ -188,7 +188,7 @@ func TestGoldenDocuments(t *testing.T) {
 				switch {
 				case errors.As(err, &re):
 					fmt.Fprintf(&out, "refused: %s: %s\n", re.Rule, re.Message)
-				case errors.Is(err, issuance.ErrNotCertificate), errors.Is(err, issuance.ErrBadRequest),
+				case errors.Is(err, issuance.ErrNotCertificate), errors.Is(err, issuance.ErrBadRequest), errors.Is(err, issuance.ErrNotIssuable),
 					errors.Is(err, access.ErrForbidden), errors.Is(err, linkage.ErrNotFound):
 					fmt.Fprintf(&out, "error: %v\n", err)
 				default:

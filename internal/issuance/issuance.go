@@ -292,7 +292,7 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 		return p.refused(ctx, r, svc, refuse(RuleSchema, "%v", err))
 	}
 
-	records, err := p.fetch(ctx, svc, subject)
+	records, err := p.fetch(ctx, svc, fetchNeeds(svc, prep.schema), subject)
 	if err != nil {
 		if errors.Is(err, linkage.ErrMismatch) {
 			return p.refused(ctx, r, svc, swapRefusal())
@@ -302,6 +302,16 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 	byDataset := make(map[string]*linkage.Record, len(records))
 	for _, rec := range records {
 		byDataset[rec.Agency+"."+rec.Dataset] = rec
+	}
+	for _, rec := range records {
+		if rec.Subject != subject {
+			// Refused here already, as pre-issuance verification would:
+			// no condition is decided on someone else's record.
+			return p.refused(ctx, r, svc, refuse(RuleSubject, "the %s answered about another subject than requested", rec.Agency))
+		}
+	}
+	if err := issuable(svc, prep.schema, byDataset); err != nil {
+		return err
 	}
 	fields, err := assemble(svc, byDataset, subject, r.ShowRRNBack)
 	if err != nil {
@@ -368,7 +378,21 @@ func (prep *prepared) document(number Number, verifyURL string) *Document {
 		IssuedAt:       prep.issuedAt,
 		Verify:         verifyURL + "/" + string(number),
 		Fields:         prep.fields,
+		ValidUntil:     validUntil(prep.schema, prep.issuedAt),
 	}
+}
+
+// kst is Korea's time zone, in which validity periods count days.
+var kst = time.FixedZone("KST", 9*60*60)
+
+// validUntil is the last day a document issued at is valid, as
+// YYYY-MM-DD, when its schema sets a validity; "" otherwise.
+func validUntil(sch *form.Schema, at time.Time) string {
+	if sch == nil || sch.ValidDays <= 0 {
+		return ""
+	}
+	// Issued on day 1, valid through day ValidDays.
+	return at.In(kst).AddDate(0, 0, sch.ValidDays-1).Format("2006-01-02")
 }
 
 // sign signs the rendered PDF and data.json of doc with the active key and
@@ -442,8 +466,7 @@ func checkIdempotencyKey(k string) error {
 
 // fetch asks each agency dataset the service needs, in parallel, for
 // exactly the template's fields, naming the service as the purpose.
-func (p *Pipeline) fetch(ctx context.Context, svc *form.Service, subject string) ([]*linkage.Record, error) {
-	needs := svc.Needs()
+func (p *Pipeline) fetch(ctx context.Context, svc *form.Service, needs []form.Need, subject string) ([]*linkage.Record, error) {
 	records := make([]*linkage.Record, len(needs))
 	errs := make([]error, len(needs))
 	if len(needs) == 1 {
@@ -539,6 +562,9 @@ func toRender(d *Document) *render.Document {
 			"이 문서는 전자적으로 발급되었으며 발급번호 또는 QR 코드로 진위를 확인할 수 있습니다.",
 			"This document was issued electronically; check it by its issuance number or the QR code.",
 		},
+	}
+	if d.ValidUntil != "" {
+		rd.Notes = append([]string{"유효기간: " + d.ValidUntil + "까지 (Valid until " + d.ValidUntil + ")"}, rd.Notes...)
 	}
 	main := render.Section{Heading: "기본 사항 (Particulars)"}
 	for _, f := range d.Fields {

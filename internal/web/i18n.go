@@ -135,6 +135,11 @@ var messages = map[string]map[string]string{
 		"refused.business_number_exposed": "사업자 정보가 허용되지 않은 곳에 표시될 뻔했습니다.",
 		"refused.rrn_back_not_requested":  "요청하지 않은 주민등록번호 뒷자리가 표시될 뻔했습니다.",
 		"refused.template_not_approved":   "승인된 최신 서식이 아니어서 발급을 중단했습니다.",
+		"refused.schema_violation":        "서식이 항목에 정해진 것과 다른 종류의 정보를 넣으려 해서 발급을 중단했습니다.",
+		"notissuable.title":               "이 증명서는 지금 발급할 수 없습니다",
+		"notissuable.lead":                "법령상 발급할 수 없거나 증명할 내용이 없어 발급하지 않았습니다. 아무 문서도 발급되지 않았습니다.",
+		"notissuable.tax_arrears":         "체납된 세금이 있는 동안에는 납세증명서를 발급하지 않습니다. 체납액을 납부하거나(체납 조회에서 확인할 수 있습니다) 관할 세무서에 징수유예를 문의한 뒤 다시 신청하세요.",
+		"notissuable.nothing_to_certify":  "교육기관에 이 분의 학적 또는 성적 기록이 없어 증명할 내용이 없습니다.",
 		"refused.other":                   "문서가 점검을 통과하지 못했습니다.",
 
 		"down.title": "기관 시스템이 응답하지 않습니다",
@@ -316,6 +321,11 @@ var messages = map[string]map[string]string{
 		"refused.business_number_exposed": "Business details would have been printed where they are not allowed.",
 		"refused.rrn_back_not_requested":  "The back digits of a resident registration number would have been printed without being asked for.",
 		"refused.template_not_approved":   "The form is not the approved, current version.",
+		"refused.schema_violation":        "The form tried to print a kind of data its fields may not hold.",
+		"notissuable.title":               "This certificate cannot be issued now",
+		"notissuable.lead":                "The law does not allow it now, or there is nothing to certify, so nothing was issued.",
+		"notissuable.tax_arrears":         "A tax payment certificate is not issued while taxes are in arrears. Pay the arrears (the tax arrears lookup shows them), or ask your tax office about a deferral, then request it again.",
+		"notissuable.nothing_to_certify":  "The education agency has no school or grade record for this person, so there is nothing to certify.",
 		"refused.other":                   "The document did not pass the checks.",
 
 		"down.title": "An agency system is not answering",

@@ -58,8 +58,11 @@ func TestMessagesComplete(t *testing.T) {
 		want["verify.st."+s] = true
 	}
 	for _, r := range []issuance.Rule{issuance.RuleSubject, issuance.RuleAuthorization, issuance.RuleUndeclared, issuance.RuleForbiddenClass,
-		issuance.RuleRRNExposed, issuance.RuleBRNExposed, issuance.RuleRRNBack, issuance.RuleTemplate} {
+		issuance.RuleRRNExposed, issuance.RuleBRNExposed, issuance.RuleRRNBack, issuance.RuleTemplate, issuance.RuleSchema} {
 		want["refused."+string(r)] = true
+	}
+	for _, r := range []string{form.ReasonTaxArrears, form.ReasonNothingToCertify} {
+		want["notissuable."+r] = true
 	}
 	for _, row := range httperr.Rows() {
 		want[row.Key], want[row.Heading] = true, true

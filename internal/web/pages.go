@@ -412,6 +412,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back st
 			why = v.T("refused.other")
 		}
 		ev.Detail, ev.Refused = why, true
+	case a.Reason != "":
+		ev.Detail = messages[v.Lang]["notissuable."+a.Reason]
 	case a.AgencyFault:
 		at := time.Now().Add(time.Duration(a.RetryAfter) * time.Second).In(kst).Format("15:04:05 KST")
 		ev.Message = v.Tf(a.Key, v.Agency(a.Agency))
