@@ -229,7 +229,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
 		Principal: o.Principal(), Service: svc.ID, Subject: subject,
-		ShowRRNBack: in.Options.ShowRRNBack, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		ShowRRNBack: in.Options.ShowRRNBack, IdempotencyKey: r.Header.Get("Idempotency-Key"), Office: o.Office,
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -93,6 +93,18 @@ type Service struct {
 	Fields         []Field         `json:"fields"`
 	Payload        []Input         `json:"payload,omitempty"`
 
+	// How a certificate closes, as the paper form does: the attestation
+	// (위와 같이 증명합니다) and the issuing authority that seals it. At the
+	// counter, IssuerAtCounter "office" names the head of the official's
+	// office instead (서울특별시 관악구 행운동장), as the resident registry's
+	// forms do; "" keeps IssuerKo everywhere (a 납세증명서 is the tax
+	// office's wherever it is handed over).
+	IssuerKo        string `json:"issuer_ko,omitempty"`
+	Issuer          string `json:"issuer,omitempty"`
+	StatementKo     string `json:"statement_ko,omitempty"`
+	Statement       string `json:"statement,omitempty"`
+	IssuerAtCounter string `json:"issuer_at_counter,omitempty"`
+
 	// Digest is the SHA-256 of the template file: the identity of the
 	// approved version that pre-issuance verification compares against.
 	Digest string `json:"-"`
@@ -330,6 +342,12 @@ func (s *Service) check(schema *linkage.Schema) error {
 		default:
 			return fmt.Errorf("payload field %q: unknown type %q", in.Key, in.Type)
 		}
+	}
+	if s.Kind == Certificate && (s.IssuerKo == "" || s.Issuer == "" || s.StatementKo == "" || s.Statement == "") {
+		return errors.New("a certificate names its issuer and attestation: issuer_ko, issuer, statement_ko and statement")
+	}
+	if s.IssuerAtCounter != "" && s.IssuerAtCounter != "office" {
+		return fmt.Errorf("issuer_at_counter is \"office\" or empty, not %q", s.IssuerAtCounter)
 	}
 	if len(s.Payload) > 0 && s.Kind != Application && s.Kind != Report {
 		return fmt.Errorf("a %s takes no payload", s.Kind)

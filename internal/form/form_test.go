@@ -74,7 +74,9 @@ const validTemplate = `{
   "fields": [
     {"key": "company_name", "label": "Company", "label_ko": "법인명", "source": "tax.corporation.company_name", "class": "company_name"},
     {"key": "business_number", "label": "BRN", "label_ko": "사업자등록번호", "source": "tax.corporation.business_number", "class": "business_number"}
-  ]
+  ],
+  "issuer_ko": "국세청장", "issuer": "Commissioner of the National Tax Service",
+  "statement_ko": "위와 같이 증명합니다.", "statement": "Certified as above."
 }`
 
 func TestParseRefusesBadTemplates(t *testing.T) {

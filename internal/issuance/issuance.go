@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,9 @@ type Request struct {
 	Subject        string // "" = the requester
 	ShowRRNBack    bool
 	IdempotencyKey string
+	// Office is the issuing counter's office (서울특별시 관악구 행운동
+	// 주민센터); empty on the portal.
+	Office string
 }
 
 // Issued is a stored document as the requester sees it.
@@ -379,7 +383,24 @@ func (prep *prepared) document(number Number, verifyURL string) *Document {
 		Verify:         verifyURL + "/" + string(number),
 		Fields:         prep.fields,
 		ValidUntil:     validUntil(prep.schema, prep.issuedAt),
+		Issuer:         issuerOf(svc, prep.req.Office),
+		Statement:      svc.StatementKo,
 	}
+}
+
+// issuerOf names the authority that issues svc's document: the template's,
+// or at a counter, for services issued in the office's name, the head of
+// the office (서울특별시 관악구 행운동 주민센터 → 서울특별시 관악구 행운동장).
+func issuerOf(svc *form.Service, office string) string {
+	if svc.IssuerAtCounter != "office" || office == "" {
+		return svc.IssuerKo
+	}
+	for _, suffix := range []string{" 주민센터", " 행정복지센터", "주민센터", "행정복지센터"} {
+		if head, ok := strings.CutSuffix(office, suffix); ok && head != "" {
+			return head + "장"
+		}
+	}
+	return office + "장"
 }
 
 // kst is Korea's time zone, in which validity periods count days.
@@ -556,7 +577,8 @@ func toRender(d *Document) *render.Document {
 		Subtitle:  d.Title,
 		Number:    Number(d.Number).Format(),
 		IssuedAt:  d.IssuedAt,
-		Issuer:    "minwon 민원서류 발급 시스템",
+		Issuer:    d.Issuer,
+		Statement: d.Statement,
 		VerifyURL: d.Verify,
 		Notes: []string{
 			"이 문서는 전자적으로 발급되었으며 발급번호 또는 QR 코드로 진위를 확인할 수 있습니다.",

@@ -80,7 +80,7 @@ func PrintResult(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "  %s %s for %s: %s\n", m.Number, m.Service, m.Subject, strings.Join(m.Problems, "; "))
 	}
 	if u := r.Unanswered; u.Keys > 0 {
-		fmt.Fprintf(w, "lost answers   %d requests sent without an answer; resent after the phase: %d documents (checked), %d refused, %d still unanswered\n", u.Keys, u.Documents, u.Refused, u.Unresolved)
+		fmt.Fprintf(w, "lost answers   %d requests sent without an answer; resent after the phase: %d documents (checked), %d not issuable, %d refused, %d still unanswered\n", u.Keys, u.Documents, u.NotIssuable, u.Refused, u.Unresolved)
 	}
 	if r.ServerCPUms > 0 {
 		fmt.Fprintf(w, "CPU            server %.2f ms per document (agencies included), harness %.2f ms per document\n", r.ServerCPUms, r.HarnessCPUms)

@@ -463,10 +463,13 @@ type pendingReq struct {
 // Unanswered counts requests whose answer was lost (timeouts, a dead
 // server) and how resending their key after the phase settled them.
 type Unanswered struct {
-	Keys       int64 `json:"keys"`
-	Documents  int64 `json:"documents"`  // the key had produced (or now produced) a document: it came back, checked
-	Refused    int64 `json:"refused"`    // a definite refusal
-	Unresolved int64 `json:"unresolved"` // still no answer
+	Keys      int64 `json:"keys"`
+	Documents int64 `json:"documents"` // the key had produced (or now produced) a document: it came back, checked
+	Refused   int64 `json:"refused"`   // a definite refusal
+	// NotIssuable: the certificate is not issued for that subject at all
+	// (arrears, nothing to certify): a definite answer, as a document is.
+	NotIssuable int64 `json:"not_issuable"`
+	Unresolved  int64 `json:"unresolved"` // still no answer
 }
 
 // Run runs one phase.
@@ -998,6 +1001,8 @@ func (st *phaseState) resolvePending(ctx context.Context) {
 			h.records = append(h.records, record{Key: pr.key, Login: pr.s.acct.Login, Number: is.Number, SHA256: is.SHA256, LogIndex: is.LogIndex, Service: pr.j.service, Subject: want})
 			h.mu.Unlock()
 			st.checkDocument(ctx, pr.s, pr.j, is, want, 0)
+		case errors.As(err, &ae) && ae.Code == "not_issuable":
+			st.unanswered.NotIssuable++
 		case errors.As(err, &ae) && ae.Status != 0 && ae.Status != http.StatusServiceUnavailable:
 			st.unanswered.Refused++
 		default:

@@ -33,11 +33,14 @@ var boldTTF []byte
 
 // Document is what a certificate shows.
 type Document struct {
-	Title     string // e.g. 주민등록표 등본
-	Subtitle  string // e.g. Resident Registration Copy
-	Number    string // issuance number as printed
-	IssuedAt  time.Time
-	Issuer    string
+	Title    string // e.g. 주민등록표 등본
+	Subtitle string // e.g. Resident Registration Copy
+	Number   string // issuance number as printed
+	IssuedAt time.Time
+	Issuer   string // the issuing authority, e.g. 국세청장
+	// Statement is the attestation above the date and the issuer, e.g.
+	// 위와 같이 증명합니다. Empty draws no attestation block and no seal.
+	Statement string
 	VerifyURL string // printed and encoded in the QR code
 	Sections  []Section
 	Notes     []string // small print at the bottom
@@ -103,7 +106,7 @@ func (r *Renderer) Render(doc *Document) (*Output, error) {
 }
 
 func checkUTF8(doc *Document) error {
-	strs := []string{doc.Title, doc.Subtitle, doc.Number, doc.Issuer, doc.VerifyURL}
+	strs := []string{doc.Title, doc.Subtitle, doc.Number, doc.Issuer, doc.Statement, doc.VerifyURL}
 	strs = append(strs, doc.Notes...)
 	for _, s := range doc.Sections {
 		strs = append(strs, s.Heading)
@@ -279,7 +282,68 @@ func (l *layout) need(h float64) {
 	}
 }
 
+// attestation closes the body the way paper forms do: the statement, the
+// date, and the issuing authority with its seal (직인): a red square
+// holding the authority's name, drawn, not an image of a real seal.
+func (l *layout) attestation() {
+	d := l.doc
+	if d.Statement == "" {
+		return
+	}
+	const sealSide = 46.0
+	l.need(28 + 22 + sealSide)
+	l.y -= 10
+	for _, ln := range l.wrap(d.Statement, false, 10.5, contentW) {
+		l.drawCentered(ln, false, 10.5)
+		l.y -= 16
+	}
+	l.y -= 4
+	kst := time.FixedZone("KST", 9*60*60)
+	l.drawCentered(d.IssuedAt.In(kst).Format("2006년 1월 2일"), false, 10.5)
+	l.y -= 30
+	w := l.width(d.Issuer, true, 14)
+	x := (pageW - w - sealSide) / 2
+	l.draw(x, l.y, d.Issuer, true, 14)
+	// The seal overlaps the end of the name, as a stamp does.
+	sx, sy := x+w-6, l.y-sealSide/2+5
+	c := &l.cur().content
+	c.WriteString("q 0.78 0.08 0.08 RG 0.78 0.08 0.08 rg 1.6 w\n")
+	l.rect(sx, sy, sealSide, sealSide, false)
+	c.WriteString("0.6 w\n")
+	l.rect(sx+3, sy+3, sealSide-6, sealSide-6, false)
+	seal := sealLines(d.Issuer + "인")
+	size := 9.0
+	for _, ln := range seal {
+		size = min(size, (sealSide-10)/l.width(ln, true, 1))
+	}
+	top := sy + sealSide/2 + float64(len(seal)-1)*size*0.6 - size*0.35
+	for i, ln := range seal {
+		l.draw(sx+(sealSide-l.width(ln, true, size))/2, top-float64(i)*size*1.2, ln, true, size)
+	}
+	c.WriteString("Q\n")
+	l.y -= sealSide/2 + 6
+}
+
+// sealLines sets a name in a seal's square: at most three lines of equal
+// length, spaces dropped.
+func sealLines(name string) []string {
+	r := []rune(strings.ReplaceAll(name, " ", ""))
+	n := 1
+	for n < 3 && (len(r)+n-1)/n > 3 {
+		n++
+	}
+	per := (len(r) + n - 1) / n
+	var out []string
+	for len(r) > 0 {
+		k := min(per, len(r))
+		out = append(out, string(r[:k]))
+		r = r[k:]
+	}
+	return out
+}
+
 func (l *layout) body() {
+	defer l.attestation()
 	l.newPage()
 	for _, s := range l.doc.Sections {
 		l.need(40)
