@@ -103,6 +103,15 @@ func relation(r population.Relation) string {
 	return "other"
 }
 
+// change is the register's reason for an address entry: 출생 for the
+// address a person was registered at on their birth day, 전입 otherwise.
+func change(p *population.Person, a population.AddressEntry) string {
+	if a.MovedIn.Equal(p.BirthDate) {
+		return "출생"
+	}
+	return "전입"
+}
+
 func sex(s population.Sex) string {
 	if s == population.Female {
 		return "F"
@@ -133,9 +142,13 @@ func (d *data) registryPerson(i int, field string) any {
 	case "address_history":
 		out := make([]linkage.AddressEntry, len(p.AddressHistory))
 		for k, a := range p.AddressHistory {
-			out[k] = linkage.AddressEntry{Address: a.Address, MovedIn: a.MovedIn.Format(dateLayout)}
+			out[k] = linkage.AddressEntry{Address: a.Address, MovedIn: a.MovedIn.Format(dateLayout), Change: change(p, a)}
 		}
 		return out
+	case "household_formed_on":
+		// The household was formed when its head moved in (전입세대구성).
+		head := &d.world.People[h.Head]
+		return head.AddressHistory[len(head.AddressHistory)-1].MovedIn.Format(dateLayout)
 	case "household_id":
 		return h.ID
 	case "relation":
@@ -153,7 +166,9 @@ func (d *data) registryPerson(i int, field string) any {
 	case "household":
 		out := make([]linkage.HouseholdMember, len(h.Members))
 		for k, m := range h.Members {
-			out[k] = linkage.HouseholdMember{Member: d.member(m), RRN: d.world.People[m].RRN}
+			mp := &d.world.People[m]
+			last := mp.AddressHistory[len(mp.AddressHistory)-1]
+			out[k] = linkage.HouseholdMember{Member: d.member(m), RRN: mp.RRN, MovedIn: last.MovedIn.Format(dateLayout), Change: change(mp, last)}
 		}
 		return out
 	}

@@ -118,9 +118,9 @@ var printers = map[linkage.Class]printer{
 	linkage.ClassBusinessNumber:  text(identifier(ident.ParseBusinessNumber, ident.FormatBusinessNumber)),
 	linkage.ClassCorporateNumber: text(identifier(ident.ParseCorporateNumber, ident.FormatCorporateNumber)),
 	linkage.ClassTaxStatus:       scalar(arrears),
-	linkage.ClassHousehold:       table([]string{"관계", "성명", "생년월일", "주민등록번호"}, householdRow),
-	linkage.ClassAddressHistory: table([]string{"주소", "전입일"}, func(r linkage.AddressEntry, _ printing) ([]string, error) {
-		return []string{r.Address, r.MovedIn}, nil
+	linkage.ClassHousehold:       table([]string{"관계", "성명", "생년월일", "주민등록번호", "전입일", "변동사유"}, householdRow),
+	linkage.ClassAddressHistory: table([]string{"주소", "전입일", "변동사유"}, func(r linkage.AddressEntry, _ printing) ([]string, error) {
+		return []string{r.Address, r.MovedIn, r.Change}, nil
 	}),
 	linkage.ClassSchoolRecord: table([]string{"학교", "과정", "학번", "입학일", "졸업일"}, schoolRow),
 	linkage.ClassGrade:        table([]string{"학교", "학년", "학기", "과목", "점수", "석차등급", "학점"}, gradeRow),
@@ -196,7 +196,7 @@ func householdRow(r linkage.HouseholdMember, p printing) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []string{relationKo(r.Relation), r.Name, r.BirthDate, rrn}, nil
+	return []string{relationKo(r.Relation), r.Name, r.BirthDate, rrn, r.MovedIn, r.Change}, nil
 }
 
 func schoolRow(r linkage.SchoolRecord, _ printing) ([]string, error) {

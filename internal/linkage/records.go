@@ -14,23 +14,27 @@ import (
 
 // Person is the resident registry's record of a person (registry.person).
 type Person struct {
-	Name           string            `json:"name"`
-	BirthDate      string            `json:"birth_date"` // YYYY-MM-DD
-	Sex            string            `json:"sex"`        // "M" or "F"
-	RRN            string            `json:"rrn"`        // 13 digits
-	Address        string            `json:"address"`
-	AddressHistory []AddressEntry    `json:"address_history"` // oldest first
-	HouseholdID    string            `json:"household_id"`
-	Relation       string            `json:"relation"` // to the household head: head, spouse, child, parent, other
-	HeadName       string            `json:"head_name"`
-	Household      []HouseholdMember `json:"household"`
-	Members        []Member          `json:"members"`
+	Name              string            `json:"name"`
+	BirthDate         string            `json:"birth_date"` // YYYY-MM-DD
+	Sex               string            `json:"sex"`        // "M" or "F"
+	RRN               string            `json:"rrn"`        // 13 digits
+	Address           string            `json:"address"`
+	AddressHistory    []AddressEntry    `json:"address_history"` // oldest first
+	HouseholdID       string            `json:"household_id"`
+	HouseholdFormedOn string            `json:"household_formed_on"` // the day the household was formed (전입세대구성)
+	Relation          string            `json:"relation"`            // to the household head: head, spouse, child, parent, other
+	HeadName          string            `json:"head_name"`
+	Household         []HouseholdMember `json:"household"`
+	Members           []Member          `json:"members"`
 }
 
 // AddressEntry is one registered address and the day its resident moved in.
 type AddressEntry struct {
 	Address string `json:"address"`
 	MovedIn string `json:"moved_in"` // YYYY-MM-DD
+	// Change is the register's reason for the entry (변동사유): 전입 (moved
+	// in) or 출생 (registered at birth).
+	Change string `json:"change,omitempty"`
 }
 
 // Member is one member of a household without identifiers: enough to decide
@@ -47,6 +51,10 @@ type Member struct {
 type HouseholdMember struct {
 	Member
 	RRN string `json:"rrn"`
+	// MovedIn (전입일) and Change (변동사유) are the member's latest entry
+	// at the household's address.
+	MovedIn string `json:"moved_in,omitempty"`
+	Change  string `json:"change,omitempty"`
 }
 
 // Student is the education information system's record of a person

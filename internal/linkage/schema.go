@@ -87,6 +87,7 @@ func DefaultSchema() *Schema {
 			{"address", ClassAddress},
 			{"address_history", ClassAddressHistory},
 			{"household_id", ClassIdentifier},
+			{"household_formed_on", ClassDate},
 			{"relation", ClassRelation},
 			{"head_name", ClassName},
 			{"household", ClassHousehold},
