@@ -268,6 +268,15 @@ func (d *data) corporation(i int, field string) any {
 		return c.CorporateNumber
 	case "representative_name":
 		return rep.Name
+	case "registered_on":
+		// The law gives 20 days after opening to register; the day is
+		// derived from the business number so the world stays as seeded.
+		return c.Opened.AddDate(0, 0, int(c.BusinessNumber[7]-'0')*2).Format(dateLayout)
+	case "taxation_type":
+		return "부가가치세 일반과세자"
+	case "business_status":
+		// The synthetic world has no closures or suspensions.
+		return "계속사업자"
 	case "representative_rrn":
 		return rep.RRN
 	case "representative_subject":

@@ -103,13 +103,14 @@ type printer func(f *Field, raw json.RawMessage, p printing) error
 // masked. A class without a row cannot be printed: letting documents show
 // a new class is adding its row.
 var printers = map[linkage.Class]printer{
-	linkage.ClassName:         text(verbatim),
-	linkage.ClassAddress:      text(verbatim),
-	linkage.ClassCompanyName:  text(verbatim),
-	linkage.ClassBusinessType: text(verbatim),
-	linkage.ClassIdentifier:   text(verbatim),
-	linkage.ClassBirthDate:    text(isoDate),
-	linkage.ClassDate:         text(isoDate),
+	linkage.ClassName:           text(verbatim),
+	linkage.ClassAddress:        text(verbatim),
+	linkage.ClassCompanyName:    text(verbatim),
+	linkage.ClassBusinessType:   text(verbatim),
+	linkage.ClassBusinessStatus: text(verbatim),
+	linkage.ClassIdentifier:     text(verbatim),
+	linkage.ClassBirthDate:      text(isoDate),
+	linkage.ClassDate:           text(isoDate),
 	linkage.ClassSex: text(func(s string, _ printing) (string, error) {
 		return map[string]string{"M": "남 (M)", "F": "여 (F)"}[s], nil
 	}),

@@ -125,7 +125,10 @@ type Corporation struct {
 	RepresentativeSubject string          `json:"representative_subject"`
 	Employees             []CorporateRole `json:"employees"` // the representative first
 	Address               string          `json:"address"`
-	Opened                string          `json:"opened"` // YYYY-MM-DD
+	Opened                string          `json:"opened"`          // YYYY-MM-DD
+	RegisteredOn          string          `json:"registered_on"`   // YYYY-MM-DD, 사업자등록일
+	TaxationType          string          `json:"taxation_type"`   // 과세유형, e.g. 부가가치세 일반과세자
+	BusinessStatus        string          `json:"business_status"` // 사업 상태: 계속사업자, 휴업자 or 폐업자
 	BusinessType          string          `json:"business_type"`
 	BusinessItem          string          `json:"business_item"`
 	TaxPayments           []TaxYear       `json:"tax_payments"`

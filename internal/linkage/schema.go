@@ -32,6 +32,7 @@ const (
 	ClassBusinessNumber  Class = "business_number"  // 10 digits
 	ClassCorporateNumber Class = "corporate_number" // 13 digits
 	ClassBusinessType    Class = "business_type"    // 업태 / 종목
+	ClassBusinessStatus  Class = "business_status"  // 과세유형 / 사업 상태
 	ClassDate            Class = "date"             // a date that is not a birth date
 	ClassCorporateRole   Class = "corporate_role"   // []CorporateRole
 	ClassIdentifier      Class = "identifier"       // record ids (household number)
@@ -119,6 +120,9 @@ func DefaultSchema() *Schema {
 			{"employees", ClassCorporateRole},
 			{"address", ClassAddress},
 			{"opened", ClassDate},
+			{"registered_on", ClassDate},
+			{"taxation_type", ClassBusinessStatus},
+			{"business_status", ClassBusinessStatus},
 			{"business_type", ClassBusinessType},
 			{"business_item", ClassBusinessType},
 			{"tax_payments", ClassTaxPayments},
