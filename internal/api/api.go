@@ -235,7 +235,9 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
 		Principal: p, Service: in.Service, Subject: in.Subject,
-		ShowRRNBack: in.Options.ShowRRNBack, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		ShowRRNBack: in.Options.ShowRRNBack, ShowRelations: in.Options.ShowRelations,
+		ShowMemberRRNBack: in.Options.ShowMemberRRNBack, ShowAddressHistory: in.Options.ShowAddressHistory,
+		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -87,6 +87,11 @@ type IssuanceRequest struct {
 // IssuanceOptions are the requester's choices for one document.
 type IssuanceOptions struct {
 	ShowRRNBack bool `json:"show_rrn_back"`
+	// On resident registration documents, since 2020 only basic items are
+	// shown unless asked for.
+	ShowRelations      bool `json:"show_relations,omitempty"`
+	ShowMemberRRNBack  bool `json:"show_member_rrn_back,omitempty"`
+	ShowAddressHistory bool `json:"show_address_history,omitempty"`
 }
 
 // Issued is an issued document: the answer of POST /api/v1/issuances and

@@ -138,7 +138,10 @@ type IssueRequest struct {
 	} `json:"identity_check"`
 	Purpose string `json:"purpose"`
 	Options struct {
-		ShowRRNBack bool `json:"show_rrn_back"`
+		ShowRRNBack        bool `json:"show_rrn_back"`
+		ShowRelations      bool `json:"show_relations"`
+		ShowMemberRRNBack  bool `json:"show_member_rrn_back"`
+		ShowAddressHistory bool `json:"show_address_history"`
 	} `json:"options"`
 }
 
@@ -229,7 +232,9 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
 		Principal: o.Principal(), Service: svc.ID, Subject: subject,
-		ShowRRNBack: in.Options.ShowRRNBack, IdempotencyKey: r.Header.Get("Idempotency-Key"), Office: o.Office,
+		ShowRRNBack: in.Options.ShowRRNBack, ShowRelations: in.Options.ShowRelations,
+		ShowMemberRRNBack: in.Options.ShowMemberRRNBack, ShowAddressHistory: in.Options.ShowAddressHistory,
+		IdempotencyKey: r.Header.Get("Idempotency-Key"), Office: o.Office,
 	})
 	if err != nil {
 		s.fail(w, r, err)

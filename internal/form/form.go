@@ -67,6 +67,44 @@ type Field struct {
 	LabelKo string        `json:"label_ko"`
 	Source  string        `json:"source"` // agency.dataset.field
 	Class   linkage.Class `json:"class"`
+	// Option, if set, prints the field only when the requester ticks that
+	// option (OptionAddressHistory): since 2020 a 초본's past addresses
+	// are shown only on request.
+	Option string `json:"option,omitempty"`
+}
+
+// The options a requester may tick on a resident registration document.
+// Since 2020 only basic items are shown unless asked for.
+const (
+	OptionRRNBack        = "show_rrn_back"        // one's own RRN back digits
+	OptionRelations      = "show_relations"       // each member's relation to the household head
+	OptionMemberRRNBack  = "show_member_rrn_back" // the household members' RRN back digits
+	OptionAddressHistory = "show_address_history" // past addresses with their dates and reasons
+)
+
+// Offers lists the options a request for this service may tick; forSelf
+// is whether the requester is the subject (or stands at a counter for
+// themselves), for whom alone the RRN options are offered.
+func (s *Service) Offers(forSelf bool) []string {
+	var out []string
+	if s.OffersRRNBack(forSelf) {
+		out = append(out, OptionRRNBack)
+	}
+	household, history := false, false
+	for _, f := range s.Fields {
+		household = household || f.Class == linkage.ClassHousehold
+		history = history || f.Option == OptionAddressHistory
+	}
+	if household {
+		out = append(out, OptionRelations)
+		if forSelf {
+			out = append(out, OptionMemberRRNBack)
+		}
+	}
+	if history {
+		out = append(out, OptionAddressHistory)
+	}
+	return out
 }
 
 // Input is one field the citizen fills in for an application or report.
@@ -311,6 +349,9 @@ func (s *Service) check(schema *linkage.Schema) error {
 			return fmt.Errorf("field key %q used twice", f.Key)
 		}
 		keys[f.Key] = true
+		if f.Option != "" && f.Option != OptionAddressHistory {
+			return fmt.Errorf("field %q: option %q: only %s hides a field", f.Key, f.Option, OptionAddressHistory)
+		}
 		agency, dataset, name, ok := splitSource(f.Source)
 		if !ok {
 			return fmt.Errorf("field %q: source %q must be agency.dataset.field", f.Key, f.Source)

@@ -3,6 +3,7 @@ package governance
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ type goldenCase struct {
 	name        string
 	subject     string
 	corporation bool
-	showRRNBack bool
+	opts        issuance.Options
 }
 
 // NewGolden builds the synthetic world and picks its cases.
@@ -59,7 +60,8 @@ func NewGolden(r *render.Renderer) (*Golden, error) {
 		return nil, err
 	}
 	add("household head, family of "+fmt.Sprint(len(w.Households[w.People[head].Household].Members)), head)
-	g.cases = append(g.cases, goldenCase{name: "household head, RRN back digits shown", subject: w.People[head].Subject, showRRNBack: true})
+	g.cases = append(g.cases, goldenCase{name: "household head, every option ticked (relations, RRN back digits, past addresses)", subject: w.People[head].Subject,
+		opts: issuance.Options{RRNBack: true, Relations: true, MemberRRNBack: true, AddressHistory: true}})
 
 	// A cohabitant (동거인) joins another household: the generator makes
 	// none.
@@ -143,8 +145,16 @@ func (g *Golden) render(svc *form.Service, sch *form.Schema, c goldenCase) (text
 	if c.corporation != (svc.SubjectKind == form.CorporationSubject) {
 		return nil, false, nil
 	}
-	if c.showRRNBack && !svc.OffersRRNBack(true) {
-		return nil, false, nil
+	if c.opts != (issuance.Options{}) {
+		// Only the options the service offers.
+		offers := svc.Offers(true)
+		c.opts.RRNBack = c.opts.RRNBack && slices.Contains(offers, form.OptionRRNBack)
+		c.opts.Relations = c.opts.Relations && slices.Contains(offers, form.OptionRelations)
+		c.opts.MemberRRNBack = c.opts.MemberRRNBack && slices.Contains(offers, form.OptionMemberRRNBack)
+		c.opts.AddressHistory = c.opts.AddressHistory && slices.Contains(offers, form.OptionAddressHistory)
+		if c.opts == (issuance.Options{}) {
+			return nil, false, nil
+		}
 	}
 	var records []*linkage.Record
 	for _, n := range svc.Needs() {
@@ -158,7 +168,7 @@ func (g *Golden) render(svc *form.Service, sch *form.Schema, c goldenCase) (text
 	if c.corporation {
 		relation = form.CorporateRepresentative
 	}
-	text, err = issuance.Preview(g.renderer, svc, sch, records, c.subject, relation, c.showRRNBack, g.at)
+	text, err = issuance.Preview(g.renderer, svc, sch, records, c.subject, relation, c.opts, g.at)
 	return text, err == nil, err
 }
 

@@ -213,7 +213,7 @@ func TestSubmitRunsGoldenRendersAndDiff(t *testing.T) {
 	for _, g := range view.Versions[0].Checks.Goldens {
 		cases[g.Case] = true
 	}
-	for _, want := range []string{"cohabitant (동거인)", "child with a post-2020 RRN without check digit", "very long name", "household head, RRN back digits shown"} {
+	for _, want := range []string{"cohabitant (동거인)", "child with a post-2020 RRN without check digit", "very long name", "household head, every option ticked (relations, RRN back digits, past addresses)"} {
 		if !cases[want] {
 			t.Errorf("no golden render for %q: %v", want, cases)
 		}

@@ -51,11 +51,23 @@ type Table struct {
 	Rows    [][]string `json:"rows"`
 }
 
-// assemble fills the service template from the records. showRRNBack prints
-// the subject's own RRN in full; every other RRN is always masked.
-func assemble(svc *form.Service, records map[string]*linkage.Record, subject string, showRRNBack bool) ([]Field, error) {
+// Options are what the requester ticked (see form.Offers).
+type Options struct {
+	RRNBack        bool // the subject's own RRN in full
+	Relations      bool // each household member's relation to the head
+	MemberRRNBack  bool // the household members' RRNs in full
+	AddressHistory bool // past addresses
+}
+
+// assemble fills the service template from the records. Every RRN is
+// masked unless an option asks for it; fields behind an option not ticked
+// are left out.
+func assemble(svc *form.Service, records map[string]*linkage.Record, subject string, opts Options) ([]Field, error) {
 	out := make([]Field, 0, len(svc.Fields))
 	for _, f := range svc.Fields {
+		if f.Option == form.OptionAddressHistory && !opts.AddressHistory {
+			continue
+		}
 		agency, dataset, name := splitSource(f.Source)
 		rec, ok := records[agency+"."+dataset]
 		if !ok {
@@ -66,7 +78,7 @@ func assemble(svc *form.Service, records map[string]*linkage.Record, subject str
 			return nil, fmt.Errorf("record %s.%s lacks field %q", agency, dataset, name)
 		}
 		field := Field{Key: f.Key, Label: f.Label, LabelKo: f.LabelKo, Class: f.Class}
-		if err := format(&field, raw, subject, showRRNBack); err != nil {
+		if err := format(&field, raw, subject, opts); err != nil {
 			return nil, fmt.Errorf("field %q: %w", f.Key, err)
 		}
 		out = append(out, field)
@@ -82,18 +94,19 @@ func splitSource(src string) (agency, dataset, field string) {
 
 // format renders one agency value by its class. Unknown shapes are errors:
 // a document never prints a value it does not understand.
-func format(f *Field, raw json.RawMessage, subject string, showRRNBack bool) error {
+func format(f *Field, raw json.RawMessage, subject string, opts Options) error {
 	pr, ok := printers[f.Class]
 	if !ok {
 		return fmt.Errorf("class %q cannot be printed", f.Class)
 	}
-	return pr(f, raw, printing{subject: subject, showRRNBack: showRRNBack})
+	return pr(f, raw, printing{subject: subject, showRRNBack: opts.RRNBack, opts: opts})
 }
 
 // printing is what formatting may depend on besides the value itself.
 type printing struct {
 	subject     string // the document's subject
 	showRRNBack bool   // the subject asked to see their own RRN in full
+	opts        Options
 }
 
 // A printer formats one agency value into f.Text or f.Table.
@@ -119,7 +132,7 @@ var printers = map[linkage.Class]printer{
 	linkage.ClassBusinessNumber:  text(identifier(ident.ParseBusinessNumber, ident.FormatBusinessNumber)),
 	linkage.ClassCorporateNumber: text(identifier(ident.ParseCorporateNumber, ident.FormatCorporateNumber)),
 	linkage.ClassTaxStatus:       scalar(arrears),
-	linkage.ClassHousehold:       table([]string{"관계", "성명", "생년월일", "주민등록번호", "전입일", "변동사유"}, householdRow),
+	linkage.ClassHousehold:       household,
 	linkage.ClassAddressHistory: table([]string{"주소", "전입일", "변동사유"}, func(r linkage.AddressEntry, _ printing) ([]string, error) {
 		return []string{r.Address, r.MovedIn, r.Change}, nil
 	}),
@@ -191,13 +204,31 @@ func arrears(n int64, _ printing) (string, error) {
 	return won(n) + " 체납 (in arrears)", nil
 }
 
-func householdRow(r linkage.HouseholdMember, p printing) ([]string, error) {
-	// Only the subject may ask for their own back digits.
-	rrn, err := printRRN(r.RRN, p.showRRNBack && r.Subject == p.subject)
-	if err != nil {
-		return nil, err
+// household prints the members' table: the relation column only when
+// asked for, and each RRN masked unless its back digits were asked for
+// (one's own, or the members').
+func household(f *Field, raw json.RawMessage, p printing) error {
+	var members []linkage.HouseholdMember
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return err
 	}
-	return []string{relationKo(r.Relation), r.Name, r.BirthDate, rrn, r.MovedIn, r.Change}, nil
+	t := &Table{Columns: []string{"성명", "생년월일", "주민등록번호", "전입일", "변동사유"}}
+	if p.opts.Relations {
+		t.Columns = append([]string{"세대주와의 관계"}, t.Columns...)
+	}
+	for _, r := range members {
+		rrn, err := printRRN(r.RRN, p.opts.MemberRRNBack || p.opts.RRNBack && r.Subject == p.subject)
+		if err != nil {
+			return err
+		}
+		row := []string{r.Name, r.BirthDate, rrn, r.MovedIn, r.Change}
+		if p.opts.Relations {
+			row = append([]string{relationKo(r.Relation)}, row...)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	f.Table = t
+	return nil
 }
 
 func schoolRow(r linkage.SchoolRecord, _ printing) ([]string, error) {

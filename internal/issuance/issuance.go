@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,7 +48,12 @@ type Request struct {
 	Service        string
 	Subject        string // "" = the requester
 	ShowRRNBack    bool
-	IdempotencyKey string
+	// The other options of a resident registration document (form.Offers):
+	// relations, the members' RRN back digits, past addresses.
+	ShowRelations      bool
+	ShowMemberRRNBack  bool
+	ShowAddressHistory bool
+	IdempotencyKey     string
 	// Office is the issuing counter's office (서울특별시 관악구 행운동
 	// 주민센터); empty on the portal.
 	Office string
@@ -185,8 +191,37 @@ func (p *Pipeline) number() Number {
 // requestHash identifies what was asked, to tell a retry from a reuse of
 // the idempotency key for another request.
 func requestHash(r Request, subject string) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%t", r.Service, subject, r.ShowRRNBack)))
+	s := fmt.Sprintf("%s\x00%s\x00%t", r.Service, subject, r.ShowRRNBack)
+	// The later options extend the hash only when ticked, so that a retry
+	// of a request stored before they existed still matches.
+	if r.ShowRelations || r.ShowMemberRRNBack || r.ShowAddressHistory {
+		s += fmt.Sprintf("\x00relations=%t\x00member_rrn_back=%t\x00address_history=%t", r.ShowRelations, r.ShowMemberRRNBack, r.ShowAddressHistory)
+	}
+	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// options is what the request ticked.
+func (r Request) options() Options {
+	return Options{RRNBack: r.ShowRRNBack, Relations: r.ShowRelations, MemberRRNBack: r.ShowMemberRRNBack, AddressHistory: r.ShowAddressHistory}
+}
+
+// checkOptions refuses an option the service does not offer, or one that
+// shows RRN back digits to a requester who is not in the household.
+func checkOptions(svc *form.Service, o Options, relation form.Requester, forSelf bool) error {
+	offered := svc.Offers(true)
+	for _, t := range []struct {
+		on   bool
+		name string
+	}{{o.Relations, form.OptionRelations}, {o.MemberRRNBack, form.OptionMemberRRNBack}, {o.AddressHistory, form.OptionAddressHistory}} {
+		if t.on && !slices.Contains(offered, t.name) {
+			return fmt.Errorf("%w: %s does not apply to %s", ErrBadRequest, t.name, svc.ID)
+		}
+	}
+	if o.MemberRRNBack && !forSelf && relation != form.HouseholdMember {
+		return fmt.Errorf("%w: show_member_rrn_back is only for members of the household", ErrBadRequest)
+	}
+	return nil
 }
 
 // Issue runs the pipeline. Errors are ErrUnknownService, ErrNotCertificate,
@@ -289,6 +324,9 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 	if r.ShowRRNBack && !svc.OffersRRNBack(subjectAsks(subject, r.Principal.Subject, relation)) {
 		return fmt.Errorf("%w: show_rrn_back is only for your own documents that carry an RRN", ErrBadRequest)
 	}
+	if err := checkOptions(svc, r.options(), relation, subjectAsks(subject, r.Principal.Subject, relation)); err != nil {
+		return err
+	}
 	// The served version was checked against its schema when it was
 	// submitted; it is checked again here, before any agency is asked,
 	// because a version can reach the database by other ways than review.
@@ -317,7 +355,7 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 	if err := issuable(svc, prep.schema, byDataset); err != nil {
 		return err
 	}
-	fields, err := assemble(svc, byDataset, subject, r.ShowRRNBack)
+	fields, err := assemble(svc, byDataset, subject, r.options())
 	if err != nil {
 		return p.refused(ctx, r, svc, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err))
 	}
@@ -339,7 +377,7 @@ func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (
 	}
 	if err := verify(&check{
 		service: svc, schema: prep.schema, approvedDigest: prep.approved, subject: prep.subject, requester: r.Principal.Subject,
-		relation: prep.relation, showRRNBack: r.ShowRRNBack, records: prep.records, doc: doc, rendered: out.Text,
+		relation: prep.relation, opts: r.options(), records: prep.records, doc: doc, rendered: out.Text,
 	}); err != nil {
 		var re *RefusedError
 		if errors.As(err, &re) {

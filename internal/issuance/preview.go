@@ -20,7 +20,7 @@ const PreviewNumber = "1234567890123452"
 // in the PDF, or the *RefusedError pre-issuance verification would answer.
 // Form governance runs it on synthetic subjects before a template version
 // reaches anyone.
-func Preview(r *render.Renderer, svc *form.Service, sch *form.Schema, records []*linkage.Record, subject string, relation form.Requester, showRRNBack bool, at time.Time) ([]string, error) {
+func Preview(r *render.Renderer, svc *form.Service, sch *form.Schema, records []*linkage.Record, subject string, relation form.Requester, opts Options, at time.Time) ([]string, error) {
 	if err := form.Bind(svc, sch); err != nil {
 		return nil, refuse(RuleSchema, "%v", err)
 	}
@@ -28,7 +28,7 @@ func Preview(r *render.Renderer, svc *form.Service, sch *form.Schema, records []
 	for _, rec := range records {
 		byDataset[rec.Agency+"."+rec.Dataset] = rec
 	}
-	fields, err := assemble(svc, byDataset, subject, showRRNBack)
+	fields, err := assemble(svc, byDataset, subject, opts)
 	if err != nil {
 		return nil, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err)
 	}
@@ -40,7 +40,7 @@ func Preview(r *render.Renderer, svc *form.Service, sch *form.Schema, records []
 	}
 	if err := verify(&check{
 		service: svc, schema: sch, approvedDigest: svc.Digest, subject: subject, requester: subject,
-		relation: relation, showRRNBack: showRRNBack, records: records, doc: doc, rendered: out.Text,
+		relation: relation, opts: opts, records: records, doc: doc, rendered: out.Text,
 	}); err != nil {
 		return nil, err
 	}

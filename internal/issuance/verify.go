@@ -1,6 +1,7 @@
 package issuance
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,7 +63,7 @@ type check struct {
 	subject        string       // the requested subject
 	requester      string       // the requester's own subject
 	relation       form.Requester
-	showRRNBack    bool
+	opts           Options // what the requester ticked
 	records        []*linkage.Record
 	doc            *Document
 	rendered       []string // every string drawn in the PDF
@@ -117,7 +118,7 @@ func verify(c *check) error {
 		}
 	}
 
-	if c.showRRNBack && !subjectAsks(c.subject, c.requester, c.relation) {
+	if c.opts.RRNBack && !subjectAsks(c.subject, c.requester, c.relation) {
 		return refuse(RuleRRNBack, "only the subject can ask to show the back digits of their RRN")
 	}
 	// Values the document declares that have an RRN's shape are not RRNs:
@@ -159,12 +160,31 @@ func verify(c *check) error {
 			}
 		}
 	}
+	// The members' back digits may show when someone in the household
+	// asked for them; which numbers those are is read from the registry's
+	// own record, not from the document.
+	memberRRNs := map[string]bool{}
+	if c.opts.MemberRRNBack && (subjectAsks(c.subject, c.requester, c.relation) || c.relation == form.HouseholdMember) {
+		for _, r := range c.records {
+			raw, ok := r.Fields["household"]
+			if r.Agency != linkage.Registry || r.Dataset != "person" || !ok {
+				continue
+			}
+			var members []linkage.HouseholdMember
+			if json.Unmarshal(raw, &members) == nil {
+				for _, m := range members {
+					memberRRNs[m.RRN] = true
+				}
+			}
+		}
+	}
 	for _, g := range groups {
 		for _, digits := range ident.FindRRNsInCells(g) {
 			if !svc.AllowsClass(linkage.ClassRRN) {
 				return refuse(RuleRRNExposed, "the rendered document contains a resident registration number, which %s may not show", svc.ID)
 			}
-			if !c.showRRNBack || digits != ownRRN || !subjectAsks(c.subject, c.requester, c.relation) {
+			own := c.opts.RRNBack && digits == ownRRN && subjectAsks(c.subject, c.requester, c.relation)
+			if !own && !(c.opts.MemberRRNBack && memberRRNs[digits]) {
 				return refuse(RuleRRNBack, "the rendered document shows RRN back digits the subject did not ask to show")
 			}
 		}

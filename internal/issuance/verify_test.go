@@ -1,6 +1,7 @@
 package issuance
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -100,6 +101,18 @@ func validCorporate() *check {
 	}
 }
 
+// withMember ticks the members' back digits and puts rrn in the registry's
+// household record and in full on the page, then applies f.
+func withMember(rrn string, f func(c *check)) func(c *check) {
+	return func(c *check) {
+		c.opts.MemberRRNBack = true
+		raw, _ := json.Marshal([]linkage.HouseholdMember{{Member: linkage.Member{Subject: "PBOB", Name: "김서준"}, RRN: rrn}})
+		c.records[0].Fields = map[string]json.RawMessage{"household": raw}
+		c.rendered = append(c.rendered, ident.FormatRRN(rrn))
+		f(c)
+	}
+}
+
 func TestVerifyRules(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -110,7 +123,7 @@ func TestVerifyRules(t *testing.T) {
 		{"valid person document", validPerson, func(*check) {}, ""},
 		{"valid corporate document", validCorporate, func(*check) {}, ""},
 		{"own RRN shown on request", validPerson, func(c *check) {
-			c.showRRNBack = true
+			c.opts.RRNBack = true
 			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
 			c.rendered = append(c.rendered, ident.FormatRRN(aliceRRN))
 		}, ""},
@@ -118,14 +131,14 @@ func TestVerifyRules(t *testing.T) {
 		{"RRN shown at the counter, where the subject asks in person", validPerson, func(c *check) {
 			c.service.Requesters = append(c.service.Requesters, form.CounterOfficial)
 			c.relation, c.requester = form.CounterOfficial, ""
-			c.showRRNBack = true
+			c.opts.RRNBack = true
 			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
 			c.rendered = append(c.rendered, ident.FormatRRN(aliceRRN))
 		}, ""},
 		{"another person's RRN at the counter", validPerson, func(c *check) {
 			c.service.Requesters = append(c.service.Requesters, form.CounterOfficial)
 			c.relation, c.requester = form.CounterOfficial, ""
-			c.showRRNBack = true
+			c.opts.RRNBack = true
 			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
 			c.rendered = append(c.rendered, ident.FormatRRN(bobRRN))
 		}, RuleRRNBack},
@@ -178,15 +191,22 @@ func TestVerifyRules(t *testing.T) {
 			c.rendered = append(c.rendered, ident.FormatRRN(aliceRRN))
 		}, RuleRRNBack},
 		{"back digits requested for someone else", validPerson, func(c *check) {
-			c.showRRNBack = true
+			c.opts.RRNBack = true
 			c.relation = form.ParentOfMinor
 			c.requester = "PPARENT"
 		}, RuleRRNBack},
 		{"another person's RRN shown while own requested", validPerson, func(c *check) {
-			c.showRRNBack = true
+			c.opts.RRNBack = true
 			c.doc.Fields[1].Text = ident.FormatRRN(aliceRRN)
 			c.rendered = append(c.rendered, ident.FormatRRN(bobRRN))
 		}, RuleRRNBack},
+		{"members' back digits asked for by the subject", validPerson, withMember(bobRRN, func(c *check) {}), ""},
+		{"members' back digits asked for from outside the household", validPerson, withMember(bobRRN, func(c *check) {
+			c.relation, c.requester = form.ParentOfMinor, "PPARENT"
+		}), RuleRRNBack},
+		{"back digits of someone not in the household", validPerson, withMember(aliceRRN, func(c *check) {
+			c.rendered = append(c.rendered, ident.FormatRRN(bobRRN))
+		}), RuleRRNBack},
 		{"business number on a person certificate", validPerson, func(c *check) {
 			c.rendered = append(c.rendered, ident.FormatBusinessNumber(corpBRN))
 		}, RuleBRNExposed},

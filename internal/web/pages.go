@@ -318,9 +318,12 @@ func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request, p auth.Prin
 // ---- request
 
 type requestView struct {
-	Service  *form.Service
-	Choices  []access.Choice
-	RRNBack  bool   // the service may show RRN back digits on one's own document
+	Service *form.Service
+	Choices []access.Choice
+	RRNBack bool // the service may show RRN back digits on one's own document
+	// Options are the other choices the service offers (form.Offers):
+	// relations, the members' back digits, past addresses.
+	Options  []string
 	Key      string // idempotency key: a double submit issues once
 	Agencies []string
 }
@@ -350,7 +353,13 @@ func (s *Server) requestForm(w http.ResponseWriter, r *http.Request, p auth.Prin
 			return
 		}
 		rv.Choices = access.Choices(p, prof, svc)
-		rv.RRNBack = len(rv.Choices) > 0 && rv.Choices[0].Self && svc.OffersRRNBack(true)
+		forSelf := len(rv.Choices) > 0 && rv.Choices[0].Self
+		rv.RRNBack = forSelf && svc.OffersRRNBack(true)
+		for _, o := range svc.Offers(forSelf) {
+			if o != form.OptionRRNBack {
+				rv.Options = append(rv.Options, o)
+			}
+		}
 	}
 	v := s.newView(w, r, &p, "")
 	v.Title = v.Tf("req.title", v.Pick(svc.TitleKo, svc.Title))
@@ -367,8 +376,11 @@ func (s *Server) request(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
 		Principal: p, Service: svcID, Subject: subject,
-		ShowRRNBack:    r.PostFormValue("show_rrn_back") == "1",
-		IdempotencyKey: r.PostFormValue("key"),
+		ShowRRNBack:        r.PostFormValue("show_rrn_back") == "1",
+		ShowRelations:      r.PostFormValue(form.OptionRelations) == "1",
+		ShowMemberRRNBack:  r.PostFormValue(form.OptionMemberRRNBack) == "1",
+		ShowAddressHistory: r.PostFormValue(form.OptionAddressHistory) == "1",
+		IdempotencyKey:     r.PostFormValue("key"),
 	})
 	if err != nil {
 		if errors.Is(err, issuance.ErrBadRequest) && r.PostFormValue("show_rrn_back") == "1" && subject != "" {
