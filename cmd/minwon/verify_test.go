@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/minwon/minwon/internal/apptest"
+	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/verify/verifycmd"
 )
@@ -49,8 +49,15 @@ func TestVerifyCommand(t *testing.T) {
 	tampered := append([]byte(nil), pdf...)
 	tampered[len(tampered)/3] ^= 0x20
 	tamperedFile := writeFile(t, dir, "tampered.pdf", tampered)
-	body := pdf[:strings.LastIndex(string(pdf), "%minwon-signature")]
-	unlogged := writeFile(t, dir, "unlogged.pdf", env.App.Keys.Signer().SignPDF(string(issuance.NewNumber()), body))
+	body, err := docsig.Unsigned(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := env.ActiveSigner().SignPDF(string(issuance.NewNumber()), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlogged := writeFile(t, dir, "unlogged.pdf", forged)
 
 	valid := []struct {
 		name string

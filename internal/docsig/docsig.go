@@ -1,9 +1,12 @@
 // Package docsig owns the signature formats of issued documents: the
-// signature trailer appended to a PDF and the signed envelope of data.json.
-// Both are Ed25519 with a key id, over domain-separated bytes, so a signature
-// of one kind can never pass for the other.
+// standard PDF signature (PAdES baseline B-B: a CMS signature by the
+// document-signing certificate of the government PKI, carrying minwon's own
+// Ed25519 signature), the older signature trailer appended to a PDF, and the
+// signed envelope of data.json. minwon's signatures are Ed25519 with a key
+// id of the key ring, over domain-separated bytes, so a signature of one
+// kind can never pass for another.
 //
-// The PDF trailer's format and its check are package verify's, so third
+// The PDF signature formats and their checks are package verify's, so third
 // parties can check documents without this package; docsig writes them.
 // Package docsig checks signatures only; whether a document is logged or
 // revoked is for the transparency log to say.
@@ -23,6 +26,9 @@ import (
 type Signer struct {
 	KeyID string
 	Key   ed25519.PrivateKey
+	// Cert is the document-signing certificate the standard PDF signature
+	// is made with. SignPDF needs it.
+	Cert *Certificate
 }
 
 // KeyID names a document-signing public key by its hash.
@@ -43,10 +49,12 @@ const dataContext = "minwon data v1\n"
 // malformed, by an unknown key, or does not verify.
 var ErrInvalid = verify.ErrBadSignature
 
-// SignPDF appends a signature trailer over the issuance number and the PDF
-// bytes. The trailer is a PDF comment followed by %%EOF, so viewers still
-// open the file.
-func (s Signer) SignPDF(number string, pdf []byte) []byte {
+// SignPDFTrailer appends a signature trailer over the issuance number and
+// the PDF bytes: the format of documents issued before the standard PDF
+// signature, kept so they can be made again in tests. The trailer is a PDF
+// comment followed by %%EOF, so viewers still open the file, but show it as
+// unsigned.
+func (s Signer) SignPDFTrailer(number string, pdf []byte) []byte {
 	if len(pdf) > 0 && pdf[len(pdf)-1] != '\n' {
 		pdf = append(pdf, '\n')
 	}

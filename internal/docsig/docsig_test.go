@@ -25,7 +25,7 @@ func TestPDFSignature(t *testing.T) {
 	s, keys := newSigner(t)
 	_, otherKeys := newSigner(t)
 	const number = "1234567890123452"
-	signed := s.SignPDF(number, []byte(fakePDF))
+	signed := s.SignPDFTrailer(number, []byte(fakePDF))
 	got, err := VerifyPDF(signed, keys)
 	if err != nil || got.Number != number || got.KeyID != s.KeyID {
 		t.Fatalf("VerifyPDF = %+v, %v", got, err)
@@ -79,7 +79,7 @@ func TestDataEnvelope(t *testing.T) {
 // FuzzVerifyPDF feeds the verifier arbitrary files, as an upload would.
 func FuzzVerifyPDF(f *testing.F) {
 	s, keys := newSigner(f)
-	f.Add(s.SignPDF("1234567890123452", []byte(fakePDF)))
+	f.Add(s.SignPDFTrailer("1234567890123452", []byte(fakePDF)))
 	f.Add([]byte(fakePDF))
 	f.Add([]byte("\n%minwon-signature v1 key=doc-x number=1234567890123452 sig=AAAA\n%%EOF\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {

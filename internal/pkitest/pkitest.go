@@ -68,6 +68,17 @@ func System(t testing.TB) pki.Credential {
 	return cred
 }
 
+// DocumentSigner returns minwon's document-signing certificate, the same
+// one for the whole test binary.
+func DocumentSigner(t testing.TB) pki.Credential {
+	t.Helper()
+	cred, err := CA(t).DocumentSignerCredential("minwon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
 // Validation is a running validation service.
 type Validation struct {
 	*pki.Validation
