@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -21,6 +22,15 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func issueFile(t *testing.T, c *apptest.Client, dir, svc, key string) (string, []byte, string) {
@@ -58,6 +68,16 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlogged := writeFile(t, dir, "unlogged.pdf", forged)
+	// Its data.json, told from a PDF by content (the name says nothing).
+	resp, data := c.Raw("GET", "/api/v1/issuances/"+number+"/data.json", nil, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("data.json: %s", resp.Status)
+	}
+	dataFile := writeFile(t, dir, "document-data", data)
+	tamperedData := writeFile(t, dir, "tampered.data.json", bytes.Replace(data, []byte(`"service_version": 1`), []byte(`"service_version": 2`), 1))
+	if bytes.Equal(data, mustRead(t, tamperedData)) {
+		t.Fatal("the tampered data.json is unchanged")
+	}
 
 	valid := []struct {
 		name string
@@ -66,6 +86,8 @@ func TestVerifyCommand(t *testing.T) {
 		{"online", []string{file, "--log", env.Server.URL, "--save-proof", proof}},
 		{"online with pinned keys", []string{"--log", env.Server.URL + "/log", "--key", keysFile, file}},
 		{"offline", []string{file, "--checkpoint", proof, "--key", keysFile}},
+		{"data.json online", []string{dataFile, "--log", env.Server.URL}},
+		{"data.json offline with the PDF's proof", []string{dataFile, "--checkpoint", proof, "--key", keysFile}},
 	}
 	for _, tc := range valid {
 		if err := verifycmd.Run(tc.args, io.Discard, io.Discard); err != nil {
@@ -81,6 +103,8 @@ func TestVerifyCommand(t *testing.T) {
 		{"another document's proof", []string{other, "--checkpoint", proof, "--key", keysFile}},
 		{"unlogged online", []string{unlogged, "--log", env.Server.URL}},
 		{"unlogged offline", []string{unlogged, "--checkpoint", proof, "--key", keysFile}},
+		{"tampered data.json online", []string{tamperedData, "--log", env.Server.URL}},
+		{"tampered data.json offline", []string{tamperedData, "--checkpoint", proof, "--key", keysFile}},
 	}
 	for _, tc := range invalid {
 		if err := verifycmd.Run(tc.args, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
@@ -93,6 +117,9 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if err := verifycmd.Run([]string{file, "--log", env.Server.URL}, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
 		t.Errorf("revoked document: want invalid, got %v", err)
+	}
+	if err := verifycmd.Run([]string{dataFile, "--log", env.Server.URL}, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
+		t.Errorf("revoked document's data.json: want invalid, got %v", err)
 	}
 
 	var usage verifycmd.UsageError

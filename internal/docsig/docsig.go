@@ -13,7 +13,6 @@
 package docsig
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -42,8 +41,6 @@ type KeyMap map[string]ed25519.PublicKey
 
 // PublicKey implements Keys.
 func (m KeyMap) PublicKey(id string) (ed25519.PublicKey, bool) { k, ok := m[id]; return k, ok }
-
-const dataContext = "minwon data v1\n"
 
 // ErrInvalid is returned for a document whose signature is missing,
 // malformed, by an unknown key, or does not verify.
@@ -86,37 +83,14 @@ func (s Signer) SignData(doc any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docsig: encode document: %w", err)
 	}
-	msg := append([]byte(dataContext), raw...)
+	msg := verify.DataMessage(raw)
 	env := Envelope{Document: raw, KeyID: s.KeyID, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(s.Key, msg))}
 	return json.MarshalIndent(env, "", "  ")
 }
 
 // VerifyData checks a data.json envelope and returns the signed document
-// bytes.
-func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) {
-	var env Envelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return nil, "", fmt.Errorf("%w: not a data.json envelope: %v", ErrInvalid, err)
-	}
-	sig, err := base64.StdEncoding.Strict().DecodeString(env.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, "", fmt.Errorf("%w: malformed signature", ErrInvalid)
-	}
-	pub, ok := keys.PublicKey(env.KeyID)
-	if !ok {
-		return nil, "", fmt.Errorf("%w: signed by key %s, which is unknown or revoked", ErrInvalid, env.KeyID)
-	}
-	// Indentation inside the envelope changes the raw bytes; compact them
-	// back to what was signed.
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, env.Document); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if !ed25519.Verify(pub, append([]byte(dataContext), compact.Bytes()...), sig) {
-		return nil, "", fmt.Errorf("%w: signature does not match the data", ErrInvalid)
-	}
-	return compact.Bytes(), env.KeyID, nil
-}
+// bytes. The format's check is package verify's.
+func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) { return verify.VerifyData(data, keys) }
 
 // TrailerNumber returns the issuance number a signature trailer names,
 // without checking the signature: enough to look the document up.

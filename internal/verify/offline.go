@@ -82,25 +82,32 @@ func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
 	if err != nil {
 		return err
 	}
-	if b.Number != sig.Number {
-		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, sig.Number)
+	sum := sha256.Sum256(pdf)
+	return checkBundle(sig.Number, sig.KeyID, hex.EncodeToString(sum[:]), b, trusted)
+}
+
+// checkBundle checks that the bundle vouches for the document number,
+// signed by keyID, whose PDF hashes to sha256: not revoked, and its entry
+// included in a checkpoint of the trusted log.
+func checkBundle(number, keyID, sha256 string, b Bundle, trusted PublicKeys) error {
+	if b.Number != number {
+		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, number)
 	}
 	if b.Status == Revoked || b.Revocation != nil {
 		reason := "revoked"
 		if b.Revocation != nil {
 			reason = "revoked: " + b.Revocation.Reason
 		}
-		return fmt.Errorf("document %s is %s", sig.Number, reason)
+		return fmt.Errorf("document %s is %s", number, reason)
 	}
 	if b.Status != Valid {
-		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
+		return fmt.Errorf("the log says document %s is %s", number, b.Status)
 	}
 	cp, err := OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(pdf)
-	entry := Entry{Kind: KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
+	entry := Entry{Kind: KindIssued, Number: number, Service: b.Service, KeyID: keyID, SHA256: sha256, Time: b.IssuedAt}
 	if err := CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
 		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
 	}
