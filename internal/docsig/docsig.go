@@ -90,7 +90,9 @@ func (s Signer) SignData(doc any) ([]byte, error) {
 
 // VerifyData checks a data.json envelope and returns the signed document
 // bytes. The format's check is package verify's.
-func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) { return verify.VerifyData(data, keys) }
+func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) {
+	return verify.VerifyData(data, keys)
+}
 
 // TrailerNumber returns the issuance number a signature trailer names,
 // without checking the signature: enough to look the document up.
