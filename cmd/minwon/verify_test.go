@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/minwon/minwon/internal/apptest"
@@ -120,6 +121,17 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if err := verifycmd.Run([]string{dataFile, "--log", env.Server.URL}, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
 		t.Errorf("revoked document's data.json: want invalid, got %v", err)
+	}
+	// The proof saved before the revocation cannot show it: an offline
+	// check says how fresh the proof is, and refuses one older than
+	// --max-age.
+	var out bytes.Buffer
+	if err := verifycmd.Run([]string{file, "--checkpoint", proof, "--key", keysFile}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "Not revoked as of ") {
+		t.Errorf("offline with a proof from before the revocation, within --max-age: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := verifycmd.Run([]string{file, "--checkpoint", proof, "--key", keysFile, "--max-age", "1ns"}, &out, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) || !strings.Contains(out.String(), "too old") {
+		t.Errorf("offline with a proof older than --max-age: want invalid, got %v\n%s", err, out.String())
 	}
 
 	var usage verifycmd.UsageError

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -112,4 +113,31 @@ func checkBundle(number, keyID, sha256 string, b Bundle, trusted PublicKeys) err
 		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
 	}
 	return nil
+}
+
+// ErrStaleProof is returned for a saved proof older than a verifier
+// accepts: the document may have been revoked since, which the proof
+// cannot show.
+var ErrStaleProof = errors.New("the proof is too old to vouch that the document is still valid")
+
+// CheckFresh opens the bundle's checkpoint with the trusted log keys and
+// checks that it was signed at most maxAge before now. A checkpoint without
+// a time (made before the log wrote one) is of unknown age and refused. A
+// maxAge of 0 accepts any age. It returns the checkpoint, whose Time says
+// how fresh the proof is, even when it refuses it.
+func CheckFresh(b Bundle, trusted PublicKeys, now time.Time, maxAge time.Duration) (Checkpoint, error) {
+	cp, err := OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	switch {
+	case maxAge <= 0:
+		return cp, nil
+	case cp.Time.IsZero():
+		return cp, fmt.Errorf("%w: its checkpoint does not say when it was signed", ErrStaleProof)
+	case now.Sub(cp.Time) > maxAge:
+		return cp, fmt.Errorf("%w: its checkpoint was signed at %s, %s ago (at most %s accepted)", ErrStaleProof,
+			cp.Time.Format(time.RFC3339), now.Sub(cp.Time).Truncate(time.Second), maxAge)
+	}
+	return cp, nil
 }

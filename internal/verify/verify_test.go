@@ -2,10 +2,17 @@ package verify_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/minwon/minwon/internal/verify"
 )
@@ -81,10 +88,15 @@ func FuzzParseCheckpoint(f *testing.F) {
 	f.Add("minwon.test/log\n-1\nAAAA\n")
 	// Non-zero padding bits: the same root in a second byte form.
 	f.Add("minwon.test/log\n0\n0000000000000000000000000000000000000000001=\n")
+	f.Add(verify.FormatCheckpointAt(origin, 5, verify.Hash{1}, time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)))
+	f.Add(verify.FormatCheckpoint(origin, 5, verify.Hash{1}) + "other extension\ntime 2026-11-30T09:00:00+09:00\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := verify.ParseCheckpoint(text, origin)
 		if err == nil && (c.Size < 0 || !strings.HasPrefix(text, verify.FormatCheckpoint(origin, c.Size, c.Root))) {
 			t.Fatalf("accepted %q as %+v", text, c)
+		}
+		if err == nil && !c.Time.IsZero() && !strings.Contains(text, "\ntime "+c.Time.Format(time.RFC3339)[:10]) && !strings.Contains(text, "\ntime ") {
+			t.Fatalf("a time %v from %q, which has no time line", c.Time, text)
 		}
 	})
 }
@@ -156,4 +168,54 @@ func readVector(tb testing.TB, name string) Vector {
 		tb.Fatal(err)
 	}
 	return v
+}
+
+func TestCheckFresh(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	const origin = "minwon.example/log"
+	vkey, err := note.NewEd25519VerifierKey(origin, priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner("PRIVATE+KEY+" + origin + "+" + vkey[len(origin)+1:len(origin)+9] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedAt := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	sign := func(body string) verify.Bundle {
+		cp, err := note.Sign(&note.Note{Text: body}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return verify.Bundle{Checkpoint: cp}
+	}
+	timed := sign(verify.FormatCheckpointAt(origin, 3, verify.Hash{7}, signedAt))
+	untimed := sign(verify.FormatCheckpoint(origin, 3, verify.Hash{7}))
+	keys := verify.PublicKeys{LogVerifierKeys: []string{vkey}}
+	for _, tc := range []struct {
+		name   string
+		b      verify.Bundle
+		now    time.Time
+		maxAge time.Duration
+		stale  bool
+	}{
+		{"fresh", timed, signedAt.Add(time.Hour), 24 * time.Hour, false},
+		{"just within", timed, signedAt.Add(24 * time.Hour), 24 * time.Hour, false},
+		{"stale", timed, signedAt.Add(25 * time.Hour), 24 * time.Hour, true},
+		{"any age accepted", timed, signedAt.Add(1000 * time.Hour), 0, false},
+		{"no time", untimed, signedAt, 24 * time.Hour, true},
+		{"no time, any age accepted", untimed, signedAt, 0, false},
+	} {
+		_, err := verify.CheckFresh(tc.b, keys, tc.now, tc.maxAge)
+		if tc.stale != errors.Is(err, verify.ErrStaleProof) || (!tc.stale && err != nil) {
+			t.Errorf("%s: err = %v, want stale %v", tc.name, err, tc.stale)
+		}
+	}
+	if cp, err := verify.CheckFresh(timed, keys, signedAt, 0); err != nil || !cp.Time.Equal(signedAt) || cp.Size != 3 {
+		t.Errorf("checkpoint = %+v, %v", cp, err)
+	}
+	bad := sign(verify.FormatCheckpoint(origin, 3, verify.Hash{7}) + "time yesterday\n")
+	if _, err := verify.CheckFresh(bad, keys, signedAt, 0); err == nil {
+		t.Error("a malformed time was accepted")
+	}
 }

@@ -27,6 +27,11 @@ const (
 	ExitUsage   = 2 // a problem with the command line or its files
 )
 
+// DefaultMaxAge is the oldest saved proof an offline check accepts unless
+// told otherwise: a day, so a revocation reaches offline verifiers within
+// a day of them refreshing their proofs.
+const DefaultMaxAge = 24 * time.Hour
+
 // ErrInvalid marks a document that was checked and is not valid (exit 1).
 var ErrInvalid = errors.New("not valid")
 
@@ -69,6 +74,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	bundlePath := fs.String("checkpoint", "", "offline: the saved verification answer (JSON of POST /api/v1/verify, or --save-proof) with the signed checkpoint and inclusion proof")
 	keyPath := fs.String("key", "", "trusted public keys: the JSON of GET /api/v1/keys saved earlier (required offline; online it pins the keys instead of fetching them)")
 	savePath := fs.String("save-proof", "", "online: also save the verification answer here for later offline checks")
+	maxAge := fs.Duration("max-age", DefaultMaxAge, "offline: refuse a proof whose checkpoint is older than this (a revocation since would not show; fetch a fresh one online with --log URL --save-proof FILE); 0 accepts any age")
 	// Accept the file before or after the flags.
 	var files []string
 	rest := args
@@ -168,8 +174,25 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "NOT VALID: %s: %v\n", files[0], err)
 		return ErrInvalid
 	}
+	// How fresh the answer is: an online one is as of now; a saved one
+	// is as of its checkpoint, and a revocation since does not show.
+	age := *maxAge
+	if *logURL != "" {
+		age = 0
+	}
+	checked := time.Now()
+	cp, err := verify.CheckFresh(bundle, trusted, checked, age)
+	if err != nil {
+		fmt.Fprintf(stdout, "NOT VALID: %s: %v; fetch a fresh proof online (--log URL --save-proof FILE), or accept its age with --max-age\n", files[0], err)
+		return ErrInvalid
+	}
 	fmt.Fprintf(stdout, "VALID: %s is %s %s (%s), issued %s, entry %d of the transparency log (checkpoint of %d entries, %s).\n",
 		files[0], what, bundle.Number, bundle.Service, bundle.IssuedAt.Format(time.RFC3339), bundle.LogIndex, answer.TreeSize, signature)
+	if cp.Time.IsZero() {
+		fmt.Fprintln(stdout, "Not revoked as of: unknown (the checkpoint does not say when it was signed).")
+	} else {
+		fmt.Fprintf(stdout, "Not revoked as of %s (the checkpoint's time, %s ago).\n", cp.Time.Format(time.RFC3339), checked.Sub(cp.Time).Truncate(time.Second))
+	}
 	return nil
 }
 
