@@ -13,6 +13,7 @@ import (
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/verify/verifycmd"
 )
 
@@ -56,6 +57,17 @@ func TestVerifyCommand(t *testing.T) {
 	_, keys := env.Anonymous(t).Raw("GET", "/api/v1/keys", nil, nil)
 	keysFile := writeFile(t, dir, "keys.json", keys)
 	proof := filepath.Join(dir, "proof.json")
+
+	// The issued file as a standard PDF reader sees it, the PKI's root
+	// trusted.
+	t.Run("pdfsig", func(t *testing.T) {
+		report := pkitest.Pdfsig(t, file)
+		for _, want := range []string{"Signature is Valid.", "Certificate is Trusted.", "Total document signed"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("pdfsig on an issued document does not say %q:\n%s", want, report)
+			}
+		}
+	})
 
 	tampered := append([]byte(nil), pdf...)
 	tampered[len(tampered)/3] ^= 0x20
