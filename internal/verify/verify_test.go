@@ -109,7 +109,9 @@ func FuzzParseCheckpoint(f *testing.F) {
 // restoring the fields that must not change.
 func FuzzCheckOffline(f *testing.F) {
 	valid := readVector(f, "valid")
-	for _, name := range []string{"valid", "tampered", "wrong-proof", "revoked", "revoked-key", "unknown-key", "wrong-log-key"} {
+	pades := readVector(f, "pades-valid")
+	for _, name := range []string{"valid", "tampered", "wrong-proof", "revoked", "revoked-key", "unknown-key", "wrong-log-key",
+		"pades-valid", "pades-tampered", "pades-unknown-key", "pades-bad-cms-signature"} {
 		v := readVector(f, name)
 		answer, _ := json.Marshal(v.Proof)
 		keys, _ := json.Marshal(v.Keys)
@@ -117,6 +119,10 @@ func FuzzCheckOffline(f *testing.F) {
 	}
 	f.Add(valid.PDF, []byte(`{"status":"valid","inclusion_proof":["!!"]}`), []byte(`{"log":{},"document_keys":[{"id":"x","public_key":"AA=="}]}`))
 	validBundle, err := valid.Proof.Bundle()
+	if err != nil {
+		f.Fatal(err)
+	}
+	padesBundle, err := pades.Proof.Bundle()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -139,7 +145,10 @@ func FuzzCheckOffline(f *testing.F) {
 		}
 		// It passed: it must be the genuine document, logged where the
 		// genuine proof says, under a checkpoint the genuine log key signed.
-		if !bytes.Equal(pdf, valid.PDF) || b.Number != validBundle.Number || b.LogIndex != validBundle.LogIndex || !b.IssuedAt.Equal(validBundle.IssuedAt) {
+		genuine := func(want verify.Bundle) bool {
+			return b.Number == want.Number && b.LogIndex == want.LogIndex && b.IssuedAt.Equal(want.IssuedAt)
+		}
+		if !(bytes.Equal(pdf, valid.PDF) && genuine(validBundle)) && !(bytes.Equal(pdf, pades.PDF) && genuine(padesBundle)) {
 			t.Fatalf("a fabricated proof passed: %s / %s", answer, keys)
 		}
 		if !contains(pk.LogVerifierKeys, valid.Keys.Log.VerifierKey) {
@@ -218,4 +227,35 @@ func TestCheckFresh(t *testing.T) {
 	if _, err := verify.CheckFresh(bad, keys, signedAt, 0); err == nil {
 		t.Error("a malformed time was accepted")
 	}
+}
+
+// FuzzCheckDataOffline feeds `minwon verify x.data.json` arbitrary files
+// against a genuine proof: only a data.json signed by the trusted key, for
+// the PDF the log holds, may pass.
+func FuzzCheckDataOffline(f *testing.F) {
+	v := readVector(f, "valid")
+	b, err := v.Proof.Bundle()
+	if err != nil {
+		f.Fatal(err)
+	}
+	trusted, err := v.Keys.PublicKeys()
+	if err != nil {
+		f.Fatal(err)
+	}
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32)) // the vectors' document key
+	doc, _ := json.Marshal(map[string]any{"number": b.Number, "service": b.Service, "issued_at": b.IssuedAt, "pdf_sha256": v.Proof.SHA256, "key_id": b.KeyID, "fields": []string{}})
+	env, _ := json.MarshalIndent(map[string]any{"document": json.RawMessage(doc), "key_id": b.KeyID,
+		"signature": base64.StdEncoding.EncodeToString(ed25519.Sign(key, verify.DataMessage(doc)))}, "", "  ")
+	if _, err := verify.CheckDataOffline(env, b, trusted); err != nil {
+		f.Fatalf("the genuine data.json: %v", err)
+	}
+	f.Add(env)
+	f.Add([]byte(`{"document":{},"key_id":"","signature":""}`))
+	f.Add(v.PDF)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := verify.CheckDataOffline(data, b, trusted)
+		if err == nil && (d.Number != b.Number || d.PDFSHA256 != v.Proof.SHA256 || d.KeyID != b.KeyID) {
+			t.Fatalf("accepted %q as %+v", data, d)
+		}
+	})
 }
