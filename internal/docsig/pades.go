@@ -127,7 +127,11 @@ func (s Signer) SignPDF(number string, pdf []byte) ([]byte, error) {
 		return nil, fmt.Errorf("docsig: sign: %w", err)
 	}
 	minwonSig := ed25519.Sign(s.Key, verify.PAdESMessage(number, attrs))
-	cms, err := verify.MarshalPAdESCMS(s.Cert.Chain, attrs, sig, s.KeyID, number, minwonSig)
+	chain := make([][]byte, len(s.Cert.Chain))
+	for i, c := range s.Cert.Chain {
+		chain[i] = c.Raw
+	}
+	cms, err := verify.MarshalPAdESCMS(chain, attrs, sig, s.KeyID, number, minwonSig)
 	if err != nil {
 		return nil, fmt.Errorf("docsig: %w", err)
 	}

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
@@ -113,15 +113,18 @@ func derSet(tag cbasn1.Tag, elems [][]byte) []byte {
 }
 
 // MarshalPAdESCMS returns the detached CMS SignedData of a PAdES signature:
-// chain is the signer's certificate first, then its issuers; signedAttrs
+// chain is the DER of the signer's certificate first, then its issuers; signedAttrs
 // is PAdESSignedAttributes' result and sig the certificate key's ECDSA
 // signature of its SHA-256; keyID, number and minwonSig are minwon's
 // Ed25519 signature of PAdESMessage(number, signedAttrs).
-func MarshalPAdESCMS(chain []*x509.Certificate, signedAttrs, sig []byte, keyID, number string, minwonSig []byte) ([]byte, error) {
+func MarshalPAdESCMS(chain [][]byte, signedAttrs, sig []byte, keyID, number string, minwonSig []byte) ([]byte, error) {
 	if len(chain) == 0 {
 		return nil, errors.New("verify: a PAdES signature needs the signer's certificate")
 	}
-	leaf := chain[0]
+	leaf, err := parseCertificate(chain[0])
+	if err != nil {
+		return nil, err
+	}
 	var minwonAttr cryptobyte.Builder
 	minwonAttr.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oidMinwonSignature) })
@@ -137,10 +140,7 @@ func MarshalPAdESCMS(chain []*x509.Certificate, signedAttrs, sig []byte, keyID, 
 	if err != nil {
 		return nil, err
 	}
-	certs := make([][]byte, len(chain))
-	for i, c := range chain {
-		certs[i] = c.Raw
-	}
+	certs := chain
 	sha256Alg := func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidSHA256) })
 	}
@@ -157,8 +157,8 @@ func MarshalPAdESCMS(chain []*x509.Certificate, signedAttrs, sig []byte, keyID, 
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
 						b.AddASN1Int64(1)
 						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerAndSerialNumber
-							b.AddBytes(leaf.RawIssuer)
-							b.AddASN1BigInt(leaf.SerialNumber)
+							b.AddBytes(leaf.issuer)
+							b.AddASN1BigInt(leaf.serial)
 						})
 						sha256Alg(b)
 						// [0] IMPLICIT: the SET's tag replaced, content as signed.
@@ -187,10 +187,75 @@ func setContent(set []byte) []byte {
 }
 
 // PAdESSignature is what a verified standard PDF signature says beyond
-// minwon's own: the certificate that signed it.
+// minwon's own: the certificate that signed it. Whether a PKI vouches for
+// that certificate is for a PDF reader (or crypto/x509) to judge with the
+// PKI's root; package verify, which must not pull in the network stack,
+// reads only what the check needs.
 type PAdESSignature struct {
-	Certificate *x509.Certificate
-	Chain       []*x509.Certificate // every certificate the CMS carries
+	Certificate []byte   // DER of the signing certificate
+	CommonName  string   // its subject's common name
+	Chain       [][]byte // DER of every certificate the CMS carries
+}
+
+// certificate is the part of an X.509 certificate the check reads.
+type certificate struct {
+	raw        []byte
+	issuer     []byte // DER Name
+	serial     *big.Int
+	commonName string
+	key        *ecdsa.PublicKey // nil unless ECDSA P-256
+}
+
+var (
+	oidECPublicKey = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	oidP256        = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
+	oidCommonName  = asn1.ObjectIdentifier{2, 5, 4, 3}
+)
+
+// parseCertificate reads a DER X.509 certificate's issuer, serial number,
+// subject common name and P-256 key.
+func parseCertificate(der []byte) (*certificate, error) {
+	bad := errors.New("verify: malformed certificate")
+	s := cryptobyte.String(der)
+	var cert, tbs, issuer, subject, spki, alg cryptobyte.String
+	c := &certificate{raw: der, serial: new(big.Int)}
+	if !s.ReadASN1(&cert, cbasn1.SEQUENCE) || !s.Empty() || !cert.ReadASN1(&tbs, cbasn1.SEQUENCE) ||
+		!tbs.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) || !tbs.ReadASN1Integer(c.serial) ||
+		!tbs.SkipASN1(cbasn1.SEQUENCE) || !tbs.ReadASN1Element(&issuer, cbasn1.SEQUENCE) || !tbs.SkipASN1(cbasn1.SEQUENCE) ||
+		!tbs.ReadASN1Element(&subject, cbasn1.SEQUENCE) || !tbs.ReadASN1(&spki, cbasn1.SEQUENCE) || !spki.ReadASN1(&alg, cbasn1.SEQUENCE) {
+		return nil, bad
+	}
+	c.issuer = issuer
+	var algOID, curve asn1.ObjectIdentifier
+	var bits asn1.BitString
+	if alg.ReadASN1ObjectIdentifier(&algOID) && algOID.Equal(oidECPublicKey) && alg.ReadASN1ObjectIdentifier(&curve) && curve.Equal(oidP256) &&
+		spki.ReadASN1BitString(&bits) && bits.BitLength%8 == 0 {
+		if k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), bits.Bytes); err == nil {
+			c.key = k
+		}
+	}
+	// Name: SEQUENCE OF SET OF { type, value }.
+	if !subject.ReadASN1(&subject, cbasn1.SEQUENCE) {
+		return nil, bad
+	}
+	for !subject.Empty() {
+		var rdn cryptobyte.String
+		if !subject.ReadASN1(&rdn, cbasn1.SET) {
+			return nil, bad
+		}
+		for !rdn.Empty() {
+			var atv, value cryptobyte.String
+			var oid asn1.ObjectIdentifier
+			var tag cbasn1.Tag
+			if !rdn.ReadASN1(&atv, cbasn1.SEQUENCE) || !atv.ReadASN1ObjectIdentifier(&oid) || !atv.ReadAnyASN1(&value, &tag) {
+				return nil, bad
+			}
+			if oid.Equal(oidCommonName) {
+				c.commonName = string(value)
+			}
+		}
+	}
+	return c, nil
 }
 
 // maxContents bounds the signature a PDF may carry: minwon's are a few
@@ -266,7 +331,7 @@ func findPAdES(pdf []byte) (r byteRange, cms []byte, found bool, err error) {
 
 // signerInfo is the parsed CMS of a PAdES signature.
 type signerInfo struct {
-	certs       []*x509.Certificate
+	certs       []*certificate
 	issuer      []byte // raw Name
 	serial      *big.Int
 	signedAttrs []byte // DER SET, as signed
@@ -306,9 +371,9 @@ func parseCMS(der []byte) (*signerInfo, error) {
 		if !certs.ReadASN1Element(&c, cbasn1.SEQUENCE) {
 			return bad("bad certificates")
 		}
-		cert, err := x509.ParseCertificate(c)
+		cert, err := parseCertificate(c)
 		if err != nil {
-			return bad("bad certificate: " + err.Error())
+			return bad("bad certificate")
 		}
 		out.certs = append(out.certs, cert)
 	}
@@ -423,21 +488,21 @@ func verifyPAdES(pdf []byte, r byteRange, der []byte, keys Keys) (PDFSignature, 
 		!certID.ReadASN1(&certHash, cbasn1.OCTET_STRING) {
 		return bad("the signature has no signing-certificate-v2 attribute with a SHA-256 hash")
 	}
-	var leaf *x509.Certificate
+	var leaf *certificate
 	for _, c := range info.certs {
-		if sum := sha256.Sum256(c.Raw); bytes.Equal(sum[:], certHash) {
+		if sum := sha256.Sum256(c.raw); bytes.Equal(sum[:], certHash) {
 			leaf = c
 		}
 	}
 	if leaf == nil {
 		return bad("the signing certificate is not in the signature")
 	}
-	if !bytes.Equal(info.issuer, leaf.RawIssuer) || leaf.SerialNumber.Cmp(info.serial) != 0 {
+	if !bytes.Equal(info.issuer, leaf.issuer) || leaf.serial.Cmp(info.serial) != 0 {
 		return bad("the signer is not the signing certificate")
 	}
-	pub, ok := leaf.PublicKey.(*ecdsa.PublicKey)
-	if !ok {
-		return bad("the signing certificate's key is not ECDSA")
+	pub := leaf.key
+	if pub == nil {
+		return bad("the signing certificate's key is not ECDSA P-256")
 	}
 	attrsHash := sha256.Sum256(info.signedAttrs)
 	if !ecdsa.VerifyASN1(pub, attrsHash[:], info.signature) {
@@ -454,7 +519,11 @@ func verifyPAdES(pdf []byte, r byteRange, der []byte, keys Keys) (PDFSignature, 
 	if !ed25519.Verify(key, PAdESMessage(info.number, info.signedAttrs), info.minwonSig) {
 		return bad("minwon's signature does not match the file's contents")
 	}
-	return PDFSignature{KeyID: info.keyID, Number: info.number, PAdES: &PAdESSignature{Certificate: leaf, Chain: info.certs}}, nil
+	chain := make([][]byte, len(info.certs))
+	for i, c := range info.certs {
+		chain[i] = c.raw
+	}
+	return PDFSignature{KeyID: info.keyID, Number: info.number, PAdES: &PAdESSignature{Certificate: leaf.raw, CommonName: leaf.commonName, Chain: chain}}, nil
 }
 
 // padesNumber returns the number minwon's signature in a PAdES document

@@ -163,7 +163,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		var sig verify.PDFSignature
 		if sig, err = verify.VerifyPDF(file, trusted); err == nil {
 			if sig.PAdES != nil {
-				signature = "standard PDF signature by " + sig.PAdES.Certificate.Subject.CommonName + " and minwon's signature checked"
+				signature = "standard PDF signature by " + sig.PAdES.CommonName + " and minwon's signature checked"
 			} else {
 				signature = "signature trailer of an older document checked"
 			}
