@@ -191,7 +191,7 @@ func listPKI(out io.Writer, entries []pki.Entry, now time.Time) error {
 		switch {
 		case e.Kind == "official" && e.Official != nil:
 			id, name, role, office = e.Official.ID, e.Official.Name, string(e.Official.Role), e.Official.Office
-		case e.Kind == "server" || e.Kind == "system":
+		case e.Kind == "server" || e.Kind == "system" || e.Kind == "document":
 			id, name, role, office = e.Server, "-", "-", "-"
 		default:
 			continue // the OCSP responder and the seeded history

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -534,7 +535,7 @@ func padesNumber(pdf []byte) (string, bool) {
 		return "", false
 	}
 	info, err := parseCMS(der)
-	if err != nil || !ValidNumber(info.number) {
+	if err != nil || len(info.number) != 16 || strings.Trim(info.number, "0123456789") != "" {
 		return "", false
 	}
 	return info.number, true
