@@ -6,8 +6,8 @@
 //
 // Usage:
 //
-//	minwon-verify FILE.pdf --log URL [--key KEYS.json] [--save-proof PROOF.json]
-//	minwon-verify FILE.pdf --checkpoint PROOF.json --key KEYS.json
+//	minwon-verify FILE.pdf|FILE.data.json --log URL [--key KEYS.json] [--save-proof PROOF.json]
+//	minwon-verify FILE.pdf|FILE.data.json --checkpoint PROOF.json --key KEYS.json
 //
 // Exit 0 only for a valid document; 1 not valid (or the check could not be
 // made); 2 usage.

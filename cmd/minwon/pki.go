@@ -23,6 +23,7 @@ const pkiUsage = `usage:
   minwon pki init --dir DIR
   minwon pki issue --dir DIR --id ID --name NAME --office OFFICE --role counter_clerk|operator|privacy_officer|auditor
   minwon pki server --dir DIR --name NAME --host HOST[,HOST...]
+  minwon pki document --dir DIR [--name minwon]
   minwon pki revoke --dir DIR ID --reason REASON
   minwon pki list --dir DIR
   minwon pki validation --dir DIR [--addr 127.0.0.1:7103]`
@@ -89,6 +90,16 @@ func pkiUntilDone(ctx context.Context, args []string, out io.Writer) error {
 				return fmt.Errorf("pki server: %w", err)
 			}
 			fmt.Fprintf(out, "cert: %s\nkey:  %s\n", cred.CertFile, cred.KeyFile)
+			return nil
+		}
+	case "document":
+		fs.StringVar(&name, "name", "minwon", "the signing system's name")
+		run = func(ca *pki.Authority, _ []string) error {
+			cred, err := ca.IssueDocumentSigner(name)
+			if err != nil {
+				return fmt.Errorf("pki document: %w", err)
+			}
+			fmt.Fprintf(out, "document-signing certificate (serve's document_cert): %s\nits key (serve's document_key):               %s\n", cred.CertFile, cred.KeyFile)
 			return nil
 		}
 	case "revoke":
@@ -180,7 +191,7 @@ func listPKI(out io.Writer, entries []pki.Entry, now time.Time) error {
 		switch {
 		case e.Kind == "official" && e.Official != nil:
 			id, name, role, office = e.Official.ID, e.Official.Name, string(e.Official.Role), e.Official.Office
-		case e.Kind == "server" || e.Kind == "system":
+		case e.Kind == "server" || e.Kind == "system" || e.Kind == "document":
 			id, name, role, office = e.Server, "-", "-", "-"
 		default:
 			continue // the OCSP responder and the seeded history

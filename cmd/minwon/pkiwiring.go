@@ -29,6 +29,7 @@ type simulatedPKI struct {
 	Counter       pki.Credential
 	Admin         pki.Credential
 	System        pki.Credential // DIR/pki/systems/minwon.pem: what linkage presents to the agencies
+	Documents     pki.Credential // DIR/pki/documents/minwon.pem: signs every issued PDF
 	hosts         []string
 }
 
@@ -42,6 +43,9 @@ func startSimulatedPKI(data, validationAddr string, hosts []string) (*simulatedP
 	}
 	s := &simulatedPKI{CA: ca, Officials: officials, hosts: hosts}
 	if s.System, err = ca.SystemCredential("minwon"); err != nil {
+		return nil, err
+	}
+	if s.Documents, err = ca.DocumentSignerCredential("minwon"); err != nil {
 		return nil, err
 	}
 	if s.Counter, err = ca.ServerCredential("counter", hosts); err != nil {

@@ -99,8 +99,15 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 	if err != nil {
 		return err
 	}
+	if cfg.DocumentCert == "" || cfg.DocumentKey == "" {
+		return errors.New("serve: document_cert and document_key are required: the PKI's document-signing certificate every PDF is signed with (minwon pki document --dir DIR issues one)")
+	}
+	documentCert, err := docsig.LoadCertificate(cfg.DocumentCert, cfg.DocumentKey)
+	if err != nil {
+		return err
+	}
 	a, err := app.New(ctx, app.Config{
-		DB: db, Agencies: cfg.Endpoints(), KeyDir: cfg.KeyDir, LogKey: logKey, LogOrigin: cfg.LogOrigin,
+		DB: db, Agencies: cfg.Endpoints(), KeyDir: cfg.KeyDir, DocumentCert: documentCert, LogKey: logKey, LogOrigin: cfg.LogOrigin,
 		PublicURL: cfg.PublicURL, SessionTTL: time.Duration(cfg.SessionTTL), SubjectIndexKey: indexKey,
 		Retention:      time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		LinkageOptions: linkage.Options{TLS: linkageTLS},
@@ -320,6 +327,7 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 		return fmt.Errorf("agencies: %w", err)
 	}
 	cfg.Linkage = &config.Linkage{Cert: sim.System.CertFile, Key: sim.System.KeyFile, CA: filepath.Join(sim.CA.Dir(), pki.RootCertFile)}
+	cfg.DocumentCert, cfg.DocumentKey = sim.Documents.CertFile, sim.Documents.KeyFile
 	for i, name := range schema {
 		signer, err := agency.LoadOrCreateKey(name, keys.AgencyKey(name))
 		if err != nil {
@@ -357,7 +365,7 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 	if err := os.WriteFile(cfgPath, append(out, '\n'), 0o600); err != nil {
 		return err
 	}
-	snippet, _ := json.MarshalIndent(map[string]any{"agencies": cfg.Agencies, "linkage": cfg.Linkage, "pki": cfg.PKI}, "", "  ")
+	snippet, _ := json.MarshalIndent(map[string]any{"agencies": cfg.Agencies, "linkage": cfg.Linkage, "pki": cfg.PKI, "document_cert": cfg.DocumentCert, "document_key": cfg.DocumentKey}, "", "  ")
 	fmt.Printf("\nserve config written to %s (mode 0600); its agencies, linkage certificate and PKI:\n%s\n", cfgPath, snippet)
 	fmt.Printf("Start minwon with:  minwon serve --config %s   (several nodes: add --listen, --counter-listen, --admin-listen and --node)\n", cfgPath)
 	fmt.Printf("Demo accounts:      %s\nOfficials:          %s (certificates of %s; revoke with minwon pki revoke --dir %s ID --reason R)\n",

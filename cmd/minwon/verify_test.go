@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/minwon/minwon/internal/apptest"
+	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/issuance"
+	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/verify/verifycmd"
 )
 
@@ -21,6 +24,15 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func issueFile(t *testing.T, c *apptest.Client, dir, svc, key string) (string, []byte, string) {
@@ -46,11 +58,39 @@ func TestVerifyCommand(t *testing.T) {
 	keysFile := writeFile(t, dir, "keys.json", keys)
 	proof := filepath.Join(dir, "proof.json")
 
+	// The issued file as a standard PDF reader sees it, the PKI's root
+	// trusted.
+	t.Run("pdfsig", func(t *testing.T) {
+		report := pkitest.Pdfsig(t, file)
+		for _, want := range []string{"Signature is Valid.", "Certificate is Trusted.", "Total document signed"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("pdfsig on an issued document does not say %q:\n%s", want, report)
+			}
+		}
+	})
+
 	tampered := append([]byte(nil), pdf...)
 	tampered[len(tampered)/3] ^= 0x20
 	tamperedFile := writeFile(t, dir, "tampered.pdf", tampered)
-	body := pdf[:strings.LastIndex(string(pdf), "%minwon-signature")]
-	unlogged := writeFile(t, dir, "unlogged.pdf", env.App.Keys.Signer().SignPDF(string(issuance.NewNumber()), body))
+	body, err := docsig.Unsigned(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := env.ActiveSigner().SignPDF(string(issuance.NewNumber()), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlogged := writeFile(t, dir, "unlogged.pdf", forged)
+	// Its data.json, told from a PDF by content (the name says nothing).
+	resp, data := c.Raw("GET", "/api/v1/issuances/"+number+"/data.json", nil, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("data.json: %s", resp.Status)
+	}
+	dataFile := writeFile(t, dir, "document-data", data)
+	tamperedData := writeFile(t, dir, "tampered.data.json", bytes.Replace(data, []byte(`"service_version": 1`), []byte(`"service_version": 2`), 1))
+	if bytes.Equal(data, mustRead(t, tamperedData)) {
+		t.Fatal("the tampered data.json is unchanged")
+	}
 
 	valid := []struct {
 		name string
@@ -59,6 +99,8 @@ func TestVerifyCommand(t *testing.T) {
 		{"online", []string{file, "--log", env.Server.URL, "--save-proof", proof}},
 		{"online with pinned keys", []string{"--log", env.Server.URL + "/log", "--key", keysFile, file}},
 		{"offline", []string{file, "--checkpoint", proof, "--key", keysFile}},
+		{"data.json online", []string{dataFile, "--log", env.Server.URL}},
+		{"data.json offline with the PDF's proof", []string{dataFile, "--checkpoint", proof, "--key", keysFile}},
 	}
 	for _, tc := range valid {
 		if err := verifycmd.Run(tc.args, io.Discard, io.Discard); err != nil {
@@ -74,6 +116,8 @@ func TestVerifyCommand(t *testing.T) {
 		{"another document's proof", []string{other, "--checkpoint", proof, "--key", keysFile}},
 		{"unlogged online", []string{unlogged, "--log", env.Server.URL}},
 		{"unlogged offline", []string{unlogged, "--checkpoint", proof, "--key", keysFile}},
+		{"tampered data.json online", []string{tamperedData, "--log", env.Server.URL}},
+		{"tampered data.json offline", []string{tamperedData, "--checkpoint", proof, "--key", keysFile}},
 	}
 	for _, tc := range invalid {
 		if err := verifycmd.Run(tc.args, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
@@ -86,6 +130,20 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if err := verifycmd.Run([]string{file, "--log", env.Server.URL}, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
 		t.Errorf("revoked document: want invalid, got %v", err)
+	}
+	if err := verifycmd.Run([]string{dataFile, "--log", env.Server.URL}, io.Discard, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) {
+		t.Errorf("revoked document's data.json: want invalid, got %v", err)
+	}
+	// The proof saved before the revocation cannot show it: an offline
+	// check says how fresh the proof is, and refuses one older than
+	// --max-age.
+	var out bytes.Buffer
+	if err := verifycmd.Run([]string{file, "--checkpoint", proof, "--key", keysFile}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "Not revoked as of ") {
+		t.Errorf("offline with a proof from before the revocation, within --max-age: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := verifycmd.Run([]string{file, "--checkpoint", proof, "--key", keysFile, "--max-age", "1ns"}, &out, io.Discard); !errors.Is(err, verifycmd.ErrInvalid) || !strings.Contains(out.String(), "too old") {
+		t.Errorf("offline with a proof older than --max-age: want invalid, got %v\n%s", err, out.String())
 	}
 
 	var usage verifycmd.UsageError

@@ -20,6 +20,7 @@ import (
 	"github.com/minwon/minwon/internal/counter"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/governance"
 	"github.com/minwon/minwon/internal/ident"
@@ -40,12 +41,15 @@ type Config struct {
 	DB             *store.DB
 	Agencies       []linkage.Endpoint
 	LinkageOptions linkage.Options
-	KeyDir         string             // document-signing key files (see package keyring)
-	LogKey         ed25519.PrivateKey // signs transparency log checkpoints
-	LogOrigin      string             // the log's name in its checkpoints
-	PublicURL      string             // e.g. http://127.0.0.1:8080, used in verification URLs
-	SessionTTL     time.Duration
-	Log            *slog.Logger
+	KeyDir         string // document-signing key files (see package keyring)
+	// DocumentCert is the PKI's document-signing certificate: every PDF
+	// gets a standard signature by it (required).
+	DocumentCert *docsig.Certificate
+	LogKey       ed25519.PrivateKey // signs transparency log checkpoints
+	LogOrigin    string             // the log's name in its checkpoints
+	PublicURL    string             // e.g. http://127.0.0.1:8080, used in verification URLs
+	SessionTTL   time.Duration
+	Log          *slog.Logger
 	// PortalIssuances bounds the portal's issuances in flight (the
 	// counter's are not bounded); 0 means two per core.
 	PortalIssuances int
@@ -169,6 +173,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.LogOrigin == "" {
 		cfg.LogOrigin = "minwon.local/log"
 	}
+	if cfg.DocumentCert == nil {
+		return nil, fmt.Errorf("app: DocumentCert (the PKI's document-signing certificate) is required")
+	}
 	if cfg.KeyDir == "" {
 		return nil, fmt.Errorf("app: KeyDir (where document-signing keys live) is required")
 	}
@@ -225,15 +232,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	pipeline := &issuance.Pipeline{
-		Catalog:   catalog,
-		Templates: forms,
-		Links:     links,
-		Access:    resolver,
-		Renderer:  renderer,
-		Keys:      ring,
-		Store:     cfg.DB,
-		Log:       log,
-		VerifyURL: cfg.PublicURL + "/verify",
+		Catalog:      catalog,
+		Templates:    forms,
+		Links:        links,
+		Access:       resolver,
+		Renderer:     renderer,
+		Keys:         ring,
+		DocumentCert: cfg.DocumentCert,
+		Store:        cfg.DB,
+		Log:          log,
+		VerifyURL:    cfg.PublicURL + "/verify",
 	}
 	// A canary that draws a privacy refusal revokes what it issued.
 	forms.Revoker = pipeline

@@ -16,6 +16,7 @@ import (
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/doclog"
+	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
@@ -163,8 +164,14 @@ func testVerifyValidTamperedUnknownUnlogged(t *testing.T, b storetest.Backend) {
 	t.Run("validly signed but never logged", func(t *testing.T) {
 		// What an insider with the signing key, bypassing the log, could make.
 		number := string(issuance.NewNumber())
-		body := pdf[:strings.LastIndex(string(pdf), "%minwon-signature")]
-		forged := env.App.Keys.Signer().SignPDF(number, body)
+		body, err := docsig.Unsigned(pdf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged, err := env.ActiveSigner().SignPDF(number, body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ans := verifyPDF(t, anon, forged); ans.Status != verification.Unknown {
 			t.Fatalf("unlogged document: %s", ans.Status)
 		}
@@ -340,7 +347,7 @@ func TestLogKeyRotation(t *testing.T) {
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	defer srv.Close()
-	a, err := app.New(context.Background(), app.Config{DB: env.DB, Agencies: env.Endpoints, KeyDir: env.KeyDir, PublicURL: srv.URL, LogKey: newKey, LogOrigin: "minwon.test/log"})
+	a, err := app.New(context.Background(), app.Config{DB: env.DB, Agencies: env.Endpoints, KeyDir: env.KeyDir, DocumentCert: env.DocumentCert, PublicURL: srv.URL, LogKey: newKey, LogOrigin: "minwon.test/log"})
 	if err != nil {
 		t.Fatalf("restart with a new log key: %v", err)
 	}

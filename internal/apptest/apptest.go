@@ -27,6 +27,7 @@ import (
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/storetest"
@@ -48,6 +49,9 @@ type Env struct {
 	Accounts []Account
 	Signer   docsig.Signer
 	KeyDir   string // the nodes' shared key directory
+	// DocumentCert is the PKI's document-signing certificate the nodes
+	// sign PDFs with (pkitest.DocumentSigner).
+	DocumentCert *docsig.Certificate
 }
 
 // Node is one minwon process: its own store handle (connection pool), app
@@ -125,7 +129,12 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	if err := demo.IndexSubjects(ctx, seedDB, world, ident.NewIndexer(indexKey), io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Env: agencies, Backend: b, KeyDir: dd.Keys().Path()}
+	docCred := pkitest.DocumentSigner(t)
+	docCert, err := docsig.LoadCertificate(docCred.CertFile, docCred.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Env: agencies, Backend: b, KeyDir: dd.Keys().Path(), DocumentCert: docCert}
 	for i := range opt.Nodes {
 		node := &Node{DB: seedDB}
 		if i > 0 {
@@ -143,7 +152,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		// Every node reads the one key directory, as nodes sharing a
 		// key volume would.
 		a, err := app.New(ctx, app.Config{
-			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), PublicURL: node.Server.URL,
+			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), DocumentCert: docCert, PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
 			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey,
 		})
@@ -156,8 +165,17 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	}
 	env.App, env.DB, env.Server = env.Nodes[0].App, env.Nodes[0].DB, env.Nodes[0].Server
 	env.Signer = env.App.Keys.Signer()
+	env.Signer.Cert = docCert
 	env.Accounts = readAccounts(t, dd.Accounts())
 	return env
+}
+
+// ActiveSigner is the nodes' signer now (after any rotation), with the
+// document-signing certificate: what an insider with the keys holds.
+func (e *Env) ActiveSigner() docsig.Signer {
+	s := e.App.Keys.Signer()
+	s.Cert = e.DocumentCert
+	return s
 }
 
 func readAccounts(t testing.TB, path string) []Account {

@@ -67,6 +67,12 @@ type Config struct {
 	// finds citizens by resident registration number; required with
 	// counter_listen, and the same key the accounts were indexed with.
 	SubjectIndexKey string `json:"subject_index_key,omitempty"`
+	// DocumentCert and DocumentKey are the document-signing certificate of
+	// the PKI (PEM, the signer's certificate then its issuers) and its key:
+	// every issued PDF carries a standard signature by it. Required by
+	// serve; `minwon pki document` issues one.
+	DocumentCert string `json:"document_cert,omitempty"`
+	DocumentKey  string `json:"document_key,omitempty"`
 	// RetentionDays is how long issued documents' files (PDF, data.json)
 	// are kept; default 90. The log and audit records are kept forever.
 	RetentionDays int `json:"retention_days,omitempty"`

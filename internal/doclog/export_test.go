@@ -12,3 +12,9 @@ func OpenFollowing(ctx context.Context, db Store, origin string, key ed25519.Pri
 }
 
 const TileHeight = tileHeight
+
+// SetClock replaces the log's clock.
+func (l *Log) SetClock(now func() time.Time) { l.now = now }
+
+// Freshen runs one freshness check, as the follower does every interval.
+func (l *Log) Freshen(ctx context.Context) { l.freshen(ctx) }

@@ -1,6 +1,10 @@
 package doclog
 
-import "github.com/minwon/minwon/internal/verify"
+import (
+	"time"
+
+	"github.com/minwon/minwon/internal/verify"
+)
 
 // The log's formats (entries, checkpoints, proofs) are package verify's,
 // which outside verifiers import without the log; these are its names for
@@ -31,6 +35,12 @@ func ParseEntry(data []byte) (Entry, error) { return verify.ParseEntry(data) }
 // FormatCheckpoint returns the C2SP tlog-checkpoint body.
 func FormatCheckpoint(origin string, size int64, root Hash) string {
 	return verify.FormatCheckpoint(origin, size, root)
+}
+
+// FormatCheckpointAt returns the checkpoint body with the time it is
+// signed at, as an extension line.
+func FormatCheckpointAt(origin string, size int64, root Hash, at time.Time) string {
+	return verify.FormatCheckpointAt(origin, size, root, at)
 }
 
 // ParseCheckpoint parses a C2SP checkpoint body for the expected origin.

@@ -55,6 +55,7 @@ type Log struct {
 	size       int64
 	root       Hash
 	checkpoint []byte
+	signedAt   time.Time // when checkpoint was signed (zero if it says not)
 
 	hashes   *hashCache
 	previous []note.Verifier // retired log keys, trusted for the head only until it is signed again
@@ -212,8 +213,26 @@ func (l *Log) follow() {
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), every)
 			l.Refresh(ctx)
+			l.freshen(ctx)
 			cancel()
 		}
+	}
+}
+
+// FreshEvery is how old the newest checkpoint may grow on a log that
+// appends nothing before a node signs the same tree again with the time
+// now: a saved proof's checkpoint time then says when, at the latest, the
+// log still held no revocation of the document, within this much.
+const FreshEvery = time.Minute
+
+// freshen signs the newest checkpoint again if it is older than FreshEvery.
+// Errors are left for the next tick.
+func (l *Log) freshen(ctx context.Context) {
+	l.mu.RLock()
+	stale := l.checkpoint != nil && l.now().Sub(l.signedAt) >= FreshEvery
+	l.mu.RUnlock()
+	if stale {
+		l.resign(ctx)
 	}
 }
 
@@ -222,6 +241,7 @@ type head struct {
 	size int64
 	root Hash
 	cp   []byte
+	at   time.Time // when it was signed; zero for checkpoints without a time
 }
 
 // checkHead checks a stored checkpoint: it must be signed by this log's key
@@ -235,6 +255,7 @@ func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 	copy(h.root[:], root)
 	l.mu.RLock()
 	known := l.size == size && l.root == h.root && bytes.Equal(l.checkpoint, cp)
+	h.at = l.signedAt
 	l.mu.RUnlock()
 	if known {
 		return h, nil
@@ -250,6 +271,7 @@ func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 	if c.Size != size || c.Root != h.root {
 		return head{}, fmt.Errorf("doclog: stored checkpoint %d says size %d", size, c.Size)
 	}
+	h.at = c.Time
 	return h, nil
 }
 
@@ -258,8 +280,10 @@ func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 func (l *Log) adopt(h head) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if h.size > l.size || l.checkpoint == nil {
-		l.size, l.root, l.checkpoint = h.size, h.root, h.cp
+	// The same tree signed again later (see freshen) replaces the older
+	// signature.
+	if h.size > l.size || l.checkpoint == nil || (h.size == l.size && h.at.After(l.signedAt)) {
+		l.size, l.root, l.checkpoint, l.signedAt = h.size, h.root, h.cp, h.at
 	}
 }
 
@@ -316,7 +340,8 @@ func (l *Log) resign(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	signed, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, h.size, h.root)}, l.signer)
+	at := l.now().UTC().Truncate(time.Second)
+	signed, err := note.Sign(&note.Note{Text: FormatCheckpointAt(l.origin, h.size, h.root, at)}, l.signer)
 	if err != nil {
 		return fmt.Errorf("doclog: sign checkpoint: %w", err)
 	}
@@ -327,7 +352,9 @@ func (l *Log) resign(ctx context.Context) error {
 		return err
 	}
 	l.mu.Lock()
-	l.size, l.root, l.checkpoint = h.size, h.root, signed
+	if h.size >= l.size {
+		l.size, l.root, l.checkpoint, l.signedAt = h.size, h.root, signed, at
+	}
 	l.mu.Unlock()
 	return nil
 }
@@ -505,7 +532,8 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 	if err != nil {
 		return fmt.Errorf("doclog: tree hash: %w", err)
 	}
-	cp, err := note.Sign(&note.Note{Text: FormatCheckpoint(l.origin, size, root)}, l.signer)
+	at := l.now().UTC().Truncate(time.Second)
+	cp, err := note.Sign(&note.Note{Text: FormatCheckpointAt(l.origin, size, root, at)}, l.signer)
 	if err != nil {
 		return fmt.Errorf("doclog: sign checkpoint: %w", err)
 	}
@@ -516,7 +544,7 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 		return err
 	}
 	l.hashes.put(hashIDs, func(i int) Hash { return local[hashIDs[i]] })
-	l.adopt(head{size: size, root: root, cp: cp})
+	l.adopt(head{size: size, root: root, cp: cp, at: at})
 	return nil
 }
 

@@ -1,16 +1,18 @@
 // Package docsig owns the signature formats of issued documents: the
-// signature trailer appended to a PDF and the signed envelope of data.json.
-// Both are Ed25519 with a key id, over domain-separated bytes, so a signature
-// of one kind can never pass for the other.
+// standard PDF signature (PAdES baseline B-B: a CMS signature by the
+// document-signing certificate of the government PKI, carrying minwon's own
+// Ed25519 signature), the older signature trailer appended to a PDF, and the
+// signed envelope of data.json. minwon's signatures are Ed25519 with a key
+// id of the key ring, over domain-separated bytes, so a signature of one
+// kind can never pass for another.
 //
-// The PDF trailer's format and its check are package verify's, so third
+// The PDF signature formats and their checks are package verify's, so third
 // parties can check documents without this package; docsig writes them.
 // Package docsig checks signatures only; whether a document is logged or
 // revoked is for the transparency log to say.
 package docsig
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -23,6 +25,9 @@ import (
 type Signer struct {
 	KeyID string
 	Key   ed25519.PrivateKey
+	// Cert is the document-signing certificate the standard PDF signature
+	// is made with. SignPDF needs it.
+	Cert *Certificate
 }
 
 // KeyID names a document-signing public key by its hash.
@@ -37,16 +42,16 @@ type KeyMap map[string]ed25519.PublicKey
 // PublicKey implements Keys.
 func (m KeyMap) PublicKey(id string) (ed25519.PublicKey, bool) { k, ok := m[id]; return k, ok }
 
-const dataContext = "minwon data v1\n"
-
 // ErrInvalid is returned for a document whose signature is missing,
 // malformed, by an unknown key, or does not verify.
 var ErrInvalid = verify.ErrBadSignature
 
-// SignPDF appends a signature trailer over the issuance number and the PDF
-// bytes. The trailer is a PDF comment followed by %%EOF, so viewers still
-// open the file.
-func (s Signer) SignPDF(number string, pdf []byte) []byte {
+// SignPDFTrailer appends a signature trailer over the issuance number and
+// the PDF bytes: the format of documents issued before the standard PDF
+// signature, kept so they can be made again in tests. The trailer is a PDF
+// comment followed by %%EOF, so viewers still open the file, but show it as
+// unsigned.
+func (s Signer) SignPDFTrailer(number string, pdf []byte) []byte {
 	if len(pdf) > 0 && pdf[len(pdf)-1] != '\n' {
 		pdf = append(pdf, '\n')
 	}
@@ -78,36 +83,15 @@ func (s Signer) SignData(doc any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docsig: encode document: %w", err)
 	}
-	msg := append([]byte(dataContext), raw...)
+	msg := verify.DataMessage(raw)
 	env := Envelope{Document: raw, KeyID: s.KeyID, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(s.Key, msg))}
 	return json.MarshalIndent(env, "", "  ")
 }
 
 // VerifyData checks a data.json envelope and returns the signed document
-// bytes.
+// bytes. The format's check is package verify's.
 func VerifyData(data []byte, keys Keys) (json.RawMessage, string, error) {
-	var env Envelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return nil, "", fmt.Errorf("%w: not a data.json envelope: %v", ErrInvalid, err)
-	}
-	sig, err := base64.StdEncoding.Strict().DecodeString(env.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, "", fmt.Errorf("%w: malformed signature", ErrInvalid)
-	}
-	pub, ok := keys.PublicKey(env.KeyID)
-	if !ok {
-		return nil, "", fmt.Errorf("%w: signed by key %s, which is unknown or revoked", ErrInvalid, env.KeyID)
-	}
-	// Indentation inside the envelope changes the raw bytes; compact them
-	// back to what was signed.
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, env.Document); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if !ed25519.Verify(pub, append([]byte(dataContext), compact.Bytes()...), sig) {
-		return nil, "", fmt.Errorf("%w: signature does not match the data", ErrInvalid)
-	}
-	return compact.Bytes(), env.KeyID, nil
+	return verify.VerifyData(data, keys)
 }
 
 // TrailerNumber returns the issuance number a signature trailer names,

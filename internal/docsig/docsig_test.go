@@ -25,7 +25,7 @@ func TestPDFSignature(t *testing.T) {
 	s, keys := newSigner(t)
 	_, otherKeys := newSigner(t)
 	const number = "1234567890123452"
-	signed := s.SignPDF(number, []byte(fakePDF))
+	signed := s.SignPDFTrailer(number, []byte(fakePDF))
 	got, err := VerifyPDF(signed, keys)
 	if err != nil || got.Number != number || got.KeyID != s.KeyID {
 		t.Fatalf("VerifyPDF = %+v, %v", got, err)
@@ -76,16 +76,38 @@ func TestDataEnvelope(t *testing.T) {
 	}
 }
 
-// FuzzVerifyPDF feeds the verifier arbitrary files, as an upload would.
+// fakeFieldPDF is a small PDF with an empty signature field, as render
+// writes one, with room for a self-signed certificate's signature.
+var fakeFieldPDF = "%PDF-1.7\n1 0 obj\n<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [" + strings.Repeat(" ", 40) +
+	"] /Contents <" + strings.Repeat("0", 2400) + "> >>\nendobj\ntrailer\n<<>>\nstartxref\n9\n%%EOF\n"
+
+// FuzzVerifyPDF feeds the verifier arbitrary files, as an upload would:
+// the trailer parser and the PAdES one (byte range, CMS, attributes).
 func FuzzVerifyPDF(f *testing.F) {
 	s, keys := newSigner(f)
-	f.Add(s.SignPDF("1234567890123452", []byte(fakePDF)))
+	cert, err := SelfSignedCertificate("fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.Cert = cert
+	pades, err := s.SignPDF("1234567890123452", []byte(fakeFieldPDF))
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := VerifyPDF(pades, keys); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pades)
+	f.Add([]byte(fakeFieldPDF))
+	f.Add(s.SignPDFTrailer("1234567890123452", []byte(fakePDF)))
 	f.Add([]byte(fakePDF))
 	f.Add([]byte("\n%minwon-signature v1 key=doc-x number=1234567890123452 sig=AAAA\n%%EOF\n"))
+	f.Add([]byte("/ByteRange [0 1 3 0]/Contents <30>"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sig, err := VerifyPDF(b, keys)
-		if err == nil && len(sig.Number) != 16 {
-			t.Fatalf("accepted a trailer with number %q", sig.Number)
+		n, ok := TrailerNumber(b)
+		if err == nil && (len(sig.Number) != 16 || !ok || n != sig.Number) {
+			t.Fatalf("accepted a signature with number %q (the file names %q)", sig.Number, n)
 		}
 	})
 }

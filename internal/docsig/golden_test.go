@@ -42,7 +42,7 @@ func TestGoldenPDFSignature(t *testing.T) {
 	if s.KeyID != goldenKeyID {
 		t.Errorf("key id = %s, want %s", s.KeyID, goldenKeyID)
 	}
-	signed := s.SignPDF(goldenNumber, []byte(fakePDF))
+	signed := s.SignPDFTrailer(goldenNumber, []byte(fakePDF))
 	if want := fakePDF + goldenTrailer; string(signed) != want {
 		t.Errorf("signed PDF =\n%q\nwant\n%q", signed, want)
 	}
@@ -58,7 +58,7 @@ func TestGoldenPDFSignature(t *testing.T) {
 		t.Errorf("VerifyPDF(golden) = %+v, %v", got, err)
 	}
 	// A PDF without a final newline gets one before the trailer.
-	if got := s.SignPDF(goldenNumber, []byte(fakePDF[:len(fakePDF)-1])); string(got) != fakePDF+goldenTrailer {
+	if got := s.SignPDFTrailer(goldenNumber, []byte(fakePDF[:len(fakePDF)-1])); string(got) != fakePDF+goldenTrailer {
 		t.Errorf("PDF without final newline signed as\n%q", got)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/minwon/minwon/internal/governance"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/population"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/store"
@@ -313,8 +314,14 @@ func pipeline(t *testing.T, env *agencytest.Env, db *store.DB, gov issuance.Temp
 	}
 	t.Cleanup(log.Close)
 	_, docKey, _ := ed25519.GenerateKey(rand.Reader)
+	docCred := pkitest.DocumentSigner(t)
+	docCert, err := docsig.LoadCertificate(docCred.CertFile, docCred.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &issuance.Pipeline{
-		Catalog: catalog, Templates: gov, Links: links, Access: access.NewResolver(links), Renderer: renderer,
+		DocumentCert: docCert,
+		Catalog:      catalog, Templates: gov, Links: links, Access: access.NewResolver(links), Renderer: renderer,
 		Keys:  fixedKeys{docsig.Signer{KeyID: docsig.KeyID(docKey.Public().(ed25519.PublicKey)), Key: docKey}},
 		Store: db, Log: log, VerifyURL: "https://minwon.example/verify",
 	}

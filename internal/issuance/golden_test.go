@@ -107,17 +107,24 @@ func fixedPipeline(t *testing.T, env *agencytest.Env) (*issuance.Pipeline, *form
 	}
 	t.Cleanup(log.Close)
 	docKey := seededKey(1)
+	// A fixed certificate, so that the signed PDFs are the same bytes on
+	// every run (its ECDSA signatures are deterministic).
+	docCert, err := docsig.LoadCertificate(filepath.Join("testdata", "document-signer.pem"), filepath.Join("testdata", "document-signer.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &issuance.Pipeline{
-		Catalog:   catalog,
-		Templates: issuance.CatalogTemplates{Catalog: catalog},
-		Links:     links,
-		Access:    access.NewResolver(links),
-		Renderer:  renderer,
-		Keys:      fixedKeys{docsig.Signer{KeyID: docsig.KeyID(docKey.Public().(ed25519.PublicKey)), Key: docKey}},
-		Store:     db,
-		Log:       log,
-		VerifyURL: "https://minwon.example/verify",
-		Now:       func() time.Time { return time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC) },
+		Catalog:      catalog,
+		Templates:    issuance.CatalogTemplates{Catalog: catalog},
+		Links:        links,
+		Access:       access.NewResolver(links),
+		Renderer:     renderer,
+		Keys:         fixedKeys{docsig.Signer{KeyID: docsig.KeyID(docKey.Public().(ed25519.PublicKey)), Key: docKey}},
+		DocumentCert: docCert,
+		Store:        db,
+		Log:          log,
+		VerifyURL:    "https://minwon.example/verify",
+		Now:          func() time.Time { return time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC) },
 	}, catalog
 }
 

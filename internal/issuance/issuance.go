@@ -150,10 +150,13 @@ type Pipeline struct {
 	Access    authorizer
 	Renderer  *render.Renderer
 	Keys      signers
-	Store     issuanceStore
-	Log       logAppender
-	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
-	Now       func() time.Time
+	// DocumentCert is the PKI's document-signing certificate every PDF's
+	// standard signature is made with.
+	DocumentCert *docsig.Certificate
+	Store        issuanceStore
+	Log          logAppender
+	VerifyURL    string // base of the public verification page, e.g. https://minwon.example/verify
+	Now          func() time.Time
 
 	newNumber func() Number // NewNumber unless a test fixes the numbers
 }
@@ -459,7 +462,11 @@ func validUntil(sch *form.Schema, at time.Time) string {
 func (p *Pipeline) sign(prep *prepared, doc *Document, rendered []byte) (Issuance, error) {
 	r, svc := prep.req, prep.svc
 	signer := p.Keys.Signer()
-	pdf := signer.SignPDF(doc.Number, rendered)
+	signer.Cert = p.DocumentCert
+	pdf, err := signer.SignPDF(doc.Number, rendered)
+	if err != nil {
+		return Issuance{}, err
+	}
 	sum := sha256.Sum256(pdf)
 	data, err := signer.SignData(dataDocument{Document: doc, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID})
 	if err != nil {

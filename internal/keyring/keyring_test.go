@@ -38,7 +38,7 @@ func TestRotateRetiresAndRevokeInvalidates(t *testing.T) {
 	if first.KeyID == "" {
 		t.Fatal("no active key after Open")
 	}
-	signed := first.SignPDF("1234567890123452", []byte("%PDF-1.7\n"))
+	signed := first.SignPDFTrailer("1234567890123452", []byte("%PDF-1.7\n"))
 	if _, err := docsig.VerifyPDF(signed, r); err != nil {
 		t.Fatalf("active key: %v", err)
 	}

@@ -688,7 +688,11 @@ func RenderSignCPU(n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	signer := docsig.Signer{KeyID: docsig.KeyID(key.Public().(ed25519.PublicKey)), Key: key}
+	cert, err := docsig.SelfSignedCertificate("minwon-loadtest document signing")
+	if err != nil {
+		return 0, err
+	}
+	signer := docsig.Signer{KeyID: docsig.KeyID(key.Public().(ed25519.PublicKey)), Key: key, Cert: cert}
 	cpu0, err := cpuTime(os.Getpid())
 	if err != nil {
 		return 0, err
@@ -696,7 +700,7 @@ func RenderSignCPU(n int) (float64, error) {
 	if _, err := parallel(n, runtime.NumCPU(), func(_, i int) error {
 		out, err := rd.Render(docs[i])
 		if err == nil {
-			signer.SignPDF(docs[i].Number, out.PDF)
+			_, err = signer.SignPDF(docs[i].Number, out.PDF)
 		}
 		return err
 	}); err != nil {

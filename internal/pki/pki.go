@@ -14,6 +14,8 @@ package pki
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -386,7 +388,11 @@ func (a *Authority) IssueOfficial(o Official) (Credential, error) {
 				return ErrExists
 			}
 		}
-		e, err := a.issue(t, base)
+		key, err := rsa.GenerateKey(rand.Reader, keyBits)
+		if err != nil {
+			return err
+		}
+		e, err := a.issue(t, base, key)
 		if err != nil {
 			return err
 		}
@@ -451,12 +457,59 @@ func (a *Authority) IssueSystem(name string) (Credential, error) {
 	return a.issueNamed("system", "systems", name, t)
 }
 
+// IssueDocumentSigner issues a document-signing certificate for the
+// system called name (minwon itself), written under documents/NAME.pem and
+// .key: the certificate of the standard signature on every issued PDF. Its
+// key is ECDSA P-256, so that signing stays cheap next to rendering, and it
+// is valid for S/MIME-style signing (emailProtection), which is what PDF
+// readers built on NSS (poppler's pdfsig) require of a signer, as well as
+// for document signing (RFC 9336).
+func (a *Authority) IssueDocumentSigner(name string) (Credential, error) {
+	if !officialIDRE.MatchString(name) {
+		return Credential{}, errors.New("pki: a document signer needs a name of letters, digits, '.', '_' or '-'")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Credential{}, err
+	}
+	t := &x509.Certificate{
+		Subject: pkix.Name{
+			Country: []string{"KR"}, Organization: []string{"minwon demo government"},
+			OrganizationalUnit: []string{"document issuance"}, CommonName: name + " document signing",
+		},
+		KeyUsage:           x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidDocumentSigning},
+	}
+	return a.issueNamedKey("document", "documents", name, t, key)
+}
+
+// oidDocumentSigning is id-kp-documentSigning (RFC 9336).
+var oidDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
+
+// DocumentSignerCredential returns the document-signing certificate called
+// name, issuing it if there is none (or only a revoked or expiring one).
+func (a *Authority) DocumentSignerCredential(name string) (Credential, error) {
+	if cred, ok := a.usable("document", name, filepath.Join(a.dir, "documents", name)); ok {
+		return cred, nil
+	}
+	return a.IssueDocumentSigner(name)
+}
+
 // issueNamed issues t as the server's or system's certificate called name,
 // written under DIR/NAME.pem and .key, and records it as kind.
 func (a *Authority) issueNamed(kind, dir, name string, t *x509.Certificate) (Credential, error) {
+	key, err := rsa.GenerateKey(rand.Reader, keyBits)
+	if err != nil {
+		return Credential{}, err
+	}
+	return a.issueNamedKey(kind, dir, name, t, key)
+}
+
+func (a *Authority) issueNamedKey(kind, dir, name string, t *x509.Certificate, key crypto.Signer) (Credential, error) {
 	base := filepath.Join(a.dir, dir, name)
 	err := a.update(func(reg *register) error {
-		e, err := a.issue(t, base)
+		e, err := a.issue(t, base, key)
 		if err != nil {
 			return err
 		}
@@ -500,14 +553,10 @@ func (a *Authority) usable(kind, name, base string) (Credential, bool) {
 
 // issue signs t with a new key and writes both under base; the caller
 // records the entry.
-func (a *Authority) issue(t *x509.Certificate, base string) (*Entry, error) {
-	key, err := rsa.GenerateKey(rand.Reader, keyBits)
-	if err != nil {
-		return nil, err
-	}
+func (a *Authority) issue(t *x509.Certificate, base string, key crypto.Signer) (*Entry, error) {
 	now := a.now()
 	t.NotBefore, t.NotAfter = now.Add(-5*time.Minute), now.Add(leafLifetime)
-	der, err := sign(t, a.Ministry, &key.PublicKey, a.ministry)
+	der, err := sign(t, a.Ministry, key.Public(), a.ministry)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package pki
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -604,5 +606,44 @@ func TestFaultSwitchOnOneConnection(t *testing.T) {
 	}
 	if v.Faults() != (Faults{}) {
 		t.Errorf("faults left %+v", v.Faults())
+	}
+}
+
+func TestDocumentSigner(t *testing.T) {
+	ca := testCA(t)
+	cred, err := ca.DocumentSignerCredential("minwon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := ReadCerts(cred.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := certs[0]
+	if k, ok := leaf.PublicKey.(*ecdsa.PublicKey); !ok || k.Curve != elliptic.P256() {
+		t.Fatalf("document signer key %T, want ECDSA P-256", leaf.PublicKey)
+	}
+	key, err := readKey(cred.KeyFile)
+	if err != nil || !key.Public().(*ecdsa.PublicKey).Equal(leaf.PublicKey) {
+		t.Fatalf("the key file is not the certificate's key: %v", err)
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	// What a PDF reader on NSS requires of a signer: a chain to the root,
+	// valid for S/MIME-style signing.
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}); err != nil {
+		t.Fatalf("document signer does not chain to the root for signing: %v", err)
+	}
+	if leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 || leaf.KeyUsage&x509.KeyUsageContentCommitment == 0 {
+		t.Errorf("key usage %b", leaf.KeyUsage)
+	}
+	again, err := ca.DocumentSignerCredential("minwon")
+	if err != nil || again != cred {
+		t.Fatalf("a second call issued again: %+v, %v", again, err)
+	}
+	if certs2, _ := ReadCerts(cred.CertFile); !certs2[0].Equal(leaf) {
+		t.Fatal("the certificate changed")
 	}
 }

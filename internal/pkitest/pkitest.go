@@ -9,6 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -68,6 +71,17 @@ func System(t testing.TB) pki.Credential {
 	return cred
 }
 
+// DocumentSigner returns minwon's document-signing certificate, the same
+// one for the whole test binary.
+func DocumentSigner(t testing.TB) pki.Credential {
+	t.Helper()
+	cred, err := CA(t).DocumentSignerCredential("minwon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
 // Validation is a running validation service.
 type Validation struct {
 	*pki.Validation
@@ -113,4 +127,31 @@ func ServerTLS(t testing.TB, name string) *tls.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// Pdfsig runs poppler's pdfsig on the PDF at path with the test PKI's root
+// trusted (in a fresh NSS database) and returns its report. It skips t
+// where pdfsig or certutil is missing, except in CI, which installs them.
+func Pdfsig(t testing.TB, path string) string {
+	t.Helper()
+	for _, tool := range []string{"pdfsig", "certutil"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s (poppler-utils, libnss3-tools) is required in CI", tool)
+			}
+			t.Skipf("%s not installed (Debian: poppler-utils, libnss3-tools): PDF signatures not checked by a standard reader", tool)
+		}
+	}
+	nss := t.TempDir()
+	run := func(name string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run("certutil", "-N", "-d", "sql:"+nss, "--empty-password")
+	run("certutil", "-A", "-d", "sql:"+nss, "-n", "minwon test GPKI root", "-t", "CT,C,C", "-i", filepath.Join(CA(t).Dir(), pki.RootCertFile))
+	return run("pdfsig", "-nssdir", "sql:"+nss, path)
 }

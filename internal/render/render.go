@@ -560,13 +560,25 @@ func (w *pdfWriter) stream(n int, dict string, data []byte) error {
 	return nil
 }
 
+// SignatureSpace is the room, in bytes, the empty signature dictionary
+// keeps for the CMS signature package docsig writes into it (about 2 KB
+// with the certificate chain); byteRangeSpace the room for its byte range.
+const (
+	SignatureSpace = 4096
+	byteRangeSpace = 40
+)
+
 // Object numbers: 1 catalog, 2 pages, 3 info, 4–8 regular font, 9–13 bold
-// font, then two per page (page, content).
+// font, then two per page (page, content), then the signature field and its
+// signature dictionary.
 func (l *layout) write() ([]byte, error) {
 	w := &pdfWriter{}
 	w.buf.Grow(96 << 10)
 	w.buf.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-	w.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
+	// The signature field and its empty signature dictionary come last,
+	// after the pages: package docsig fills them (see SignatureSpace).
+	field, sigDict := 14+2*len(l.pages), 15+2*len(l.pages)
+	w.obj(1, fmt.Sprintf("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%d 0 R] /SigFlags 3 >> >>", field))
 	kids := make([]string, len(l.pages))
 	for i := range l.pages {
 		kids[i] = fmt.Sprintf("%d 0 R", 14+2*i)
@@ -582,11 +594,19 @@ func (l *layout) write() ([]byte, error) {
 	}
 	for i, p := range l.pages {
 		pn, cn := 14+2*i, 15+2*i
-		w.obj(pn, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 4 0 R /F2 9 0 R >> >> /Contents %d 0 R >>", pageW, pageH, cn))
+		annots := ""
+		if i == 0 {
+			annots = fmt.Sprintf(" /Annots [%d 0 R]", field)
+		}
+		w.obj(pn, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 4 0 R /F2 9 0 R >> >> /Contents %d 0 R%s >>", pageW, pageH, cn, annots))
 		if err := w.stream(cn, "", p.content.Bytes()); err != nil {
 			return nil, err
 		}
 	}
+	// An invisible signature widget on the first page.
+	w.obj(field, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T (minwon) /F 132 /Rect [0 0 0 0] /P 14 0 R /V %d 0 R >>", sigDict))
+	w.obj(sigDict, "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M (D:"+date+
+		") /ByteRange ["+strings.Repeat(" ", byteRangeSpace)+"] /Contents <"+strings.Repeat("0", 2*SignatureSpace)+"> >>")
 	xref := w.buf.Len()
 	fmt.Fprintf(&w.buf, "xref\n0 %d\n0000000000 65535 f \n", len(w.offsets))
 	for _, off := range w.offsets[1:] {

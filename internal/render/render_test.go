@@ -238,7 +238,11 @@ func BenchmarkRenderSign(b *testing.B) {
 	r := testRenderer(b)
 	d := sampleDoc(12)
 	pub, priv, _ := ed25519.GenerateKey(nil)
-	signer := docsig.Signer{KeyID: docsig.KeyID(pub), Key: priv}
+	cert, err := docsig.SelfSignedCertificate("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer := docsig.Signer{KeyID: docsig.KeyID(pub), Key: priv, Cert: cert}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -246,7 +250,9 @@ func BenchmarkRenderSign(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			signer.SignPDF("1234567890123452", out.PDF)
+			if _, err := signer.SignPDF("1234567890123452", out.PDF); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")

@@ -98,7 +98,13 @@ func (v *Verifier) ByPDF(ctx context.Context, pdf []byte) (*Result, error) {
 // judgePDF verifies a PDF of hash sum whose end is tail; whole is the
 // entire file, or nil if it was too large to hold.
 func (v *Verifier) judgePDF(ctx context.Context, sum string, tail, whole []byte) (*Result, error) {
-	number, ok := verify.TrailerNumber(tail)
+	// A standard signature lies before the file's end: look in the whole
+	// file when it was held (an older document's trailer is in the tail).
+	found := tail
+	if whole != nil {
+		found = whole
+	}
+	number, ok := verify.TrailerNumber(found)
 	if !ok {
 		return &Result{Status: Unknown, LogIndex: -1, Message: "This file carries no minwon signature: it is not a document minwon issued."}, nil
 	}

@@ -87,7 +87,7 @@ func TestVerifier(t *testing.T) {
 	issue := func(i int, s docsig.Signer) signedDoc {
 		t.Helper()
 		n := make15(i) + string(verify.NumberCheckDigit(make15(i)))
-		pdf := s.SignPDF(n, []byte("%PDF-1.7\n"))
+		pdf := s.SignPDFTrailer(n, []byte("%PDF-1.7\n"))
 		sum := sha256.Sum256(pdf)
 		d := signedDoc{number: n, pdf: pdf, sha: hex.EncodeToString(sum[:])}
 		if _, err := l.Append(ctx, doclog.Entry{Kind: doclog.KindIssued, Number: n, Service: "resident-registration-copy", KeyID: s.KeyID, SHA256: d.sha, Time: at}, nil); err != nil {
@@ -202,7 +202,7 @@ func TestVerifier(t *testing.T) {
 func issueBody(t *testing.T, ctx context.Context, l *doclog.Log, s docsig.Signer, i int, body []byte, at time.Time) []byte {
 	t.Helper()
 	n := make15(i) + string(verify.NumberCheckDigit(make15(i)))
-	pdf := s.SignPDF(n, body)
+	pdf := s.SignPDFTrailer(n, body)
 	sum := sha256.Sum256(pdf)
 	if _, err := l.Append(ctx, doclog.Entry{Kind: doclog.KindIssued, Number: n, Service: "resident-registration-copy", KeyID: s.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: at}, nil); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -82,27 +83,61 @@ func CheckOffline(pdf []byte, b Bundle, trusted PublicKeys) error {
 	if err != nil {
 		return err
 	}
-	if b.Number != sig.Number {
-		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, sig.Number)
+	sum := sha256.Sum256(pdf)
+	return checkBundle(sig.Number, sig.KeyID, hex.EncodeToString(sum[:]), b, trusted)
+}
+
+// checkBundle checks that the bundle vouches for the document number,
+// signed by keyID, whose PDF hashes to sha256: not revoked, and its entry
+// included in a checkpoint of the trusted log.
+func checkBundle(number, keyID, sha256 string, b Bundle, trusted PublicKeys) error {
+	if b.Number != number {
+		return fmt.Errorf("the proof is for document %s, the file is document %s", b.Number, number)
 	}
 	if b.Status == Revoked || b.Revocation != nil {
 		reason := "revoked"
 		if b.Revocation != nil {
 			reason = "revoked: " + b.Revocation.Reason
 		}
-		return fmt.Errorf("document %s is %s", sig.Number, reason)
+		return fmt.Errorf("document %s is %s", number, reason)
 	}
 	if b.Status != Valid {
-		return fmt.Errorf("the log says document %s is %s", sig.Number, b.Status)
+		return fmt.Errorf("the log says document %s is %s", number, b.Status)
 	}
 	cp, err := OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(pdf)
-	entry := Entry{Kind: KindIssued, Number: sig.Number, Service: b.Service, KeyID: sig.KeyID, SHA256: hex.EncodeToString(sum[:]), Time: b.IssuedAt}
+	entry := Entry{Kind: KindIssued, Number: number, Service: b.Service, KeyID: keyID, SHA256: sha256, Time: b.IssuedAt}
 	if err := CheckInclusion(b.InclusionProof, cp.Size, cp.Root, b.LogIndex, entry.Marshal()); err != nil {
 		return fmt.Errorf("the document is not in the log at index %d of checkpoint %d: %w", b.LogIndex, cp.Size, err)
 	}
 	return nil
+}
+
+// ErrStaleProof is returned for a saved proof older than a verifier
+// accepts: the document may have been revoked since, which the proof
+// cannot show.
+var ErrStaleProof = errors.New("the proof is too old to vouch that the document is still valid")
+
+// CheckFresh opens the bundle's checkpoint with the trusted log keys and
+// checks that it was signed at most maxAge before now. A checkpoint without
+// a time (made before the log wrote one) is of unknown age and refused. A
+// maxAge of 0 accepts any age. It returns the checkpoint, whose Time says
+// how fresh the proof is, even when it refuses it.
+func CheckFresh(b Bundle, trusted PublicKeys, now time.Time, maxAge time.Duration) (Checkpoint, error) {
+	cp, err := OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	switch {
+	case maxAge <= 0:
+		return cp, nil
+	case cp.Time.IsZero():
+		return cp, fmt.Errorf("%w: its checkpoint does not say when it was signed", ErrStaleProof)
+	case now.Sub(cp.Time) > maxAge:
+		return cp, fmt.Errorf("%w: its checkpoint was signed at %s, %s ago (at most %s accepted)", ErrStaleProof,
+			cp.Time.Format(time.RFC3339), now.Sub(cp.Time).Truncate(time.Second), maxAge)
+	}
+	return cp, nil
 }

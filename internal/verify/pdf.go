@@ -58,14 +58,29 @@ type Keys interface {
 // malformed, by an unknown key, or does not verify.
 var ErrBadSignature = errors.New("document signature is not valid")
 
-// PDFSignature is what a verified PDF trailer says.
+// PDFSignature is what a verified PDF signature says.
 type PDFSignature struct {
 	KeyID  string
 	Number string
+	PAdES  *PAdESSignature // nil for a document of the older trailer format
 }
 
-// VerifyPDF checks the signature trailer of a signed PDF against keys.
+// VerifyPDF checks the signature of a signed PDF against keys: the
+// standard PDF signature (PAdES) with minwon's signature inside it, or, for
+// documents issued before those, the signature trailer.
 func VerifyPDF(signed []byte, keys Keys) (PDFSignature, error) {
+	r, cms, found, err := findPAdES(signed)
+	if err != nil {
+		return PDFSignature{}, err
+	}
+	if found {
+		return verifyPAdES(signed, r, cms, keys)
+	}
+	return verifyTrailer(signed, keys)
+}
+
+// verifyTrailer checks the signature trailer of an older document.
+func verifyTrailer(signed []byte, keys Keys) (PDFSignature, error) {
 	i := bytes.LastIndex(signed, []byte("\n"+trailerTag))
 	if i < 0 {
 		return PDFSignature{}, fmt.Errorf("%w: no minwon signature in the file", ErrBadSignature)
@@ -90,10 +105,15 @@ func VerifyPDF(signed []byte, keys Keys) (PDFSignature, error) {
 	return PDFSignature{KeyID: keyID, Number: number}, nil
 }
 
-// TrailerNumber returns the issuance number a signature trailer names,
-// without checking the signature or the number's check digit: enough to
-// look the document up.
+// TrailerNumber returns the issuance number a document's signature names
+// (its PAdES signature, or the trailer of an older one), without checking
+// the signature or the number's check digit: enough to look the document
+// up. A PAdES signature lies before the file's last kilobytes: give the
+// whole file.
 func TrailerNumber(signed []byte) (string, bool) {
+	if n, ok := padesNumber(signed); ok {
+		return n, true
+	}
 	i := bytes.LastIndex(signed, []byte("\n"+trailerTag))
 	if i < 0 {
 		return "", false

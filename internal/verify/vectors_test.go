@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/verify"
 )
 
@@ -88,12 +90,15 @@ func TestVectors(t *testing.T) {
 // vectorFailures is why this implementation refuses each invalid vector,
 // so a vector cannot pass by failing for the wrong reason.
 var vectorFailures = map[string]string{
-	"tampered":      "does not match the file's contents",
-	"wrong-proof":   "not in the log at index 1",
-	"revoked":       "is revoked: issued in error",
-	"revoked-key":   "which is unknown or revoked",
-	"unknown-key":   "which is unknown or revoked",
-	"wrong-log-key": "not signed by a trusted log key",
+	"pades-tampered":          "does not match the file's contents",
+	"pades-unknown-key":       "which is unknown or revoked",
+	"pades-bad-cms-signature": "the certificate's signature does not verify",
+	"tampered":                "does not match the file's contents",
+	"wrong-proof":             "not in the log at index 1",
+	"revoked":                 "is revoked: issued in error",
+	"revoked-key":             "which is unknown or revoked",
+	"unknown-key":             "which is unknown or revoked",
+	"wrong-log-key":           "not signed by a trusted log key",
 }
 
 // The vectors' keys come from fixed seeds so that regenerating them changes
@@ -249,10 +254,12 @@ func writeVectors(t *testing.T) {
 	wrongLogKey.Why = "the checkpoint is signed by a key other than the trusted log key"
 	wrongLogKey.Proof = proofFor(2, otherLogSigner)
 
-	for name, v := range map[string]Vector{
+	vectors := map[string]Vector{
 		"valid": valid, "tampered": tampered, "wrong-proof": wrongProof, "revoked": revoked,
 		"revoked-key": revokedKey, "unknown-key": unknownKey, "wrong-log-key": wrongLogKey,
-	} {
+	}
+	maps.Copy(vectors, padesVectors(t, keys(verify.KeyActive), logSigner))
+	for name, v := range vectors {
 		raw, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			t.Fatal(err)
@@ -261,4 +268,77 @@ func writeVectors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// padesBody is a small PDF with an empty signature field, as package render
+// writes one.
+var padesBody = []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] /SigFlags 3 >> >>\nendobj\n" +
+	"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n" +
+	"3 0 obj\n<< /FT /Sig /T (minwon) /V 4 0 R >>\nendobj\n" +
+	"4 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M (D:20261125100000Z) /ByteRange [" + strings.Repeat(" ", 40) +
+	"] /Contents <" + strings.Repeat("0", 2400) + "> >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+
+// padesVectors are the cases of documents with the standard PDF signature,
+// in a log of their own (so the older vectors stay as they were).
+func padesVectors(t *testing.T, keys verify.KeySetJSON, logSigner note.Signer) map[string]Vector {
+	t.Helper()
+	cert, err := docsig.LoadCertificate("testdata/vector-signer.pem", "testdata/vector-signer.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docKey, otherDocKey := seedKey(1), seedKey(2)
+	sign := func(key ed25519.PrivateKey, n string) []byte {
+		s := docsig.Signer{KeyID: verify.DocumentKeyID(key.Public().(ed25519.PublicKey)), Key: key, Cert: cert}
+		pdf, err := s.SignPDF(n, padesBody)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pdf
+	}
+	issuedAt := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	l := &testLog{hashes: map[int64]tlog.Hash{}}
+	pdf := sign(docKey, number(5))
+	sum := sha256.Sum256(pdf)
+	e := verify.Entry{Kind: verify.KindIssued, Number: number(5), Service: "resident-registration-copy",
+		KeyID: verify.DocumentKeyID(docKey.Public().(ed25519.PublicKey)), SHA256: hex.EncodeToString(sum[:]), Time: issuedAt}
+	l.add(t, e)
+	size, root, p := l.proof(t, 0)
+	cp, err := note.Sign(&note.Note{Text: verify.FormatCheckpoint(vectorOrigin, size, root)}, logSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := int64(0)
+	valid := Vector{Expect: "valid", Why: "a document with the standard PDF signature (PAdES), its inclusion proof and a checkpoint signed by the trusted log key", PDF: pdf, Keys: keys,
+		Proof: verify.ResultJSON{Status: verify.Valid, Message: "This document was issued by minwon, is in the transparency log and has not been revoked.",
+			Number: e.Number, Service: e.Service, IssuedAt: verify.FormatTime(e.Time), KeyID: e.KeyID, SHA256: e.SHA256,
+			LogIndex: &idx, InclusionProof: p, TreeSize: size, Checkpoint: string(cp)}}
+
+	tampered := valid
+	tampered.Expect, tampered.Why = "invalid", "one signed byte of the PDF changed after signing: the message digest fails"
+	tampered.PDF = bytes.Clone(pdf)
+	tampered.PDF[20] ^= 0x20
+
+	unknownKey := valid
+	unknownKey.Expect, unknownKey.Why = "invalid", "minwon's signature inside the CMS is by a key the key set does not hold"
+	unknownKey.PDF = sign(otherDocKey, number(5))
+
+	// The certificate's ECDSA signature, changed in the /Contents hex: it
+	// follows the ecdsa-with-SHA256 algorithm identifier and its OCTET
+	// STRING header.
+	badCMS := valid
+	badCMS.Expect, badCMS.Why = "invalid", "a byte of the certificate's ECDSA signature in the CMS changed: the standard signature fails"
+	badCMS.PDF = bytes.Clone(pdf)
+	hole := bytes.LastIndex(badCMS.PDF, []byte("/Contents <")) + len("/Contents <")
+	alg, _ := hex.DecodeString("06082a8648ce3d040302")
+	at := bytes.LastIndex(badCMS.PDF[hole:], []byte(hex.EncodeToString(alg))) // the signer's, after the certificates'
+	if at < 0 {
+		t.Fatal("no ECDSA algorithm identifier in the CMS")
+	}
+	at += hole + 2*len(alg) + 2*2 + 2*8 // the 9th byte of the DER signature
+	badCMS.PDF[at] ^= 0x01              // '0'↔'1', '2'↔'3', 'a'↔'`': stays in the hole either way
+	if c := badCMS.PDF[at]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		badCMS.PDF[at] ^= 0x01
+		badCMS.PDF[at] ^= 0x03
+	}
+	return map[string]Vector{"pades-valid": valid, "pades-tampered": tampered, "pades-unknown-key": unknownKey, "pades-bad-cms-signature": badCMS}
 }

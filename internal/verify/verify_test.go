@@ -2,10 +2,17 @@ package verify_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/minwon/minwon/internal/verify"
 )
@@ -81,10 +88,15 @@ func FuzzParseCheckpoint(f *testing.F) {
 	f.Add("minwon.test/log\n-1\nAAAA\n")
 	// Non-zero padding bits: the same root in a second byte form.
 	f.Add("minwon.test/log\n0\n0000000000000000000000000000000000000000001=\n")
+	f.Add(verify.FormatCheckpointAt(origin, 5, verify.Hash{1}, time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)))
+	f.Add(verify.FormatCheckpoint(origin, 5, verify.Hash{1}) + "other extension\ntime 2026-11-30T09:00:00+09:00\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := verify.ParseCheckpoint(text, origin)
 		if err == nil && (c.Size < 0 || !strings.HasPrefix(text, verify.FormatCheckpoint(origin, c.Size, c.Root))) {
 			t.Fatalf("accepted %q as %+v", text, c)
+		}
+		if err == nil && !c.Time.IsZero() && !strings.Contains(text, "\ntime "+c.Time.Format(time.RFC3339)[:10]) && !strings.Contains(text, "\ntime ") {
+			t.Fatalf("a time %v from %q, which has no time line", c.Time, text)
 		}
 	})
 }
@@ -97,7 +109,9 @@ func FuzzParseCheckpoint(f *testing.F) {
 // restoring the fields that must not change.
 func FuzzCheckOffline(f *testing.F) {
 	valid := readVector(f, "valid")
-	for _, name := range []string{"valid", "tampered", "wrong-proof", "revoked", "revoked-key", "unknown-key", "wrong-log-key"} {
+	pades := readVector(f, "pades-valid")
+	for _, name := range []string{"valid", "tampered", "wrong-proof", "revoked", "revoked-key", "unknown-key", "wrong-log-key",
+		"pades-valid", "pades-tampered", "pades-unknown-key", "pades-bad-cms-signature"} {
 		v := readVector(f, name)
 		answer, _ := json.Marshal(v.Proof)
 		keys, _ := json.Marshal(v.Keys)
@@ -105,6 +119,10 @@ func FuzzCheckOffline(f *testing.F) {
 	}
 	f.Add(valid.PDF, []byte(`{"status":"valid","inclusion_proof":["!!"]}`), []byte(`{"log":{},"document_keys":[{"id":"x","public_key":"AA=="}]}`))
 	validBundle, err := valid.Proof.Bundle()
+	if err != nil {
+		f.Fatal(err)
+	}
+	padesBundle, err := pades.Proof.Bundle()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -127,7 +145,10 @@ func FuzzCheckOffline(f *testing.F) {
 		}
 		// It passed: it must be the genuine document, logged where the
 		// genuine proof says, under a checkpoint the genuine log key signed.
-		if !bytes.Equal(pdf, valid.PDF) || b.Number != validBundle.Number || b.LogIndex != validBundle.LogIndex || !b.IssuedAt.Equal(validBundle.IssuedAt) {
+		genuine := func(want verify.Bundle) bool {
+			return b.Number == want.Number && b.LogIndex == want.LogIndex && b.IssuedAt.Equal(want.IssuedAt)
+		}
+		if !(bytes.Equal(pdf, valid.PDF) && genuine(validBundle)) && !(bytes.Equal(pdf, pades.PDF) && genuine(padesBundle)) {
 			t.Fatalf("a fabricated proof passed: %s / %s", answer, keys)
 		}
 		if !contains(pk.LogVerifierKeys, valid.Keys.Log.VerifierKey) {
@@ -156,4 +177,85 @@ func readVector(tb testing.TB, name string) Vector {
 		tb.Fatal(err)
 	}
 	return v
+}
+
+func TestCheckFresh(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	const origin = "minwon.example/log"
+	vkey, err := note.NewEd25519VerifierKey(origin, priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner("PRIVATE+KEY+" + origin + "+" + vkey[len(origin)+1:len(origin)+9] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedAt := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	sign := func(body string) verify.Bundle {
+		cp, err := note.Sign(&note.Note{Text: body}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return verify.Bundle{Checkpoint: cp}
+	}
+	timed := sign(verify.FormatCheckpointAt(origin, 3, verify.Hash{7}, signedAt))
+	untimed := sign(verify.FormatCheckpoint(origin, 3, verify.Hash{7}))
+	keys := verify.PublicKeys{LogVerifierKeys: []string{vkey}}
+	for _, tc := range []struct {
+		name   string
+		b      verify.Bundle
+		now    time.Time
+		maxAge time.Duration
+		stale  bool
+	}{
+		{"fresh", timed, signedAt.Add(time.Hour), 24 * time.Hour, false},
+		{"just within", timed, signedAt.Add(24 * time.Hour), 24 * time.Hour, false},
+		{"stale", timed, signedAt.Add(25 * time.Hour), 24 * time.Hour, true},
+		{"any age accepted", timed, signedAt.Add(1000 * time.Hour), 0, false},
+		{"no time", untimed, signedAt, 24 * time.Hour, true},
+		{"no time, any age accepted", untimed, signedAt, 0, false},
+	} {
+		_, err := verify.CheckFresh(tc.b, keys, tc.now, tc.maxAge)
+		if tc.stale != errors.Is(err, verify.ErrStaleProof) || (!tc.stale && err != nil) {
+			t.Errorf("%s: err = %v, want stale %v", tc.name, err, tc.stale)
+		}
+	}
+	if cp, err := verify.CheckFresh(timed, keys, signedAt, 0); err != nil || !cp.Time.Equal(signedAt) || cp.Size != 3 {
+		t.Errorf("checkpoint = %+v, %v", cp, err)
+	}
+	bad := sign(verify.FormatCheckpoint(origin, 3, verify.Hash{7}) + "time yesterday\n")
+	if _, err := verify.CheckFresh(bad, keys, signedAt, 0); err == nil {
+		t.Error("a malformed time was accepted")
+	}
+}
+
+// FuzzCheckDataOffline feeds `minwon verify x.data.json` arbitrary files
+// against a genuine proof: only a data.json signed by the trusted key, for
+// the PDF the log holds, may pass.
+func FuzzCheckDataOffline(f *testing.F) {
+	v := readVector(f, "valid")
+	b, err := v.Proof.Bundle()
+	if err != nil {
+		f.Fatal(err)
+	}
+	trusted, err := v.Keys.PublicKeys()
+	if err != nil {
+		f.Fatal(err)
+	}
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32)) // the vectors' document key
+	doc, _ := json.Marshal(map[string]any{"number": b.Number, "service": b.Service, "issued_at": b.IssuedAt, "pdf_sha256": v.Proof.SHA256, "key_id": b.KeyID, "fields": []string{}})
+	env, _ := json.MarshalIndent(map[string]any{"document": json.RawMessage(doc), "key_id": b.KeyID,
+		"signature": base64.StdEncoding.EncodeToString(ed25519.Sign(key, verify.DataMessage(doc)))}, "", "  ")
+	if _, err := verify.CheckDataOffline(env, b, trusted); err != nil {
+		f.Fatalf("the genuine data.json: %v", err)
+	}
+	f.Add(env)
+	f.Add([]byte(`{"document":{},"key_id":"","signature":""}`))
+	f.Add(v.PDF)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := verify.CheckDataOffline(data, b, trusted)
+		if err == nil && (d.Number != b.Number || d.PDFSHA256 != v.Proof.SHA256 || d.KeyID != b.KeyID) {
+			t.Fatalf("accepted %q as %+v", data, d)
+		}
+	})
 }

@@ -27,6 +27,11 @@ const (
 	ExitUsage   = 2 // a problem with the command line or its files
 )
 
+// DefaultMaxAge is the oldest saved proof an offline check accepts unless
+// told otherwise: a day, so a revocation reaches offline verifiers within
+// a day of them refreshing their proofs.
+const DefaultMaxAge = 24 * time.Hour
+
 // ErrInvalid marks a document that was checked and is not valid (exit 1).
 var ErrInvalid = errors.New("not valid")
 
@@ -56,7 +61,8 @@ func Main(prog string, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// Run checks a PDF: online against a minwon's log (--log URL) or offline
+// Run checks a PDF or its data.json (told apart by content): online
+// against a minwon's log (--log URL) or offline
 // against a saved answer and trusted keys (--checkpoint, --key). Either way
 // the inclusion proof and signatures are checked here, not taken on the
 // server's word. It returns nil only for a valid document, ErrInvalid for
@@ -68,6 +74,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	bundlePath := fs.String("checkpoint", "", "offline: the saved verification answer (JSON of POST /api/v1/verify, or --save-proof) with the signed checkpoint and inclusion proof")
 	keyPath := fs.String("key", "", "trusted public keys: the JSON of GET /api/v1/keys saved earlier (required offline; online it pins the keys instead of fetching them)")
 	savePath := fs.String("save-proof", "", "online: also save the verification answer here for later offline checks")
+	maxAge := fs.Duration("max-age", DefaultMaxAge, "offline: refuse a proof whose checkpoint is older than this (a revocation since would not show; fetch a fresh one online with --log URL --save-proof FILE); 0 accepts any age")
 	// Accept the file before or after the flags.
 	var files []string
 	rest := args
@@ -81,7 +88,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(files) != 1 {
-		return UsageError{errors.New("verify: give exactly one PDF file")}
+		return UsageError{errors.New("verify: give exactly one file: a PDF or its data.json")}
 	}
 	if (*logURL == "") == (*bundlePath == "") {
 		return UsageError{errors.New("verify: give either --log URL, or --checkpoint FILE with --key FILE")}
@@ -89,9 +96,21 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	if *bundlePath != "" && *keyPath == "" {
 		return UsageError{errors.New("verify: offline verification needs --key FILE (the trusted public keys)")}
 	}
-	pdf, err := os.ReadFile(files[0])
+	file, err := os.ReadFile(files[0])
 	if err != nil {
 		return UsageError{fmt.Errorf("verify: %w", err)}
+	}
+	// A data.json is told from a PDF by its content, not its name.
+	isData := verify.IsData(file)
+	var data verify.DataDocument
+	if isData {
+		// Its number and PDF hash are what the log is asked about; they
+		// are checked against its signature below.
+		if err := json.Unmarshal(file, &struct {
+			Document *verify.DataDocument `json:"document"`
+		}{&data}); err != nil {
+			return UsageError{fmt.Errorf("verify: %s is neither a PDF nor a minwon data.json: %w", files[0], err)}
+		}
 	}
 
 	var answer verify.ResultJSON
@@ -104,7 +123,12 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	if *logURL != "" {
 		base := strings.TrimSuffix(strings.TrimSuffix(*logURL, "/"), "/log")
 		client := &http.Client{Timeout: 30 * time.Second}
-		if err := fetchJSON(client, "POST", base+"/api/v1/verify", "application/pdf", pdf, &answer); err != nil {
+		if isData {
+			query, _ := json.Marshal(map[string]string{"number": data.Number, "sha256": data.PDFSHA256})
+			if err := fetchJSON(client, "POST", base+"/api/v1/verify", "application/json", query, &answer); err != nil {
+				return err
+			}
+		} else if err := fetchJSON(client, "POST", base+"/api/v1/verify", "application/pdf", file, &answer); err != nil {
 			return err
 		}
 		if *keyPath == "" {
@@ -131,12 +155,44 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return UsageError{fmt.Errorf("verify: the verification answer is malformed: %w", err)}
 	}
-	if err := verify.CheckOffline(pdf, bundle, trusted); err != nil {
+	what, signature := "document", "signature checked"
+	if isData {
+		what = "the data.json of document"
+		_, err = verify.CheckDataOffline(file, bundle, trusted)
+	} else {
+		var sig verify.PDFSignature
+		if sig, err = verify.VerifyPDF(file, trusted); err == nil {
+			if sig.PAdES != nil {
+				signature = "standard PDF signature by " + sig.PAdES.CommonName + " and minwon's signature checked"
+			} else {
+				signature = "signature trailer of an older document checked"
+			}
+			err = verify.CheckOffline(file, bundle, trusted)
+		}
+	}
+	if err != nil {
 		fmt.Fprintf(stdout, "NOT VALID: %s: %v\n", files[0], err)
 		return ErrInvalid
 	}
-	fmt.Fprintf(stdout, "VALID: %s is document %s (%s), issued %s, entry %d of the transparency log (checkpoint of %d entries, signature checked).\n",
-		files[0], bundle.Number, bundle.Service, bundle.IssuedAt.Format(time.RFC3339), bundle.LogIndex, answer.TreeSize)
+	// How fresh the answer is: an online one is as of now; a saved one
+	// is as of its checkpoint, and a revocation since does not show.
+	age := *maxAge
+	if *logURL != "" {
+		age = 0
+	}
+	checked := time.Now()
+	cp, err := verify.CheckFresh(bundle, trusted, checked, age)
+	if err != nil {
+		fmt.Fprintf(stdout, "NOT VALID: %s: %v; fetch a fresh proof online (--log URL --save-proof FILE), or accept its age with --max-age\n", files[0], err)
+		return ErrInvalid
+	}
+	fmt.Fprintf(stdout, "VALID: %s is %s %s (%s), issued %s, entry %d of the transparency log (checkpoint of %d entries, %s).\n",
+		files[0], what, bundle.Number, bundle.Service, bundle.IssuedAt.Format(time.RFC3339), bundle.LogIndex, answer.TreeSize, signature)
+	if cp.Time.IsZero() {
+		fmt.Fprintln(stdout, "Not revoked as of: unknown (the checkpoint does not say when it was signed).")
+	} else {
+		fmt.Fprintf(stdout, "Not revoked as of %s (the checkpoint's time, %s ago).\n", cp.Time.Format(time.RFC3339), checked.Sub(cp.Time).Truncate(time.Second))
+	}
 	return nil
 }
 

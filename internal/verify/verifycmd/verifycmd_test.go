@@ -41,7 +41,7 @@ func TestOfflineVectors(t *testing.T) {
 				want = verifycmd.ExitValid
 			}
 			var out, errOut bytes.Buffer
-			if code := verifycmd.Main("minwon-verify", []string{pdf, "--checkpoint", proof, "--key", keys}, &out, &errOut); code != want {
+			if code := verifycmd.Main("minwon-verify", []string{pdf, "--checkpoint", proof, "--key", keys, "--max-age", "0"}, &out, &errOut); code != want {
 				t.Errorf("exit %d, want %d (%s)\n%s%s", code, want, v.Expect, out.String(), errOut.String())
 			}
 			prefix := "NOT VALID: "
@@ -50,6 +50,12 @@ func TestOfflineVectors(t *testing.T) {
 			}
 			if !strings.HasPrefix(out.String(), prefix) {
 				t.Errorf("output %q, want it to start with %q", out.String(), prefix)
+			}
+			// The vectors' checkpoints say no time: by default, an
+			// offline check cannot tell how old they are and refuses.
+			out.Reset()
+			if code := verifycmd.Main("minwon-verify", []string{pdf, "--checkpoint", proof, "--key", keys}, &out, &errOut); code != verifycmd.ExitInvalid {
+				t.Errorf("a proof of unknown age: exit %d, want %d\n%s", code, verifycmd.ExitInvalid, out.String())
 			}
 		})
 	}
