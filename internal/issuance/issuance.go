@@ -44,10 +44,10 @@ var (
 
 // Request asks for one document.
 type Request struct {
-	Principal      auth.Principal
-	Service        string
-	Subject        string // "" = the requester
-	ShowRRNBack    bool
+	Principal   auth.Principal
+	Service     string
+	Subject     string // "" = the requester
+	ShowRRNBack bool
 	// The other options of a resident registration document (form.Offers):
 	// relations, the members' RRN back digits, past addresses.
 	ShowRelations      bool
