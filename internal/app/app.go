@@ -22,6 +22,7 @@ import (
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/incident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/keyring"
@@ -93,6 +94,9 @@ type App struct {
 	// certificate may act (a *pki.Checker).
 	Counter func(creds pki.CredentialChecker) http.Handler
 	Audit   *audit.Log
+	// Incidents opens incidents and runs recalls; other parts open
+	// incidents through its OpenIncident.
+	Incidents *incident.Service
 
 	db        *store.DB
 	retention time.Duration
@@ -106,6 +110,9 @@ func (a *App) Close() {
 	a.stopPurge()
 	<-a.purgeDone
 	a.Log.Close()
+	// A recall still running stops at its next append, to resume at the
+	// next start.
+	a.Incidents.Wait()
 }
 
 // Purge deletes the files of the documents issued more than the retention
@@ -219,8 +226,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Keys:      ring,
 		Store:     cfg.DB,
 		Log:       log,
+		Names:     cfg.DB,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
+	// Notices of a recall need a Notifier (package notify); without one
+	// the incident's timeline says they were not queued.
+	incidents := &incident.Service{Store: cfg.DB, Catalog: catalog, Revoker: pipeline, Names: cfg.DB, Renderer: renderer, Log: cfg.Log}
 	// The portal's issuances are bounded; the counter's are not, so a
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
@@ -251,7 +262,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
-			Audit: auditLog, AuditEvents: cfg.DB, Log: cfg.Log,
+			Audit: auditLog, AuditEvents: cfg.DB, Incidents: incidents, Log: cfg.Log,
 		}
 		if c, ok := creds.(*pki.Checker); ok {
 			srv.Validation = c
@@ -264,10 +275,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
-	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog,
+	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Incidents: incidents,
 		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{})}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)
+	// A recall approved before a crash or a restart goes on where it was.
+	if err := incidents.Resume(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }

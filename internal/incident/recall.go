@@ -452,3 +452,12 @@ func (s *Service) notify(ctx context.Context, r Recall) (string, error) {
 	}
 	return out, nil
 }
+
+// RecallStatus returns a recall with its items counted by state.
+func (s *Service) RecallStatus(ctx context.Context, id string) (*Recall, error) {
+	r, err := s.Store.Recall(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

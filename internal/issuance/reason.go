@@ -72,14 +72,19 @@ func PublicReason(reason string, names []string) (string, error) {
 	}
 	folded := foldReason(reason)
 	for _, n := range names {
-		fn := foldReason(n)
-		// One character is a surname at most, and matches everything.
-		if len([]rune(fn)) >= 2 && strings.Contains(folded, fn) {
-			return "", fmt.Errorf("%w: %w", ErrBadRequest, ErrReasonHasName)
+		for _, fn := range []string{foldReason(n), foldReason(corporateForm.Replace(norm.NFKC.String(n)))} {
+			// One character is a surname at most, and matches everything.
+			if len([]rune(fn)) >= 2 && strings.Contains(folded, fn) {
+				return "", fmt.Errorf("%w: %w", ErrBadRequest, ErrReasonHasName)
+			}
 		}
 	}
 	return reason, nil
 }
+
+// corporateForm removes the legal form from a company's name: a reason
+// says "한빛상사", the register "(주)한빛상사".
+var corporateForm = strings.NewReplacer("(주)", "", "㈜", "", "주식회사", "", "(유)", "", "유한회사", "", "(사)", "", "사단법인", "", "(재)", "", "재단법인", "")
 
 // foldReason is s in a form where spellings of one name meet: NFKC
 // (full-width letters and digits, decomposed Hangul), lower case, and

@@ -15,7 +15,7 @@ import (
 )
 
 var (
-	errIncidentNotFound = fmt.Errorf("%w: %w", ErrNotFound, incident.ErrNotFound)
+	errIncidentNotFound                = fmt.Errorf("%w: %w", ErrNotFound, incident.ErrNotFound)
 	_                   incident.Store = (*DB)(nil)
 )
 
