@@ -109,7 +109,8 @@ type Store interface {
 	IncidentDocuments(ctx context.Context, id string, limit int) ([]Document, error)
 	IncidentSubjects(ctx context.Context, id string) ([]Subject, error)
 	MarkReported(ctx context.Context, id string, at time.Time) error
-	MarkNotified(ctx context.Context, incidentID, subject string, at time.Time) error
+	// MarkNotified records that the subjects' notices were queued.
+	MarkNotified(ctx context.Context, incidentID string, subjects []string, at time.Time) error
 
 	// CountMatching counts the issued documents sel matches and returns
 	// up to sample of them, newest first.

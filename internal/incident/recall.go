@@ -418,6 +418,9 @@ const (
 	noticeTitle = "발급된 증명서 취소 안내 (A document about you was revoked)"
 )
 
+// notifyBatch is how many queued notices are recorded in one transaction.
+const notifyBatch = 500
+
 // notify queues a notice to each affected subject not yet notified, and
 // says what it did.
 func (s *Service) notify(ctx context.Context, r Recall) (string, error) {
@@ -429,6 +432,15 @@ func (s *Service) notify(ctx context.Context, r Recall) (string, error) {
 		return fmt.Sprintf("%d affected subjects listed; notices NOT queued: no notifier is wired", len(subjects)), nil
 	}
 	queued, unindexed := 0, 0
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.Store.MarkNotified(ctx, r.IncidentID, batch, s.now())
+		batch = batch[:0]
+		return err
+	}
 	for _, sub := range subjects {
 		if sub.Notified {
 			continue
@@ -437,14 +449,22 @@ func (s *Service) notify(ctx context.Context, r Recall) (string, error) {
 			unindexed++
 			continue
 		}
-		body := fmt.Sprintf("회원님에 관한 증명서 %d건이 취소되었습니다 (%d document(s) about you were revoked). 사유 (reason): %s", sub.Documents, sub.Documents, r.Reason)
+		// The same notice, word for word, on a resumed run: an outbox
+		// keyed on it drops what a crash before MarkNotified repeats.
+		body := fmt.Sprintf("회원님에 관한 증명서 %d건이 취소되었습니다 (%d document(s) about you were revoked). 사유 (reason): %s. 사고 번호 (incident): %s", sub.Documents, sub.Documents, r.Reason, r.IncidentID)
 		if err := s.Notifier.NotifySubject(ctx, sub.Index, NoticeKind, noticeTitle, body); err != nil {
-			return "", fmt.Errorf("notify subject %s: %w", sub.Subject, err)
+			return "", errors.Join(fmt.Errorf("notify subject %s: %w", sub.Subject, err), flush())
 		}
-		if err := s.Store.MarkNotified(ctx, r.IncidentID, sub.Subject, s.now()); err != nil {
-			return "", err
-		}
+		batch = append(batch, sub.Subject)
 		queued++
+		if len(batch) == notifyBatch {
+			if err := flush(); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return "", err
 	}
 	out := fmt.Sprintf("%d affected subjects listed; notices queued for %d", len(subjects), queued)
 	if unindexed > 0 {

@@ -312,10 +312,26 @@ func (db *DB) MarkReported(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
-// MarkNotified implements incident.Store.
-func (db *DB) MarkNotified(ctx context.Context, incidentID, subject string, at time.Time) error {
-	if _, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO incident_notices (incident_id, subject, queued_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`), incidentID, subject, at.UnixMilli()); err != nil {
-		return fmt.Errorf("store: incident notice: %w", err)
+// MarkNotified implements incident.Store, in one transaction.
+func (db *DB) MarkNotified(ctx context.Context, incidentID string, subjects []string, at time.Time) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for start := 0; start < len(subjects); start += insertChunk {
+		chunk := subjects[start:min(start+insertChunk, len(subjects))]
+		args := make([]any, 0, 3*len(chunk))
+		for _, s := range chunk {
+			args = append(args, incidentID, s, at.UnixMilli())
+		}
+		q := `INSERT INTO incident_notices (incident_id, subject, queued_at) VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, len(chunk)-1) + ` ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, db.rebind(q), args...); err != nil {
+			return fmt.Errorf("store: incident notices: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: incident notices: %w", err)
 	}
 	return nil
 }

@@ -36,7 +36,8 @@ CREATE TABLE incident_documents (
     PRIMARY KEY (incident_id, number)
 );
 
-CREATE INDEX incident_documents_recall ON incident_documents (recall_id, state, number);
+CREATE INDEX incident_documents_recall ON incident_documents (recall_id, number);
+CREATE INDEX incident_documents_pending ON incident_documents (recall_id, state, number);
 
 -- A recall is created pending by one operator and runs once another
 -- approves it; filter is the selection as asked (JSON), reason the public
