@@ -10,6 +10,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -191,6 +192,13 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c pki.Caller)
 	// name before anything is revoked.
 	reason, err := issuance.PublicReason(in.Reason, nil)
 	if err != nil {
+		// Answered with the rule's own code, as before the check moved.
+		for _, rule := range []error{keyring.ErrBadReason, issuance.ErrReasonHasPII, issuance.ErrReasonHasName} {
+			if errors.Is(err, rule) {
+				err = rule
+				break
+			}
+		}
 		s.fail(w, r, err)
 		return
 	}
