@@ -162,7 +162,8 @@ const namesBatch = 500
 
 func (s *Service) publicReason(ctx context.Context, reason string, numbers []string) (string, error) {
 	public, err := issuance.PublicReason(reason, nil)
-	if err != nil || s.Names == nil || len(numbers) == 0 {
+	if _, std := issuance.StandardReasonByCode(reason); std || err != nil || s.Names == nil || len(numbers) == 0 {
+		// A standard reason's text names nobody: no document is opened.
 		return public, err
 	}
 	for b := range slices.Chunk(numbers, namesBatch) {

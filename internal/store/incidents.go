@@ -550,7 +550,14 @@ func (db *DB) SetRecallItem(ctx context.Context, recallID, number, state string)
 // (incident.RecallTx): the item is revoked if and only if its revocation
 // entry commits.
 func (t *Tx) SetRecallItem(ctx context.Context, recallID, number, state string) error {
-	return setRecallItem(ctx, t.db, t.tx, recallID, number, state)
+	st, err := t.stmt(ctx, `UPDATE incident_documents SET state = ? WHERE recall_id = ? AND number = ?`)
+	if err == nil {
+		_, err = st.ExecContext(ctx, state, recallID, number)
+	}
+	if err != nil {
+		return fmt.Errorf("store: recall item: %w", err)
+	}
+	return nil
 }
 
 // SubjectNames implements issuance.SubjectNamer: the names each document's
