@@ -229,7 +229,9 @@ func (db *DB) IncidentDocuments(ctx context.Context, id string, limit int) ([]in
 // of its documents are affected, who received them, and whether its
 // notice was queued.
 func (db *DB) IncidentSubjects(ctx context.Context, id string) ([]incident.Subject, error) {
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT i.subject, i.requester_login, COUNT(*) FROM incident_documents d JOIN issuances i ON i.number = d.number
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT i.subject, i.requester_login, COUNT(*),
+		(SELECT s.digest FROM subject_index s WHERE s.subject = i.subject ORDER BY s.kind DESC LIMIT 1)
+		FROM incident_documents d JOIN issuances i ON i.number = d.number
 		WHERE d.incident_id = ? GROUP BY i.subject, i.requester_login ORDER BY i.subject, i.requester_login`), id)
 	if err != nil {
 		return nil, fmt.Errorf("store: incident subjects: %w", err)
@@ -239,7 +241,8 @@ func (db *DB) IncidentSubjects(ctx context.Context, id string) ([]incident.Subje
 	for rows.Next() {
 		var subject, requester string
 		var n int
-		if err := rows.Scan(&subject, &requester, &n); err != nil {
+		var digest []byte
+		if err := rows.Scan(&subject, &requester, &n, &digest); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: incident subjects: %w", err)
 		}
@@ -247,7 +250,7 @@ func (db *DB) IncidentSubjects(ctx context.Context, id string) ([]incident.Subje
 		if !ok {
 			k = len(out)
 			at[subject] = k
-			out = append(out, incident.Subject{Subject: subject})
+			out = append(out, incident.Subject{Subject: subject, Index: digest})
 		}
 		out[k].Documents += n
 		out[k].Recipients = append(out[k].Recipients, requester)
@@ -258,27 +261,6 @@ func (db *DB) IncidentSubjects(ctx context.Context, id string) ([]incident.Subje
 	}
 	if len(out) == 0 {
 		return nil, nil
-	}
-	rows, err = db.sql.QueryContext(ctx, db.rebind(`SELECT s.subject, s.digest FROM subject_index s
-		WHERE s.subject IN (SELECT i.subject FROM incident_documents d JOIN issuances i ON i.number = d.number WHERE d.incident_id = ?)
-		ORDER BY s.kind DESC`), id)
-	if err != nil {
-		return nil, fmt.Errorf("store: incident subject index: %w", err)
-	}
-	for rows.Next() {
-		var subject string
-		var digest []byte
-		if err := rows.Scan(&subject, &digest); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: incident subject index: %w", err)
-		}
-		if k, ok := at[subject]; ok && out[k].Index == nil {
-			out[k].Index = digest
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: incident subject index: %w", err)
 	}
 	rows, err = db.sql.QueryContext(ctx, db.rebind(`SELECT subject FROM incident_notices WHERE incident_id = ?`), id)
 	if err != nil {
