@@ -50,13 +50,6 @@ func matchWhere(sel incident.Selection) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-func msOrNil(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
 func fromMs(v sql.NullInt64) time.Time {
 	if !v.Valid {
 		return time.Time{}
