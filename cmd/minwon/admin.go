@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/admin"
+	"github.com/minwon/minwon/internal/incident"
+	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -44,6 +46,27 @@ Commands:
   forms rollback SERVICE [--reason R] [--revoke]
                                   withdraw the canary, or the active version for the one before it;
                                   --revoke revokes the documents issued with it
+  reasons                         the standard revocation reasons (give the code as --reason)
+  recall [--service ID [--template-version V]] [--agency A] [--key K] [--from T] [--to T] --reason R [--grade N] [--dry-run]
+                                  revoke every document the filter selects (times RFC 3339 or
+                                  YYYY-MM-DD, a Korean day; --to defaults to now): --dry-run shows
+                                  the count and a sample; otherwise an incident is opened and the
+                                  recall waits for a second operator (operators). With --url, --key
+                                  is the TLS key: give the signing key as --signing-key K.
+                                  --template-version V (with --service) selects the documents
+                                  rendered with that template version (minwon admin forms show).
+  recall approve ID               approve another operator's recall; it runs in the background
+  recall show ID                  a recall's progress
+  incidents list                  incidents, newest first, with what is overdue
+  incidents show ID [--out F.json|F.pdf]
+                                  an incident: timeline, affected documents and subjects, who
+                                  received their data, the 72-hour deadline; --out saves the full
+                                  report (JSON, or a PDF to file)
+  incidents open --grade N --title T
+                                  open an incident by hand (grade 1 most severe to 4; operators)
+  incidents note ID --text T      add to an incident's timeline (operators)
+  incidents reported ID           record that the report to the regulator was filed
+                                  (operators, privacy officer)
 
 Flags (anywhere on the line):
   --json                          print the answer as JSON
@@ -64,6 +87,18 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 	asJSON := fs.Bool("json", false, "")
 	schemaKind := fs.Bool("schema", false, "")
 	revoke := fs.Bool("revoke", false, "")
+	var rf admin.RecallRequest
+	fs.StringVar(&rf.Service, "service", "", "")
+	fs.StringVar(&rf.TemplateVersion, "template-version", "", "")
+	fs.StringVar(&rf.Agency, "agency", "", "")
+	fs.StringVar(&rf.Key, "signing-key", "", "")
+	fs.StringVar(&rf.From, "from", "", "")
+	fs.StringVar(&rf.To, "to", "", "")
+	fs.BoolVar(&rf.DryRun, "dry-run", false, "")
+	grade := fs.Int("grade", 0, "")
+	title := fs.String("title", "", "")
+	text := fs.String("text", "", "")
+	outFile := fs.String("out", "", "")
 	pos, err := conn.parse(fs, args)
 	if err != nil {
 		return err
@@ -95,6 +130,45 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 			return usage("revoke NUMBER --reason R")
 		}
 		cmd = "revoke"
+	case pos[0] == "reasons":
+		if len(pos) != 1 {
+			return usage("reasons takes no argument")
+		}
+		cmd = "reasons"
+	case cmd == "recall approve" || cmd == "recall show":
+		if len(pos) != 3 {
+			return usage(cmd + " ID")
+		}
+	case pos[0] == "recall":
+		if len(pos) != 1 || *reason == "" {
+			return usage("recall [--service ID] [--agency A] [--key K] [--from T] [--to T] --reason R [--dry-run]")
+		}
+		cmd = "recall"
+		// The contract's --key K is the signing key; with --data the
+		// connection needs no key file, so it can only mean that.
+		if conn.data != "" && conn.key != "" {
+			if rf.Key != "" {
+				return usage("give the signing key once")
+			}
+			rf.Key, conn.key = conn.key, ""
+		}
+		rf.Reason, rf.Grade = *reason, *grade
+	case cmd == "incidents list":
+		if len(pos) != 2 {
+			return usage("incidents list takes no argument")
+		}
+	case cmd == "incidents show" || cmd == "incidents reported":
+		if len(pos) != 3 {
+			return usage(cmd + " ID")
+		}
+	case cmd == "incidents open":
+		if len(pos) != 2 || *grade == 0 || *title == "" {
+			return usage("incidents open --grade N --title T")
+		}
+	case cmd == "incidents note":
+		if len(pos) != 3 || *text == "" {
+			return usage("incidents note ID --text T")
+		}
 	default:
 		return usage(fmt.Sprintf("unknown command %q", strings.Join(pos, " ")))
 	}
@@ -151,6 +225,107 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 			answer = rev
 			if !*asJSON {
 				fmt.Fprintf(out, "document %s revoked at %s (log index %d): %s\n", rev.Number, rev.RevokedAt, rev.LogIndex, rev.Reason)
+			}
+		}
+	case "reasons":
+		var list []issuance.StandardReason
+		if err = call(ctx, c, "GET", base+"/admin/v1/reasons", nil, nil, &list); err == nil {
+			answer = list
+			if !*asJSON {
+				tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CODE\tKOREAN\tENGLISH")
+				for _, r := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Code, r.Ko, r.En)
+				}
+				tw.Flush()
+			}
+		}
+	case "recall":
+		if rf.DryRun {
+			var p admin.RecallPreview
+			if err = call(ctx, c, "POST", base+"/admin/v1/recalls", nil, rf, &p); err == nil {
+				answer = p
+				if !*asJSON {
+					fmt.Fprintf(out, "dry run: %d documents would be revoked with the public reason %q; nothing was changed\n", p.Count, p.Reason)
+					printDocuments(out, p.Sample)
+				}
+			}
+			break
+		}
+		var r incident.ReportRecall
+		if err = call(ctx, c, "POST", base+"/admin/v1/recalls", nil, rf, &r); err == nil {
+			answer = r
+			if !*asJSON {
+				fmt.Fprintf(out, "incident %s opened; recall of %d documents is pending: another operator runs\n  minwon admin recall approve %s\n%s\n", r.IncidentID, r.Total, r.ID, r.ID)
+			}
+		}
+	case "recall approve", "recall show":
+		var r incident.ReportRecall
+		method, path := "GET", base+"/admin/v1/recalls/"+url.PathEscape(pos[2])
+		if cmd == "recall approve" {
+			method, path = "POST", path+"/approve"
+		}
+		if err = call(ctx, c, method, path, nil, nil, &r); err == nil {
+			answer = r
+			if !*asJSON {
+				printRecall(out, r)
+			}
+		}
+	case "incidents list":
+		var list []incident.Report
+		if err = call(ctx, c, "GET", base+"/admin/v1/incidents", nil, nil, &list); err == nil {
+			answer = list
+			if !*asJSON {
+				tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tGRADE\tKIND\tOPENED\tREGULATOR DUE\tREPORTED\tOVERDUE\tTITLE")
+				for _, i := range list {
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\n", i.ID, i.Grade, i.Kind, i.OpenedAt, i.RegulatorDue, i.RegulatorReportedAt, len(i.Overdue), i.Title)
+				}
+				tw.Flush()
+			}
+		}
+	case "incidents show":
+		path := base + "/admin/v1/incidents/" + url.PathEscape(pos[2])
+		if *outFile != "" {
+			var raw []byte
+			kind := "report.json"
+			if strings.HasSuffix(strings.ToLower(*outFile), ".pdf") {
+				kind = "report.pdf"
+			}
+			if err = call(ctx, c, "GET", path+"/"+kind, nil, nil, &raw); err == nil {
+				err = os.WriteFile(*outFile, raw, 0o600)
+			}
+			if err == nil && !*asJSON {
+				fmt.Fprintf(out, "report of incident %s saved to %s (%d bytes)\n", pos[2], *outFile, len(raw))
+			}
+			answer = map[string]string{"saved": *outFile}
+			break
+		}
+		var rep incident.Report
+		if err = call(ctx, c, "GET", path, nil, nil, &rep); err == nil {
+			answer = rep
+			if !*asJSON {
+				printIncident(out, rep)
+			}
+		}
+	case "incidents open":
+		var id admin.IncidentID
+		if err = call(ctx, c, "POST", base+"/admin/v1/incidents", nil, admin.OpenIncidentRequest{Grade: *grade, Title: *title}, &id); err == nil {
+			answer = id
+			if !*asJSON {
+				fmt.Fprintln(out, id.ID)
+			}
+		}
+	case "incidents note", "incidents reported":
+		var id admin.IncidentID
+		path, body := base+"/admin/v1/incidents/"+url.PathEscape(pos[2])+"/notes", any(admin.NoteRequest{Text: *text})
+		if cmd == "incidents reported" {
+			path, body = base+"/admin/v1/incidents/"+url.PathEscape(pos[2])+"/reported", nil
+		}
+		if err = call(ctx, c, "POST", path, nil, body, &id); err == nil {
+			answer = id
+			if !*asJSON {
+				fmt.Fprintf(out, "incident %s: recorded\n", id.ID)
 			}
 		}
 	case "validation":
@@ -212,6 +387,58 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 		return enc.Encode(answer)
 	}
 	return nil
+}
+
+func printDocuments(out io.Writer, docs []incident.ReportDocument) {
+	if len(docs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NUMBER\tSERVICE\tSUBJECT\tRECEIVED BY\tISSUED\tSTATE")
+	for _, d := range docs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Number, d.Service, d.Subject, d.Requester, d.IssuedAt, d.State)
+	}
+	tw.Flush()
+}
+
+func printRecall(out io.Writer, r incident.ReportRecall) {
+	fmt.Fprintf(out, "recall %s (incident %s): %s\n  filter %s\n  reason %s\n  created by %s at %s%s%s\n  %d documents: %d revoked, %d already revoked, %d pending, %d never logged\n",
+		r.ID, r.IncidentID, r.State, r.Filter.String(), r.Reason, r.CreatedBy, r.CreatedAt, suffix("; approved by ", r.ApprovedBy), suffix("; finished ", r.FinishedAt),
+		r.Total, r.Items[incident.ItemRevoked], r.Items[incident.ItemAlreadyRevoked], r.Items[incident.ItemPending], r.Items[incident.ItemMissing])
+}
+
+func printIncident(out io.Writer, i incident.Report) {
+	reported := i.RegulatorReportedAt
+	if reported == "" {
+		reported = "not filed"
+	}
+	fmt.Fprintf(out, "incident %s, grade %d (%s): %s\n  opened %s by %s\n  report to the regulator due %s: %s\n", i.ID, i.Grade, i.Kind, i.Title, i.OpenedAt, i.OpenedBy, i.RegulatorDue, reported)
+	for _, o := range i.Overdue {
+		fmt.Fprintf(out, "  OVERDUE: %s\n", o)
+	}
+	fmt.Fprintf(out, "  %d affected documents, %d affected subjects (%d notified)\n", i.DocumentCount, i.SubjectCount, i.NotifiedCount)
+	for _, r := range i.Recalls {
+		printRecall(out, r)
+	}
+	fmt.Fprintln(out, "timeline:")
+	for _, e := range i.Timeline {
+		fmt.Fprintf(out, "  %s  %s  %s\n", e.At, e.Actor, e.Text)
+	}
+	if len(i.Subjects) > 0 {
+		fmt.Fprintln(out, "affected subjects and who received their data:")
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		for _, s := range i.Subjects {
+			fmt.Fprintf(tw, "  %s\t%d documents\t%s\tnotified=%t\n", s.Subject, s.Documents, strings.Join(s.Recipients, ", "), s.Notified)
+		}
+		tw.Flush()
+		if len(i.Subjects) < i.SubjectCount {
+			fmt.Fprintf(out, "  ... %d more: incidents show %s --out report.json\n", i.SubjectCount-len(i.Subjects), i.ID)
+		}
+	}
+	if len(i.Documents) > 0 {
+		fmt.Fprintln(out, "affected documents (first by number):")
+		printDocuments(out, i.Documents)
+	}
 }
 
 func suffix(prefix, s string) string {

@@ -10,6 +10,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/httpjson"
-	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/pki"
@@ -65,7 +65,10 @@ type Server struct {
 	AuditEvents auditReader
 	// Forms, if set, backs /admin/v1/forms (form governance).
 	Forms forms
-	Log   *slog.Logger
+	// Incidents, if set, backs incidents and recalls, and a revoked key
+	// opens an incident.
+	Incidents incidents
+	Log       *slog.Logger
 }
 
 // Who may do what. Reading is for every central role; changing keys and
@@ -88,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/v1/revocations", s.as(changers, s.revoke))
 	mux.HandleFunc("GET /admin/v1/alerts", s.as(readers, s.alerts))
 	mux.HandleFunc("GET /admin/v1/audit", s.as(auditors, s.audit))
+	s.incidentRoutes(mux)
 	if s.Validation != nil {
 		mux.HandleFunc("GET /admin/v1/validation", s.as(readers, s.validation))
 	}
@@ -159,6 +163,8 @@ func (s *Server) keys(w http.ResponseWriter, r *http.Request, _ pki.Caller) {
 type KeyState struct {
 	ID    string `json:"id"`
 	State string `json:"state"`
+	// Incident is the incident a revocation opened.
+	Incident string `json:"incident,omitempty"`
 }
 
 func (s *Server) rotate(w http.ResponseWriter, r *http.Request, c pki.Caller) {
@@ -185,21 +191,39 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c pki.Caller)
 		return
 	}
 	id := r.PathValue("id")
-	// The reason is published with the key set: refuse an RRN before
-	// anything is revoked.
-	if ident.ContainsRRN(in.Reason) {
-		s.fail(w, r, issuance.ErrReasonHasPII)
+	// The reason is published with the key set: refuse an RRN or a
+	// name before anything is revoked.
+	reason, err := issuance.PublicReason(in.Reason, nil)
+	if err != nil {
+		// Answered with the rule's own code, as before the check moved.
+		for _, rule := range []error{keyring.ErrBadReason, issuance.ErrReasonHasPII, issuance.ErrReasonHasName} {
+			if errors.Is(err, rule) {
+				err = rule
+				break
+			}
+		}
+		s.fail(w, r, err)
 		return
 	}
-	err := s.Keys.Revoke(r.Context(), id, in.Reason)
+	err = s.Keys.Revoke(r.Context(), id, reason)
 	if err == nil {
-		err = s.record(r.Context(), c, "key_revoke", "", "key "+id+" reason="+in.Reason)
+		err = s.record(r.Context(), c, "key_revoke", "", "key "+id+" reason="+reason)
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, KeyState{ID: id, State: keyring.Revoked})
+	out := KeyState{ID: id, State: keyring.Revoked}
+	if s.Incidents != nil {
+		// A lost key is an incident: everything it signed is affected.
+		inc, err := s.Incidents.OpenKeyIncident(r.Context(), c.ID, id, reason)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out.Incident = inc
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // Revocation is the answer to a document revocation.

@@ -69,6 +69,12 @@ func (f fixed) Status(*x509.Certificate) pki.Status {
 func as(t *testing.T, role pki.Role, method, path, body string) *http.Request {
 	t.Helper()
 	_, cred := pkitest.Official(t, role)
+	return asCred(t, cred, method, path, body)
+}
+
+// asCred is as for a given official's credential.
+func asCred(t *testing.T, cred pki.Credential, method, path, body string) *http.Request {
+	t.Helper()
 	certs, err := pki.ReadCerts(cred.CertFile)
 	if err != nil {
 		t.Fatal(err)

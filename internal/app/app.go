@@ -24,6 +24,7 @@ import (
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/governance"
 	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/incident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/keyring"
@@ -103,6 +104,9 @@ type App struct {
 	Audit   *audit.Log
 	// Forms governs template versions: which one serves each request.
 	Forms *governance.Governor
+	// Incidents opens incidents and runs recalls; other parts open
+	// incidents through its OpenIncident.
+	Incidents *incident.Service
 
 	db        *store.DB
 	retention time.Duration
@@ -116,6 +120,9 @@ func (a *App) Close() {
 	a.stopPurge()
 	<-a.purgeDone
 	a.Log.Close()
+	// A recall still running stops at its next append, to resume at the
+	// next start.
+	a.Incidents.Wait()
 }
 
 // Purge deletes the files of the documents issued more than the retention
@@ -241,10 +248,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		DocumentCert: cfg.DocumentCert,
 		Store:        cfg.DB,
 		Log:          log,
+		Names:        cfg.DB,
 		VerifyURL:    cfg.PublicURL + "/verify",
 	}
 	// A canary that draws a privacy refusal revokes what it issued.
 	forms.Revoker = pipeline
+	// Notices of a recall need a Notifier (package notify); without one
+	// the incident's timeline says they were not queued.
+	incidents := &incident.Service{Store: cfg.DB, Catalog: catalog, Revoker: pipeline, Names: cfg.DB, Renderer: renderer, Log: cfg.Log}
+	// A canary rolled back opens an incident.
+	forms.Incidents = incidents
 	// The portal's issuances are bounded; the counter's are not, so a
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
@@ -275,7 +288,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
-			Audit: auditLog, AuditEvents: cfg.DB, Forms: forms, Log: cfg.Log,
+			Audit: auditLog, AuditEvents: cfg.DB, Forms: forms, Incidents: incidents, Log: cfg.Log,
 		}
 		if c, ok := creds.(*pki.Checker); ok {
 			srv.Validation = c
@@ -288,11 +301,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
-	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms,
+	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
 		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{})}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)
+	// A recall approved before a crash or a restart goes on where it was.
+	if err := incidents.Resume(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	// Approvals and rollbacks made on another node serve here within
 	// seconds; canaries are also judged by time.
 	go forms.Watch(purgeCtx, 5*time.Second)

@@ -399,7 +399,8 @@ func (g *Governor) rollback(ctx context.Context, who Official, service string, n
 	sort.Strings(docs)
 	rep.Documents = docs
 	if revoke && g.Revoker != nil {
-		reason := fmt.Sprintf("withdrawn: template version %d of %s was rolled back", number, service)
+		// A standard reason: published forever, it names no one.
+		const reason = "wrong_template"
 		for _, n := range docs {
 			if _, err := g.Revoker.Revoke(ctx, n, reason); err != nil && !errors.Is(err, issuance.ErrAlreadyRevoked) {
 				return rep, fmt.Errorf("governance: revoke %s: %w", n, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/governance"
+	"github.com/minwon/minwon/internal/incident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
@@ -223,8 +224,31 @@ var table = []Row{
 		Answer: Answer{Status: http.StatusBadRequest, Code: "reason_has_rrn", Key: "err.badrequest", Message: issuance.ErrReasonHasPII.Error()},
 	},
 	{
+		Err:    issuance.ErrReasonHasName,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "reason_has_name", Key: "err.badrequest", Message: issuance.ErrReasonHasName.Error()},
+	},
+	{
 		Err:    issuance.ErrAlreadyRevoked,
 		Answer: Answer{Status: http.StatusConflict, Code: "already_revoked", Key: "err.alreadyrevoked", Message: "that document is already revoked"},
+	},
+
+	// Incidents and recalls.
+	{
+		Err: incident.ErrBadRequest, Example: fmt.Errorf("%w: a recall needs at least one filter", incident.ErrBadRequest),
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "err.badrequest"},
+		fill:   inputMessage(incident.ErrBadRequest),
+	},
+	{
+		Err:    incident.ErrNotFound,
+		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such incident or recall"},
+	},
+	{
+		Err:    incident.ErrSameOperator,
+		Answer: Answer{Status: http.StatusForbidden, Code: "second_operator_required", Key: "err.forbidden", Message: incident.ErrSameOperator.Error()},
+	},
+	{
+		Err:    incident.ErrNotPending,
+		Answer: Answer{Status: http.StatusConflict, Code: "recall_not_pending", Key: "err.conflict", Message: incident.ErrNotPending.Error()},
 	},
 
 	{

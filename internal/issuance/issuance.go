@@ -155,7 +155,8 @@ type Pipeline struct {
 	DocumentCert *docsig.Certificate
 	Store        issuanceStore
 	Log          logAppender
-	VerifyURL    string // base of the public verification page, e.g. https://minwon.example/verify
+	Names        SubjectNamer // optional: names a revocation reason may not hold
+	VerifyURL    string       // base of the public verification page, e.g. https://minwon.example/verify
 	Now          func() time.Time
 
 	newNumber func() Number // NewNumber unless a test fixes the numbers

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/doclog"
-	"github.com/minwon/minwon/internal/ident"
-	"github.com/minwon/minwon/internal/keyring"
 )
 
 // ErrAlreadyRevoked is returned when revoking a revoked document.
@@ -26,18 +24,47 @@ type Revocation struct {
 	LogIndex int64
 }
 
-// Revoke logs the revocation of an issued document. From the moment it
-// returns, every verifier answers "revoked" with the reason.
+// SubjectNamer finds the names of the subjects of issued documents (from
+// their sealed data.json); a purged document's are unknown and left out.
+type SubjectNamer interface {
+	SubjectNames(ctx context.Context, numbers []string) ([]string, error)
+}
+
+// Revoke logs the revocation of an issued document. reason is a standard
+// reason's code or a free text that PublicReason accepts, checked against
+// the names of the document's subjects where p.Names knows them. From the
+// moment it returns, every verifier answers "revoked" with the reason.
 func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocation, error) {
 	n, err := ParseNumber(number)
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	if err := keyring.CheckReason(reason); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	// An RRN is refused before anything is looked up.
+	if _, err := PublicReason(reason, nil); err != nil {
+		return nil, err
 	}
-	if ident.ContainsRRN(reason) {
-		return nil, fmt.Errorf("%w: %w", ErrBadRequest, ErrReasonHasPII)
+	var names []string
+	if p.Names != nil {
+		if names, err = p.Names.SubjectNames(ctx, []string{string(n)}); err != nil {
+			return nil, fmt.Errorf("subject names: %w", err)
+		}
+	}
+	public, err := PublicReason(reason, names)
+	if err != nil {
+		return nil, err
+	}
+	return p.RevokeWith(ctx, string(n), public, nil)
+}
+
+// RevokeWith logs the revocation of number with a reason the caller has
+// already made public-safe with PublicReason, and runs also (if not nil) in
+// the log's transaction: a recall marks its item done there, so that an
+// item is done if and only if its revocation is logged. A document already
+// revoked is ErrAlreadyRevoked, and also's writes are then undone.
+func (p *Pipeline) RevokeWith(ctx context.Context, number, publicReason string, also func(doclog.Tx) error) (*Revocation, error) {
+	n, err := ParseNumber(number)
+	if err != nil {
+		return nil, ErrNotFound
 	}
 	entries, err := p.Store.LogEntriesFor(ctx, string(n))
 	if err != nil {
@@ -58,21 +85,27 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 		return nil, ErrNotFound
 	}
 	rev := *issuedEntry
-	rev.Kind, rev.Reason, rev.Time = doclog.KindRevoked, reason, p.now().UTC().Truncate(time.Millisecond)
+	rev.Kind, rev.Reason, rev.Time = doclog.KindRevoked, publicReason, p.now().UTC().Truncate(time.Millisecond)
 	// The check runs inside the log's transaction, so two concurrent
 	// revocations cannot both be logged.
-	idx, err := p.Log.Append(ctx, rev, inLogTx(func(tx logTx) error {
-		done, err := tx.HasLogEntry(context.WithoutCancel(ctx), rev.Number, doclog.KindRevoked)
-		if err != nil {
-			return err
+	idx, err := p.Log.Append(ctx, rev, func(dtx doclog.Tx) error {
+		err := inLogTx(func(tx logTx) error {
+			done, err := tx.HasLogEntry(context.WithoutCancel(ctx), rev.Number, doclog.KindRevoked)
+			if err != nil {
+				return err
+			}
+			if done {
+				return ErrAlreadyRevoked
+			}
+			return nil
+		})(dtx)
+		if err == nil && also != nil {
+			err = also(dtx)
 		}
-		if done {
-			return ErrAlreadyRevoked
-		}
-		return nil
-	}))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Revocation{Number: rev.Number, Reason: reason, At: rev.Time, LogIndex: idx}, nil
+	return &Revocation{Number: rev.Number, Reason: publicReason, At: rev.Time, LogIndex: idx}, nil
 }

@@ -443,8 +443,10 @@ func (l *layout) footer(code *qr.Code) {
 		l.pg = p
 		y := footerTop - 22
 		l.line(margin, footerTop-8, pageW-margin, footerTop-8)
-		l.draw(margin, y, "진위확인 (Verify): "+l.doc.VerifyURL, false, 8.5)
-		y -= 13
+		if l.doc.VerifyURL != "" {
+			l.draw(margin, y, "진위확인 (Verify): "+l.doc.VerifyURL, false, 8.5)
+			y -= 13
+		}
 		l.draw(margin, y, l.doc.Issuer, true, 9)
 		y -= 14
 		for _, n := range l.doc.Notes {

@@ -15,9 +15,27 @@ import (
 // Tx is one write transaction. The transparency log runs many callers'
 // writes in one Tx (group commit), each inside its own savepoint.
 type Tx struct {
-	db *DB
-	tx *sql.Tx
-	sp int
+	db    *DB
+	tx    *sql.Tx
+	sp    int
+	stmts map[string]*sql.Stmt // prepared once per transaction: a batch runs them per entry
+}
+
+// stmt returns q prepared on the transaction, once per transaction; the
+// statements close when it ends.
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, t.db.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
 }
 
 // Begin starts a write transaction.
@@ -320,7 +338,11 @@ func (db *DB) UnloggedIssuances(ctx context.Context) ([]issuance.Issuance, error
 // as seen inside the transaction (so including the batch's own writes).
 func (t *Tx) HasLogEntry(ctx context.Context, number, kind string) (bool, error) {
 	var n int
-	if err := t.tx.QueryRowContext(ctx, t.db.rebind(`SELECT COUNT(*) FROM log_entries WHERE number = ? AND kind = ?`), number, kind).Scan(&n); err != nil {
+	st, err := t.stmt(ctx, `SELECT COUNT(*) FROM log_entries WHERE number = ? AND kind = ?`)
+	if err == nil {
+		err = st.QueryRowContext(ctx, number, kind).Scan(&n)
+	}
+	if err != nil {
 		return false, fmt.Errorf("store: look up log entry: %w", err)
 	}
 	return n > 0, nil

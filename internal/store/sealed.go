@@ -88,6 +88,29 @@ func (db *DB) openDocument(ctx context.Context, is *issuance.Issuance, keyID str
 	return nil
 }
 
+// openData opens only the data.json of what sealDocument stored.
+func (db *DB) openData(ctx context.Context, is *issuance.Issuance, keyID string) error {
+	if keyID == "" {
+		return nil
+	}
+	s := db.sealer.Load()
+	if s == nil {
+		return errNotProtected
+	}
+	if !s.Has(keyID) {
+		var err error
+		if s, err = seal.Open(ctx, db, db.kek.Load(), db.now()); err != nil {
+			return err
+		}
+		db.sealer.Store(s)
+	}
+	var err error
+	if is.DataJSON, err = s.Open(keyID, issuanceRow(is.Number), "data_json", is.DataJSON); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
 // sealBatch bounds the documents sealed in place per transaction.
 const sealBatch = 100
 
