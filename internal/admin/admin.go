@@ -10,6 +10,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -45,6 +46,7 @@ type auditLog interface {
 
 type auditReader interface {
 	AuditEvents(ctx context.Context, q store.AuditQuery) ([]audit.Event, error)
+	audit.ChainReader
 }
 
 // validation reports on the path to the validation service.
@@ -86,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/v1/revocations", s.as(changers, s.revoke))
 	mux.HandleFunc("GET /admin/v1/alerts", s.as(readers, s.alerts))
 	mux.HandleFunc("GET /admin/v1/audit", s.as(auditors, s.audit))
+	mux.HandleFunc("GET /admin/v1/audit/verify", s.as(auditors, s.auditVerify))
 	if s.Validation != nil {
 		mux.HandleFunc("GET /admin/v1/validation", s.as(readers, s.validation))
 	}
@@ -110,7 +113,7 @@ func (s *Server) as(roles []pki.Role, h func(http.ResponseWriter, *http.Request,
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, c)
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), c)
 	}
 }
 
@@ -122,7 +125,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // answered as failed (it took effect: a retry is idempotent or refused as
 // already done, and is audited then).
 func (s *Server) record(ctx context.Context, c pki.Caller, action, number, detail string) error {
-	return s.Audit.Record(ctx, audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: action, Number: number, Detail: detail})
+	return s.recordAbout(ctx, c, action, "", number, detail)
+}
+
+// recordAbout audits an operator's action on subject's data.
+func (s *Server) recordAbout(ctx context.Context, c pki.Caller, action, subject, number, detail string) error {
+	return s.Audit.Record(ctx, audit.Event{ActorKind: audit.Operator, Actor: c.ID, Role: string(c.Role), Office: c.Office, Action: action, Subject: subject, Number: number, Detail: detail})
 }
 
 // WhoAmI is the answer of GET /admin/v1/whoami.
@@ -214,7 +222,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 	}
 	rev, err := s.Revoker.Revoke(r.Context(), in.Number, in.Reason)
 	if err == nil {
-		err = s.record(r.Context(), c, "document_revoke", rev.Number, "reason="+rev.Reason)
+		err = s.recordAbout(r.Context(), c, audit.ActRevoke, rev.Subject, rev.Number, "reason="+rev.Reason)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -250,12 +258,17 @@ type AuditEvent struct {
 	At        string `json:"at"`
 	ActorKind string `json:"actor_kind"`
 	Actor     string `json:"actor"`
+	Role      string `json:"role,omitempty"`
 	Office    string `json:"office,omitempty"`
+	From      string `json:"from,omitempty"`
 	Action    string `json:"action"`
 	Service   string `json:"service,omitempty"`
 	Subject   string `json:"subject,omitempty"`
 	Number    string `json:"number,omitempty"`
+	Purpose   string `json:"purpose,omitempty"`
 	Detail    string `json:"detail,omitempty"`
+	Seq       int64  `json:"seq"`
+	Hash      string `json:"hash"`
 }
 
 // audit lists audit records (?subject=, ?actor=, ?limit=); reading them is
@@ -270,7 +283,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 		}
 		q.Limit = n
 	}
-	if err := s.Audit.Record(r.Context(), audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: "audit_view", Subject: q.Subject, Detail: suffixed("actor=", q.Actor)}); err != nil {
+	if err := s.Audit.Record(r.Context(), audit.Event{ActorKind: audit.Operator, Actor: c.ID, Role: string(c.Role), Office: c.Office, Action: audit.ActAuditView, Subject: q.Subject, Detail: suffixed("actor=", q.Actor)}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -281,9 +294,32 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 	}
 	out := make([]AuditEvent, len(events))
 	for i, e := range events {
-		out[i] = AuditEvent{At: e.At.Format(time.RFC3339Nano), ActorKind: e.ActorKind, Actor: e.Actor, Office: e.Office, Action: e.Action, Service: e.Service, Subject: e.Subject, Number: e.Number, Detail: e.Detail}
+		out[i] = AuditEvent{At: e.At.Format(time.RFC3339Nano), ActorKind: e.ActorKind, Actor: e.Actor, Role: e.Role, Office: e.Office, From: e.From, Action: e.Action,
+			Service: e.Service, Subject: e.Subject, Number: e.Number, Purpose: e.Purpose, Detail: e.Detail, Seq: e.Seq, Hash: e.Hash}
 	}
 	httpjson.Write(w, http.StatusOK, out)
+}
+
+// AuditVerifyJSON is the answer of GET /admin/v1/audit/verify.
+type AuditVerifyJSON struct {
+	Records int64        `json:"records"`
+	OK      bool         `json:"ok"`
+	Broken  *audit.Break `json:"first_broken,omitempty"`
+}
+
+// auditVerify walks the whole audit chain and reports its first broken
+// link.
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	n, brk, err := audit.Verify(r.Context(), s.AuditEvents)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.record(r.Context(), c, "audit_verify", "", fmt.Sprintf("records=%d ok=%t", n, brk == nil)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, AuditVerifyJSON{Records: n, OK: brk == nil, Broken: brk})
 }
 
 // suffixed is prefix+s, or "" for an empty s.

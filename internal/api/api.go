@@ -6,6 +6,7 @@
 package api
 
 import (
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/httpjson"
 	"log/slog"
 	"net/http"
@@ -202,7 +203,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, p)
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), p)
 	}
 }
 

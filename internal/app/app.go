@@ -210,6 +210,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// https: the listener (or a proxy before it) speaks TLS.
 	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	resolver := access.NewResolver(links)
+	auditLog := &audit.Log{Store: cfg.DB}
 	pipeline := &issuance.Pipeline{
 		Catalog:   catalog,
 		Approvals: issuance.CatalogApprovals{Catalog: catalog},
@@ -219,6 +220,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Keys:      ring,
 		Store:     cfg.DB,
 		Log:       log,
+		Audit:     auditLog,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
 	// The portal's issuances are bounded; the counter's are not, so a
@@ -247,7 +249,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}).Handler())
 	mux.Handle("/log/", api.LogHandler(log, verifierKey))
 	mux.Handle("/", pages.Handler())
-	auditLog := &audit.Log{Store: cfg.DB}
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"github.com/minwon/minwon/internal/audit"
 	"net/http"
 	"strings"
 	"testing"
@@ -174,8 +175,15 @@ func TestCounterRefusals(t *testing.T) {
 			}
 		})
 	}
-	if events, _ := env.DB.AuditEvents(t.Context(), store.AuditQuery{Subject: p.Subject}); len(events) != 0 {
-		t.Errorf("refused requests left %d audit events of issuance", len(events))
+	// No issuance is recorded; the one refusal that came after the
+	// citizen was found (no idempotency key) records the look-up.
+	events, _ := env.DB.AuditEvents(t.Context(), store.AuditQuery{Subject: p.Subject})
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Action)
+	}
+	if strings.Join(actions, ",") != audit.ActCounterLookup {
+		t.Errorf("refused requests left audit events %v, want one counter_lookup", actions)
 	}
 }
 

@@ -14,6 +14,7 @@ package counter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -104,7 +105,7 @@ func (s *Server) official(acting bool, h func(http.ResponseWriter, *http.Request
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, Official{c})
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), Official{c})
 	}
 }
 
@@ -227,22 +228,25 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		s.fail(w, r, err)
 		return
 	}
+	// The issuance's audit record is written in the transaction that
+	// stores the document: no document leaves without it, and a retry
+	// with the same Idempotency-Key returns the same document and record.
+	use := audit.Event{
+		ActorKind: audit.Official, Actor: o.ID, Role: string(o.Role), Office: o.Office, Action: audit.ActCounterIssuance,
+		Purpose: purpose, Detail: "identity_check=" + in.IdentityCheck.Method + " credential=" + string(o.Status.State),
+	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
 		Principal: o.Principal(), Service: svc.ID, Subject: subject,
-		ShowRRNBack: in.Options.ShowRRNBack, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		ShowRRNBack: in.Options.ShowRRNBack, IdempotencyKey: r.Header.Get("Idempotency-Key"), Use: use,
 	})
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// A document handed over without its audit record is not answered: a
-	// retry with the same Idempotency-Key returns the same document and
-	// writes the record then.
-	if err := s.Audit.Record(r.Context(), audit.Event{
-		ActorKind: audit.Official, Actor: o.ID, Office: o.Office, Action: "counter_issuance",
-		Service: svc.ID, Subject: subject, Number: string(is.Number),
-		Detail: "identity_check=" + in.IdentityCheck.Method + " credential=" + string(o.Status.State) + " purpose=" + purpose,
-	}); err != nil {
+		// The official found the citizen but no document (and so no
+		// record of it) came of it: the look-up itself is recorded.
+		lookup := use
+		lookup.Action, lookup.Service, lookup.Subject = audit.ActCounterLookup, svc.ID, subject
+		if aerr := s.Audit.Record(r.Context(), lookup); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
 		s.fail(w, r, err)
 		return
 	}

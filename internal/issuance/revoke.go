@@ -21,6 +21,7 @@ var ErrReasonHasPII = errors.New("the reason contains a resident registration nu
 // Revocation is a logged revocation.
 type Revocation struct {
 	Number   string
+	Subject  string // whom the document is about, for the audit record
 	Reason   string
 	At       time.Time
 	LogIndex int64
@@ -61,6 +62,7 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 	rev.Kind, rev.Reason, rev.Time = doclog.KindRevoked, reason, p.now().UTC().Truncate(time.Millisecond)
 	// The check runs inside the log's transaction, so two concurrent
 	// revocations cannot both be logged.
+	var subject string
 	idx, err := p.Log.Append(ctx, rev, inLogTx(func(tx logTx) error {
 		done, err := tx.HasLogEntry(context.WithoutCancel(ctx), rev.Number, doclog.KindRevoked)
 		if err != nil {
@@ -69,10 +71,11 @@ func (p *Pipeline) Revoke(ctx context.Context, number, reason string) (*Revocati
 		if done {
 			return ErrAlreadyRevoked
 		}
-		return nil
+		subject, err = tx.SubjectOfIssuance(context.WithoutCancel(ctx), rev.Number)
+		return err
 	}))
 	if err != nil {
 		return nil, err
 	}
-	return &Revocation{Number: rev.Number, Reason: reason, At: rev.Time, LogIndex: idx}, nil
+	return &Revocation{Number: rev.Number, Subject: subject, Reason: reason, At: rev.Time, LogIndex: idx}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"github.com/minwon/minwon/internal/audit"
 	"net/http"
 	"net/url"
 
@@ -113,6 +114,6 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 			s.errorPage(w, r, http.StatusForbidden, "err.csrf", "")
 			return
 		}
-		h(w, r, p)
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), p)
 	}
 }
