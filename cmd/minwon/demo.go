@@ -180,7 +180,8 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey,
-		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour, LinkageOptions: linkage.Options{TLS: linkageTLS}})
+		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour, LinkageOptions: linkage.Options{TLS: linkageTLS},
+		NotifyDir: dir.Notify()})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/seal"
@@ -64,6 +65,10 @@ type Config struct {
 	// stay, so its number still verifies. 0 means DefaultRetention;
 	// negative keeps documents forever.
 	Retention time.Duration
+	// NotifyDir, if set, is where the outbound channel delivers notices
+	// (notify.FileSender: NotifyDir/outbox.jsonl); empty, notices reach the
+	// portal inbox only.
+	NotifyDir string
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -71,6 +76,9 @@ type Config struct {
 // is not an archive of everyone's RRN. The log and audit records are kept
 // forever.
 const DefaultRetention = 90 * 24 * time.Hour
+
+// notifyEvery is how often the outbox hands due notices to the sender.
+const notifyEvery = 2 * time.Second
 
 // purgeEvery is how often the app deletes the files past retention.
 const purgeEvery = time.Hour
@@ -93,18 +101,21 @@ type App struct {
 	// certificate may act (a *pki.Checker).
 	Counter func(creds pki.CredentialChecker) http.Handler
 	Audit   *audit.Log
+	Notify  *notify.Outbox
 
-	db        *store.DB
-	retention time.Duration
-	log       *slog.Logger
-	stopPurge context.CancelFunc
-	purgeDone chan struct{}
+	db         *store.DB
+	retention  time.Duration
+	log        *slog.Logger
+	stopPurge  context.CancelFunc
+	purgeDone  chan struct{}
+	notifyDone chan struct{}
 }
 
 // Close stops the retention purge and the transparency log's committer.
 func (a *App) Close() {
 	a.stopPurge()
 	<-a.purgeDone
+	<-a.notifyDone
 	a.Log.Close()
 }
 
@@ -211,6 +222,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	resolver := access.NewResolver(links)
 	auditLog := &audit.Log{Store: cfg.DB}
+	outbox := &notify.Outbox{Store: cfg.DB, Log: cfg.Log}
+	if cfg.NotifyDir != "" {
+		outbox.Sender = &notify.FileSender{Dir: cfg.NotifyDir}
+	}
 	pipeline := &issuance.Pipeline{
 		Catalog:   catalog,
 		Approvals: issuance.CatalogApprovals{Catalog: catalog},
@@ -243,6 +258,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Verifier: verifier,
 		Uploads:  uploads,
 		Keys:     inventory,
+		Access:   audit.View{Store: cfg.DB},
+		Inbox:    outbox,
 		Log:      cfg.Log,
 
 		SecureCookies: secure,
@@ -270,5 +287,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)
+	a.Notify, a.notifyDone = outbox, make(chan struct{})
+	go func() {
+		defer close(a.notifyDone)
+		outbox.Run(purgeCtx, notifyEvery)
+	}()
 	return a, nil
 }

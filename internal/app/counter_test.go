@@ -89,10 +89,23 @@ func TestCounterIssuance(t *testing.T) {
 	if err != nil || len(events) == 0 {
 		t.Fatalf("audit: %v %v", events, err)
 	}
-	e := events[0]
-	if e.Actor != clerk.ID || e.Office != clerk.Office || e.Action != "counter_issuance" || e.Number != is.Number ||
-		!strings.Contains(e.Detail, "identity_check=resident_card") || !strings.Contains(e.Detail, "purpose=은행 제출용") {
+	// One issuance record (the retry wrote none), the official's download
+	// of the PDF, and the look-up that the conflicting request made.
+	byAction := map[string][]audit.Event{}
+	for _, e := range events {
+		byAction[e.Action] = append(byAction[e.Action], e)
+	}
+	if iss := byAction[audit.ActCounterIssuance]; len(iss) != 1 {
+		t.Errorf("counter issuance records: %+v", iss)
+	} else if e := iss[0]; e.Actor != clerk.ID || e.Office != clerk.Office || e.Role != "counter_clerk" || e.Number != is.Number || e.From == "" ||
+		!strings.Contains(e.Detail, "identity_check=resident_card") || e.Purpose != "은행 제출용" {
 		t.Errorf("audit event %+v", e)
+	}
+	if d := byAction[audit.ActDownload]; len(d) != 1 || d[0].Actor != clerk.ID || d[0].Number != is.Number {
+		t.Errorf("download records: %+v", d)
+	}
+	if l := byAction[audit.ActCounterLookup]; len(l) != 1 || l[0].Service != "resident-registration-abstract" {
+		t.Errorf("look-up records: %+v", l)
 	}
 
 	// The citizen at the counter may ask for their RRN's back digits.

@@ -234,3 +234,21 @@ func Origin(ctx context.Context) string {
 	s, _ := ctx.Value(originKey{}).(string)
 	return s
 }
+
+// SubjectReader reads the events about one subject, newest first.
+type SubjectReader interface {
+	AuditOfSubject(ctx context.Context, subject string, limit int) ([]Event, error)
+}
+
+// View is the citizen's side of the audit log: who used their data.
+type View struct{ Store SubjectReader }
+
+// AccessLog returns the events about subject, newest first (at most 500):
+// issuances about them by anyone, counter look-ups, downloads by others,
+// operators' views and revocations.
+func (v View) AccessLog(ctx context.Context, subject string) ([]Event, error) {
+	if subject == "" {
+		return nil, nil
+	}
+	return v.Store.AuditOfSubject(ctx, subject, 500)
+}

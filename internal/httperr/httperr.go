@@ -28,6 +28,7 @@ import (
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/verification"
 )
@@ -219,6 +220,20 @@ var table = []Row{
 		// An audit record may not hold an RRN; the text came from the caller.
 		Err:    audit.ErrPersonalData,
 		Answer: Answer{Status: http.StatusBadRequest, Code: "text_has_rrn", Key: "err.badrequest", Message: "the text may not contain a resident registration number"},
+	},
+
+	// Notices (package notify).
+	{
+		Err:    notify.ErrNotFound,
+		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such notice"},
+	},
+	{
+		Err:    notify.ErrPersonalData,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "text_has_rrn", Key: "err.badrequest", Message: "the text may not contain a resident registration number"},
+	},
+	{
+		Err:    notify.ErrBadNotice,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "err.badrequest", Message: notify.ErrBadNotice.Error()},
 	},
 
 	// The counter: officials on mutual TLS.

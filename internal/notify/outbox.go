@@ -175,4 +175,3 @@ func errString(err error) string {
 	}
 	return s
 }
-

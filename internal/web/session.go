@@ -6,10 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"github.com/minwon/minwon/internal/audit"
 	"net/http"
 	"net/url"
 
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 )
 
