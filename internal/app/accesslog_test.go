@@ -8,6 +8,8 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/audit"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/issuance"
 )
 
 // A household member issues a document about the spouse: the spouse is
@@ -67,6 +69,32 @@ func TestWhoUsedMyDataAndIssuedToOtherNotice(t *testing.T) {
 	if code := env.Anonymous(t).Do("GET", "/api/v1/access-log", nil, nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("anonymous access log: %d", code)
 	}
+
+	// The same, as pages, in both languages.
+	page := func(path string) string {
+		t.Helper()
+		resp, body := sc.Raw("GET", path, nil, map[string]string{"Cookie": auth.SessionCookie + "=" + sc.Token})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		return string(body)
+	}
+	for path, wants := range map[string][]string{
+		"/access-log?lang=en":    {"Who used my personal data", "household member", "Issued online", "Document downloaded", issuance.Number(about.Number).Format()},
+		"/access-log?lang=ko":    {"내 개인정보 이용 내역", "세대원", "인터넷 발급"},
+		"/notifications?lang=ko": {"알림함", "교부 사실 통보"},
+	} {
+		body := page(path)
+		for _, want := range wants {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %q", path, want)
+			}
+		}
+		if strings.Contains(body, "127.0.0.1") {
+			t.Errorf("%s shows where the requests came from", path)
+		}
+	}
+
 	if n, brk, err := audit.Verify(t.Context(), env.DB); brk != nil || err != nil || n < 3 {
 		t.Errorf("audit chain: %d %v %v", n, brk, err)
 	}
