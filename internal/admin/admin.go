@@ -14,9 +14,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/minwon/minwon/internal/audit"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
@@ -49,6 +51,12 @@ type auditReader interface {
 	audit.ChainReader
 }
 
+type bulkGuard interface {
+	Limits() guard.Limits
+	Blocked() []guard.Block
+	Unblock(principal string) bool
+}
+
 // validation reports on the path to the validation service.
 type validation interface {
 	Info() pki.Info
@@ -65,7 +73,10 @@ type Server struct {
 	Alerts      alerts
 	Audit       auditLog
 	AuditEvents auditReader
-	Log         *slog.Logger
+	// Guard, if set, backs GET /admin/v1/limits and the unblocking of a
+	// principal blocked for bulk access.
+	Guard bulkGuard
+	Log   *slog.Logger
 }
 
 // Who may do what. Reading is for every central role; changing keys and
@@ -89,6 +100,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/v1/alerts", s.as(readers, s.alerts))
 	mux.HandleFunc("GET /admin/v1/audit", s.as(auditors, s.audit))
 	mux.HandleFunc("GET /admin/v1/audit/verify", s.as(auditors, s.auditVerify))
+	if s.Guard != nil {
+		mux.HandleFunc("GET /admin/v1/limits", s.as(readers, s.limits))
+		mux.HandleFunc("POST /admin/v1/limits/unblock", s.as(changers, s.unblock))
+	}
 	if s.Validation != nil {
 		mux.HandleFunc("GET /admin/v1/validation", s.as(readers, s.validation))
 	}
@@ -320,6 +335,61 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, c pki.Calle
 		return
 	}
 	httpjson.Write(w, http.StatusOK, AuditVerifyJSON{Records: n, OK: brk == nil, Broken: brk})
+}
+
+// LimitsJSON is the answer of GET /admin/v1/limits: the bulk-access limits
+// in force (windows in seconds) and who is blocked now.
+type LimitsJSON struct {
+	Rules    map[string]RuleJSON `json:"rules"`
+	BlockFor int64               `json:"block_for_seconds"`
+	Blocked  []guard.Block       `json:"blocked"`
+}
+
+// RuleJSON is one limit.
+type RuleJSON struct {
+	WindowSeconds int64 `json:"window_seconds"`
+	Alert         int   `json:"alert_above"`
+	Block         int   `json:"block_above"`
+	Distinct      bool  `json:"distinct_subjects"`
+}
+
+func (s *Server) limits(w http.ResponseWriter, r *http.Request, _ pki.Caller) {
+	l := s.Guard.Limits()
+	out := LimitsJSON{Rules: map[string]RuleJSON{}, BlockFor: int64(l.BlockFor / time.Second), Blocked: s.Guard.Blocked()}
+	for a, rule := range l.Rules {
+		out.Rules[a] = RuleJSON{int64(rule.Window / time.Second), rule.Alert, rule.Block, rule.Distinct}
+	}
+	if out.Blocked == nil {
+		out.Blocked = []guard.Block{}
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+// UnblockRequest is the body of POST /admin/v1/limits/unblock.
+type UnblockRequest struct {
+	Principal string `json:"principal"`
+	Reason    string `json:"reason"`
+}
+
+// unblock lifts a bulk-access block, attributed and with a reason.
+func (s *Server) unblock(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	var in UnblockRequest
+	if !httpjson.Decode(w, r, &in) {
+		return
+	}
+	if in.Principal == "" || strings.TrimSpace(in.Reason) == "" {
+		httpjson.Error(w, http.StatusBadRequest, "bad_request", "principal and reason are required")
+		return
+	}
+	if !s.Guard.Unblock(in.Principal) {
+		httpjson.Error(w, http.StatusNotFound, "not_found", "that principal is not blocked")
+		return
+	}
+	if err := s.record(r.Context(), c, "bulk_unblock", "", "principal="+in.Principal+" reason="+in.Reason); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]string{"unblocked": in.Principal})
 }
 
 // suffixed is prefix+s, or "" for an empty s.

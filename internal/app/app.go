@@ -21,6 +21,7 @@ import (
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
@@ -69,6 +70,12 @@ type Config struct {
 	// (notify.FileSender: NotifyDir/outbox.jsonl); empty, notices reach the
 	// portal inbox only.
 	NotifyDir string
+	// Limits bound each principal's issuances, downloads and counter
+	// look-ups (package guard); nil means guard.DefaultLimits.
+	Limits *guard.Limits
+	// Incidents, if set, has an incident opened whenever a principal is
+	// blocked for bulk access; nil: an alert only.
+	Incidents guard.IncidentOpener
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -222,6 +229,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	resolver := access.NewResolver(links)
 	auditLog := &audit.Log{Store: cfg.DB}
+	limits := guard.DefaultLimits()
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	bulk, err := guard.New(limits, guard.AlertFunc(func(ctx context.Context, kind, principal, detail string) error {
+		return cfg.DB.RecordAlert(ctx, issuance.Alert{At: time.Now(), Kind: kind, RequesterLogin: principal, Detail: detail})
+	}))
+	if err != nil {
+		return nil, err
+	}
+	bulk.Incidents, bulk.Log = cfg.Incidents, cfg.Log
 	outbox := &notify.Outbox{Store: cfg.DB, Log: cfg.Log}
 	if cfg.NotifyDir != "" {
 		outbox.Sender = &notify.FileSender{Dir: cfg.NotifyDir}
@@ -236,6 +254,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Store:     cfg.DB,
 		Log:       log,
 		Audit:     auditLog,
+		Guard:     bulk,
 		VerifyURL: cfg.PublicURL + "/verify",
 	}
 	// The portal's issuances are bounded; the counter's are not, so a
@@ -270,7 +289,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
-			Audit: auditLog, AuditEvents: cfg.DB, Log: cfg.Log,
+			Audit: auditLog, AuditEvents: cfg.DB, Guard: bulk, Log: cfg.Log,
 		}
 		if c, ok := creds.(*pki.Checker); ok {
 			srv.Validation = c
@@ -279,7 +298,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	counterHandler := func(creds pki.CredentialChecker) http.Handler {
 		return (&counter.Server{
-			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Log: cfg.Log,
+			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Guard: bulk, Log: cfg.Log,
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}

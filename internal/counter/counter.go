@@ -26,6 +26,7 @@ import (
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
@@ -49,6 +50,10 @@ type subjects interface {
 	CorporationByBusinessNumber(ctx context.Context, brn string) (string, error)
 }
 
+type limiter interface {
+	Check(ctx context.Context, principal, action, subject string) error
+}
+
 type auditor interface {
 	Record(ctx context.Context, e audit.Event) error
 }
@@ -60,7 +65,10 @@ type Server struct {
 	Issuer      issuer
 	Subjects    subjects
 	Audit       auditor
-	Log         *slog.Logger
+	// Guard, if set, blocks an official who looks up too many different
+	// citizens (a *guard.Guard).
+	Guard limiter
+	Log   *slog.Logger
 }
 
 // errBadInput names what is wrong with a counter request's body.
@@ -223,6 +231,13 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 	default:
 		s.fail(w, r, errBadInput(svc.ID+" is about a person: give subject_rrn only"))
 		return
+	}
+	if s.Guard != nil {
+		// Counted whether or not the number was found: probing for
+		// numbers is bulk access too.
+		if gerr := s.Guard.Check(r.Context(), o.Principal().Login, guard.Lookup, subject); gerr != nil {
+			err = gerr
+		}
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -25,6 +25,7 @@ import (
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
@@ -220,6 +221,16 @@ var table = []Row{
 		// An audit record may not hold an RRN; the text came from the caller.
 		Err:    audit.ErrPersonalData,
 		Answer: Answer{Status: http.StatusBadRequest, Code: "text_has_rrn", Key: "err.badrequest", Message: "the text may not contain a resident registration number"},
+	},
+
+	// Bulk access (package guard).
+	{
+		Err:    guard.ErrLimited,
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "err.ratelimited", Message: guard.ErrLimited.Error()},
+	},
+	{
+		Err:    guard.ErrBlocked,
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "access_blocked", Key: "err.ratelimited", Message: guard.ErrBlocked.Error()},
 	},
 
 	// Notices (package notify).

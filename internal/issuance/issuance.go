@@ -24,6 +24,7 @@ import (
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/render"
@@ -127,6 +128,11 @@ type auditRecorder interface {
 	Record(ctx context.Context, e audit.Event) error
 }
 
+// limiter counts an action of a principal and refuses bulk access.
+type limiter interface {
+	Check(ctx context.Context, principal, action, subject string) error
+}
+
 // signers hands out the active document-signing key; it changes when the
 // key is rotated.
 type signers interface {
@@ -151,7 +157,10 @@ type Pipeline struct {
 	Log       logAppender
 	// Audit records downloads of a document by someone other than its
 	// subject (issuances are recorded in their own transaction).
-	Audit     auditRecorder
+	Audit auditRecorder
+	// Guard, if set, limits each login's issuances and downloads (a
+	// *guard.Guard).
+	Guard     limiter
 	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
 	Now       func() time.Time
 
@@ -216,6 +225,12 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		return nil, err
 	}
 
+	// A retry of an issued request above is not counted; a new one is.
+	if p.Guard != nil {
+		if err := p.Guard.Check(ctx, r.Principal.Login, guard.Issuance, subject); err != nil {
+			return nil, err
+		}
+	}
 	prep := &prepared{req: r, svc: svc, subject: subject, requestHash: rh}
 	if err := p.prepare(ctx, prep); err != nil {
 		return nil, err
@@ -499,6 +514,11 @@ func (p *Pipeline) Files(ctx context.Context, pr auth.Principal, number string) 
 	n, err := ParseNumber(number)
 	if err != nil {
 		return nil, nil, ErrNotFound
+	}
+	if p.Guard != nil {
+		if err := p.Guard.Check(ctx, pr.Login, guard.Download, ""); err != nil {
+			return nil, nil, err
+		}
 	}
 	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, true)
 	if errors.Is(err, ErrNotFound) {

@@ -159,6 +159,7 @@ var messages = map[string]map[string]string{
 		"err.alreadyrevoked": "이미 취소된 문서입니다.",
 		"err.shuttingdown":   "시스템이 다시 시작하는 중입니다. 아무 문서도 발급되지 않았습니다. 잠시 후 다시 시도하세요.",
 		"err.busy":           "지금 확인 중인 문서가 많습니다. 잠시 후 다시 올려 주세요.",
+		"err.ratelimited":    "짧은 시간에 너무 많은 개인정보를 요청하여 이 계정의 이용이 제한되었습니다. 운영자에게 알림이 전달되었습니다.",
 
 		"refused.title":                   "발급되지 않았습니다",
 		"refused.lead":                    "발급 전 자동 점검에서 문제가 발견되어 문서를 만들지 않았습니다. 아무 문서도 발급되지 않았고, 개인정보는 어디에도 표시되거나 저장되지 않았습니다.",
@@ -377,6 +378,7 @@ var messages = map[string]map[string]string{
 		"err.alreadyrevoked": "That is already revoked.",
 		"err.shuttingdown":   "minwon is restarting. Nothing was issued. Please try again in a moment.",
 		"err.busy":           "Many documents are being verified right now. Please upload again in a moment.",
+		"err.ratelimited":    "Too much personal data was requested from this account in a short time, so it is limited for now. Operators were alerted.",
 
 		"refused.title":                   "Nothing was issued",
 		"refused.lead":                    "The automatic check before issuance found a problem, so the document was not made. Nothing was issued, and no personal data was shown or kept.",
