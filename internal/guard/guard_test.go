@@ -161,3 +161,42 @@ func TestLimitsCheck(t *testing.T) {
 		t.Error("alert above block accepted")
 	}
 }
+
+func TestParseLimits(t *testing.T) {
+	l, err := guard.ParseLimits([]byte(`{"rules":{"issuance":{"window":"30s","alert":5,"block":10}},"block_for":"2h"}`))
+	if err != nil || l.Rules[guard.Issuance] != (guard.Rule{Window: 30 * time.Second, Alert: 5, Block: 10}) || l.BlockFor != 2*time.Hour ||
+		l.Rules[guard.Lookup] != guard.DefaultLimits().Rules[guard.Lookup] {
+		t.Fatalf("%+v %v", l, err)
+	}
+	for _, bad := range []string{
+		`{"rules":{"issuance":{"window":"30s","alert":5,"block":10,"x":1}}}`,
+		`{"rules":{"printing":{"window":"30s","alert":5,"block":10}}}`,
+		`{"rules":{"issuance":{"window":"soon","alert":5,"block":10}}}`,
+		`{"rules":{"issuance":{"window":"-1s","alert":5,"block":10}}}`,
+		`{"rules":{"issuance":{"window":"1s","alert":50,"block":10}}}`,
+		`{"block_for":"0s"}`,
+		`{} {}`,
+		`[]`,
+	} {
+		if _, err := guard.ParseLimits([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func FuzzParseLimits(f *testing.F) {
+	f.Add([]byte(`{"rules":{"issuance":{"window":"30s","alert":5,"block":10}},"block_for":"2h"}`))
+	f.Add([]byte(`{"rules":{"counter_lookup":{"window":"1h","alert":1,"block":2,"distinct":true}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := guard.ParseLimits(data)
+		if err != nil {
+			return
+		}
+		if err := l.Check(); err != nil {
+			t.Fatalf("parsed limits fail their check: %v", err)
+		}
+		if _, err := guard.New(l, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
