@@ -55,9 +55,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/issuances/{number}", s.authed(s.get))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/document.pdf", s.authed(s.pdf))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/data.json", s.authed(s.data))
-	mux.HandleFunc("GET /api/v1/access-log", s.authed(s.accessLog))
-	mux.HandleFunc("GET /api/v1/notifications", s.authed(s.notifications))
-	mux.HandleFunc("POST /api/v1/notifications/{id}/read", s.authed(s.readNotification))
+	if s.Access != nil {
+		mux.HandleFunc("GET /api/v1/access-log", s.authed(s.accessLog))
+	}
+	if s.Inbox != nil {
+		mux.HandleFunc("GET /api/v1/notifications", s.authed(s.notifications))
+		mux.HandleFunc("POST /api/v1/notifications/{id}/read", s.authed(s.readNotification))
+	}
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	mux.HandleFunc("GET /api/v1/keys", s.keys)
 	const catchAll = "/api/v1/"

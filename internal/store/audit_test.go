@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/audit"
+	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/storetest"
 )
@@ -162,4 +163,76 @@ func TestAuditChainAdoptsEarlierRecords(t *testing.T) {
 			t.Fatalf("appending after adoption: %d, %v", n, brk)
 		}
 	})
+}
+
+// BenchmarkAuditAppend measures what the audit record adds to an issuance.
+// An issuance's record is appended in the transparency log's transaction,
+// which already writes and syncs: "write" is such a transaction (one row
+// written), "write+audit" the same with the record appended; their
+// difference is the record's cost. "group64" appends 64 records in one
+// transaction, as the log's group commit does under load (ns/record).
+// "own_tx" is a record in its own transaction (look-ups, operators).
+func BenchmarkAuditAppend(b *testing.B) {
+	for _, backend := range []func(testing.TB) storetest.Backend{storetest.SQLite, storetest.Postgres} {
+		be := backend(b)
+		db := be.Open(b)
+		ctx := b.Context()
+		e := audit.Event{ActorKind: audit.Citizen, Actor: "user1", Role: "household_member", From: "192.0.2.7", Action: audit.ActIssuance,
+			Service: "resident-registration-copy", Subject: "PXGQ8ZJ355Z", Number: "1234567890123452"}
+		if err := audit.Prepare(&e, nil); err != nil {
+			b.Fatal(err)
+		}
+		write := func(tx *store.Tx) error {
+			return tx.EnqueueNotice(ctx, notify.Notice{ID: notify.NewID(), Subject: "s", Kind: "k", Title: "t", Body: "b", At: e.At}, e.At)
+		}
+		inTx := func(b *testing.B, fn func(tx *store.Tx) error) {
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := fn(tx); err != nil {
+				b.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(be.Name+"/write", func(b *testing.B) {
+			for b.Loop() {
+				inTx(b, write)
+			}
+		})
+		b.Run(be.Name+"/write+audit", func(b *testing.B) {
+			for b.Loop() {
+				inTx(b, func(tx *store.Tx) error {
+					if err := write(tx); err != nil {
+						return err
+					}
+					return tx.AppendAudit(ctx, e)
+				})
+			}
+		})
+		b.Run(be.Name+"/group64", func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				inTx(b, func(tx *store.Tx) error {
+					for range 64 {
+						if err := tx.AppendAudit(ctx, e); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				n += 64
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/record")
+		})
+		b.Run(be.Name+"/own_tx", func(b *testing.B) {
+			for b.Loop() {
+				if err := db.InsertAudit(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
