@@ -39,6 +39,7 @@ const (
 	ActCounterLookup   = "counter_lookup"   // an official found the subject by number
 	ActDownload        = "document_download"
 	ActRevoke          = "document_revoke"
+	ActRecall          = "document_recall" // revoked by a recall (package incident), one record per document
 	ActAuditView       = "audit_view"
 )
 
