@@ -226,11 +226,11 @@ var table = []Row{
 	// Bulk access (package guard).
 	{
 		Err:    guard.ErrLimited,
-		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "err.ratelimited", Message: guard.ErrLimited.Error()},
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "err.ratelimited", Message: guard.ErrLimited.Error(), RetryAfter: 3600},
 	},
 	{
 		Err:    guard.ErrBlocked,
-		Answer: Answer{Status: http.StatusTooManyRequests, Code: "access_blocked", Key: "err.ratelimited", Message: guard.ErrBlocked.Error()},
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "access_blocked", Key: "err.ratelimited", Message: guard.ErrBlocked.Error(), RetryAfter: 3600},
 	},
 
 	// Notices (package notify).
