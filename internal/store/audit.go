@@ -12,10 +12,23 @@ import (
 	"github.com/minwon/minwon/internal/audit"
 )
 
-// sqlTx is what an audit append runs on: a *sql.Tx.
-type sqlTx interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// Statements of an append, prepared once per connection (SQLite would
+// otherwise parse all three for every record, inside the log's one
+// sequencer transaction).
+const (
+	qAuditBump   = `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`
+	qAuditInsert = `INSERT INTO audit_events (id, at, actor_kind, actor, role, office, remote, action, service, subject, number, purpose, detail, seq, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAuditHead = `UPDATE audit_head SET hash = ? WHERE id = 1`
+)
+
+// txStmt is q prepared for tx: the statement prepared on the pool, reused
+// on tx's connection, or q itself if it could not be prepared.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	if st := db.prepared(ctx, q); st != nil {
+		return tx.StmtContext(ctx, st)
+	}
+	return nil
 }
 
 // appendAudit appends e to the audit chain inside tx. Updating the head
@@ -23,22 +36,36 @@ type sqlTx interface {
 // lock every transaction holds from BEGIN) until tx ends: concurrent
 // appenders queue there, each reads the head the one before it committed,
 // and the chain never forks. A rolled-back tx takes its seq back with it.
-func (db *DB) appendAudit(ctx context.Context, tx sqlTx, e audit.Event) error {
+func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e audit.Event) error {
 	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
+	var row *sql.Row
+	if st := db.txStmt(ctx, tx, qAuditBump); st != nil {
+		row = st.QueryRowContext(ctx)
+	} else {
+		row = tx.QueryRowContext(ctx, qAuditBump)
+	}
+	if err := row.Scan(&seq, &prev); err != nil {
 		return fmt.Errorf("store: audit head: %w", err)
 	}
 	e.At = e.At.UTC().Truncate(time.Millisecond)
 	hash := audit.ChainHash(prev, seq, e)
 	var id [12]byte
 	rand.Read(id[:])
-	if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO audit_events (id, at, actor_kind, actor, role, office, remote, action, service, subject, number, purpose, detail, seq, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		hex.EncodeToString(id[:]), e.At.UnixMilli(), e.ActorKind, e.Actor, e.Role, e.Office, e.From, e.Action, e.Service, e.Subject, e.Number, e.Purpose, e.Detail, seq, prev, hash); err != nil {
+	exec := func(q string, args ...any) error {
+		var err error
+		if st := db.txStmt(ctx, tx, q); st != nil {
+			_, err = st.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, db.rebind(q), args...)
+		}
+		return err
+	}
+	if err := exec(qAuditInsert, hex.EncodeToString(id[:]), e.At.UnixMilli(), e.ActorKind, e.Actor, e.Role, e.Office, e.From, e.Action,
+		e.Service, e.Subject, e.Number, e.Purpose, e.Detail, seq, prev, hash); err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, db.rebind(`UPDATE audit_head SET hash = ? WHERE id = 1`), hash); err != nil {
+	if err := exec(qAuditHead, hash); err != nil {
 		return fmt.Errorf("store: audit head: %w", err)
 	}
 	return nil
