@@ -331,7 +331,7 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	out := make([]apiwire.Notice, len(list))
 	for i, n := range list {
-		out[i] = apiwire.Notice{ID: n.ID, At: n.At.UTC().Format(time.RFC3339Nano), Kind: n.Kind, Title: n.Title, Body: n.Body, Read: n.Read}
+		out[i] = apiwire.Notice{ID: n.ID, At: n.At.UTC().Format(time.RFC3339Nano), Kind: n.Kind, Title: n.Title, Body: n.Body, Number: n.Number, Read: n.Read}
 	}
 	httpjson.Write(w, http.StatusOK, out)
 }

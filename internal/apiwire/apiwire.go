@@ -127,10 +127,11 @@ type AccessEntry struct {
 
 // Notice is one notice in the caller's inbox (GET /api/v1/notifications).
 type Notice struct {
-	ID    string `json:"id"`
-	At    string `json:"at"`
-	Kind  string `json:"kind"`
-	Title string `json:"title"`
-	Body  string `json:"body"`
-	Read  bool   `json:"read"`
+	ID     string `json:"id"`
+	At     string `json:"at"`
+	Kind   string `json:"kind"`
+	Title  string `json:"title"`
+	Body   string `json:"body"`
+	Number string `json:"number,omitempty"` // the issuance number the notice is about
+	Read   bool   `json:"read"`
 }

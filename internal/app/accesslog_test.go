@@ -37,7 +37,7 @@ func TestWhoUsedMyDataAndIssuedToOtherNotice(t *testing.T) {
 	if code := sc.Do("GET", "/api/v1/notifications", nil, nil, &inbox); code != 200 || len(inbox) != 1 {
 		t.Fatalf("spouse's inbox: %d %+v", code, inbox)
 	}
-	if n := inbox[0]; n.Kind != "issued_to_other" || n.Read || !strings.Contains(n.Body, "household") || strings.Contains(n.Body, spouse.RRN[:6]) {
+	if n := inbox[0]; n.Kind != "issued_to_other" || n.Read || n.Number != about.Number || !strings.Contains(n.Body, "household") || strings.Contains(n.Body, spouse.RRN[:6]) {
 		t.Errorf("notice %+v", n)
 	}
 	if code := sc.Do("POST", "/api/v1/notifications/"+inbox[0].ID+"/read", nil, nil, nil); code != http.StatusNoContent {

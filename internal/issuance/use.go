@@ -60,14 +60,19 @@ func (p *Pipeline) issuedNotice(prep *prepared, is Issuance) (n notify.Notice, t
 		ID:      "issued-" + is.Number, // one notice per document, whatever retries
 		Subject: prep.subject,
 		Kind:    notify.KindIssuedToOther,
+		Number:  is.Number,
 		Title:   fmt.Sprintf("%s 교부 사실 통보 · A document about you was issued", prep.svc.TitleKo),
-		Body: fmt.Sprintf("%s (%s) was issued to %s [%s] on %s, issuance number %s. If you did not expect this, see who used your data under 개인정보 이용 내역 (access log).",
-			prep.svc.TitleKo, prep.svc.Title, who, actor, is.IssuedAt.Format("2006-01-02 15:04 MST"), Number(is.Number).Format()),
+		Body: fmt.Sprintf("%s (%s) was issued to %s [%s] on %s. If you did not expect this, see who used your data under 개인정보 이용 내역 (access log).",
+			prep.svc.TitleKo, prep.svc.Title, who, actor, is.IssuedAt.Format("2006-01-02 15:04 MST")),
 	}
 	if err := notify.Prepare(&n, p.now()); err != nil {
-		// The fields are ours and hold no RRN; a failure here is a bug
-		// the audit record still covers.
-		return notify.Notice{}, false
+		// Our own text tripped the fail-closed RRN finder (an official's
+		// office or a login with many digits): say less rather than
+		// tell nothing.
+		n.Body = fmt.Sprintf("%s (%s) was issued to %s. See 개인정보 이용 내역 (access log).", prep.svc.TitleKo, prep.svc.Title, who)
+		if err := notify.Prepare(&n, p.now()); err != nil {
+			return notify.Notice{}, false
+		}
 	}
 	return n, true
 }

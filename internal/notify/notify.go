@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -40,8 +41,12 @@ type Notice struct {
 	Kind    string
 	Title   string
 	Body    string
-	At      time.Time // set by Enqueue if zero
-	Read    bool
+	// Number is the issuance number the notice is about, if any. It is
+	// kept out of Title and Body: sixteen random digits, which the
+	// fail-closed RRN finder that guards the text may take for an RRN.
+	Number string
+	At     time.Time // set by Enqueue if zero
+	Read   bool
 }
 
 // Errors.
@@ -68,6 +73,9 @@ func Prepare(n *Notice, now time.Time) error {
 	}
 	if ident.ContainsRRN(n.Title) || ident.ContainsRRN(n.Body) {
 		return ErrPersonalData
+	}
+	if len(n.Number) > 20 || strings.Trim(n.Number, "0123456789") != "" {
+		return fmt.Errorf("%w (the number must be an issuance number: digits only)", ErrBadNotice)
 	}
 	if n.ID == "" {
 		n.ID = NewID()

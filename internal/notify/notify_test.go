@@ -60,6 +60,20 @@ func TestInbox(t *testing.T) {
 		if err := o.Enqueue(ctx, db, notice("", 0)); !errors.Is(err, notify.ErrBadNotice) {
 			t.Errorf("no subject: %v", err)
 		}
+		// The issuance number is kept apart from the scanned text, and
+		// must be one.
+		withNumber := notice("s-4", 0)
+		withNumber.Number = "9001011234568000"
+		if err := o.Enqueue(ctx, db, withNumber); err != nil {
+			t.Errorf("a number that looks like an RRN with a suffix: %v", err)
+		}
+		if list, _ := o.Inbox(ctx, "s-4"); len(list) != 1 || list[0].Number != withNumber.Number {
+			t.Errorf("number kept: %+v", list)
+		}
+		withNumber.Number = "12-34 <b>"
+		if err := o.Enqueue(ctx, db, withNumber); !errors.Is(err, notify.ErrBadNotice) {
+			t.Errorf("a number that is not one: %v", err)
+		}
 		// Queued twice under one id, kept once.
 		n := notice("s-3", 0)
 		n.ID = "fixed"

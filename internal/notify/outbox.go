@@ -39,12 +39,13 @@ type Due struct {
 
 // Message is what a Sender delivers.
 type Message struct {
-	ID    string    `json:"id"` // the same on every attempt: receivers drop an id they took
-	To    string    `json:"to"` // the subject; a real channel resolves it to an address at the agency
-	Kind  string    `json:"kind"`
-	Title string    `json:"title"`
-	Body  string    `json:"body"`
-	At    time.Time `json:"at"`
+	ID     string    `json:"id"` // the same on every attempt: receivers drop an id they took
+	To     string    `json:"to"` // the subject; a real channel resolves it to an address at the agency
+	Kind   string    `json:"kind"`
+	Title  string    `json:"title"`
+	Body   string    `json:"body"`
+	Number string    `json:"number,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // Sender delivers messages on an outbound channel. Send must be idempotent
@@ -131,7 +132,7 @@ func (o *Outbox) DeliverDue(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		serr := o.Sender.Send(ctx, Message{ID: d.ID, To: d.Subject, Kind: d.Kind, Title: d.Title, Body: d.Body, At: d.At})
+		serr := o.Sender.Send(ctx, Message{ID: d.ID, To: d.Subject, Kind: d.Kind, Title: d.Title, Body: d.Body, Number: d.Number, At: d.At})
 		if serr == nil {
 			if err := o.Store.NoticeSent(ctx, d.ID, o.now()); err != nil {
 				return sent, err

@@ -9,8 +9,8 @@ import (
 )
 
 func enqueueNotice(ctx context.Context, db *DB, ex execer, n notify.Notice, next time.Time) error {
-	_, err := ex.ExecContext(ctx, db.rebind(`INSERT INTO notices (id, subject, kind, title, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`), n.ID, n.Subject, n.Kind, n.Title, n.Body, n.At.UnixMilli(), next.UnixMilli())
+	_, err := ex.ExecContext(ctx, db.rebind(`INSERT INTO notices (id, subject, kind, title, body, number, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`), n.ID, n.Subject, n.Kind, n.Title, n.Body, n.Number, n.At.UnixMilli(), next.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: notice: %w", err)
 	}
@@ -31,7 +31,7 @@ func (t *Tx) EnqueueNotice(ctx context.Context, n notify.Notice, next time.Time)
 
 // Inbox implements notify.Store.
 func (db *DB) Inbox(ctx context.Context, subject string, limit int) ([]notify.Notice, error) {
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT id, subject, kind, title, body, created_at, read_at IS NOT NULL FROM notices
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT id, subject, kind, title, body, number, created_at, read_at IS NOT NULL FROM notices
 		WHERE subject = ? ORDER BY created_at DESC, id DESC LIMIT ?`), subject, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: inbox: %w", err)
@@ -41,7 +41,7 @@ func (db *DB) Inbox(ctx context.Context, subject string, limit int) ([]notify.No
 	for rows.Next() {
 		var n notify.Notice
 		var at int64
-		if err := rows.Scan(&n.ID, &n.Subject, &n.Kind, &n.Title, &n.Body, &at, &n.Read); err != nil {
+		if err := rows.Scan(&n.ID, &n.Subject, &n.Kind, &n.Title, &n.Body, &n.Number, &at, &n.Read); err != nil {
 			return nil, fmt.Errorf("store: inbox: %w", err)
 		}
 		n.At = time.UnixMilli(at).UTC()
@@ -64,7 +64,7 @@ func (db *DB) MarkNoticeRead(ctx context.Context, subject, id string, at time.Ti
 
 // DueNotices implements notify.Store.
 func (db *DB) DueNotices(ctx context.Context, now time.Time, limit int) ([]notify.Due, error) {
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT id, subject, kind, title, body, created_at, attempts, next_attempt_at FROM notices
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT id, subject, kind, title, body, number, created_at, attempts, next_attempt_at FROM notices
 		WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due notices: %w", err)
@@ -74,7 +74,7 @@ func (db *DB) DueNotices(ctx context.Context, now time.Time, limit int) ([]notif
 	for rows.Next() {
 		var d notify.Due
 		var at, next int64
-		if err := rows.Scan(&d.ID, &d.Subject, &d.Kind, &d.Title, &d.Body, &at, &d.Attempts, &next); err != nil {
+		if err := rows.Scan(&d.ID, &d.Subject, &d.Kind, &d.Title, &d.Body, &d.Number, &at, &d.Attempts, &next); err != nil {
 			return nil, fmt.Errorf("store: due notices: %w", err)
 		}
 		d.At, d.NextAt = time.UnixMilli(at).UTC(), time.UnixMilli(next).UTC()

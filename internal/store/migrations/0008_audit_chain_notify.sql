@@ -38,6 +38,7 @@ CREATE TABLE notices (
     kind            TEXT NOT NULL,
     title           TEXT NOT NULL,
     body            TEXT NOT NULL,
+    number          TEXT NOT NULL DEFAULT '',
     created_at      BIGINT NOT NULL,
     read_at         BIGINT,
     state           TEXT NOT NULL DEFAULT 'pending',
