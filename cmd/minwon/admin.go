@@ -67,6 +67,9 @@ Commands:
   incidents note ID --text T      add to an incident's timeline (operators)
   incidents reported ID           record that the report to the regulator was filed
                                   (operators, privacy officer)
+  audit verify                    walk the audit records' hash chain and name its first broken link
+  limits                          the bulk-access limits and who is blocked now
+  unblock LOGIN --reason R        lift a bulk-access block (operators)
 
 Flags (anywhere on the line):
   --json                          print the answer as JSON
@@ -107,7 +110,16 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 	// Check the command's shape before touching certificates or network.
 	cmd := strings.Join(pos[:min(2, len(pos))], " ")
 	switch {
-	case pos[0] == "whoami" || pos[0] == "alerts" || pos[0] == "audit" || pos[0] == "validation":
+	case cmd == "audit verify":
+		if len(pos) != 2 {
+			return usage("audit verify takes no argument")
+		}
+	case pos[0] == "unblock":
+		if len(pos) != 2 || *reason == "" {
+			return usage("unblock LOGIN --reason R")
+		}
+		cmd = "unblock"
+	case pos[0] == "whoami" || pos[0] == "alerts" || pos[0] == "audit" || pos[0] == "validation" || pos[0] == "limits":
 		if len(pos) != 1 {
 			return usage(pos[0] + " takes no argument")
 		}
@@ -354,6 +366,52 @@ func adminCommand(ctx context.Context, args []string, out io.Writer) error {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.At, a.Kind, a.Service, a.Requester, a.Detail)
 				}
 				tw.Flush()
+			}
+		}
+	case "audit verify":
+		var v admin.AuditVerifyJSON
+		if err = call(ctx, c, "GET", base+"/admin/v1/audit/verify", nil, nil, &v); err == nil {
+			answer = v
+			if !*asJSON {
+				if v.OK {
+					fmt.Fprintf(out, "audit chain intact: %d records\n", v.Records)
+				} else {
+					fmt.Fprintf(out, "audit chain BROKEN at record %d: %s (%d records check before it)\n", v.Broken.Seq, v.Broken.Reason, v.Records)
+				}
+			}
+			if !v.OK {
+				err = fmt.Errorf("the audit chain is broken at record %d: %s", v.Broken.Seq, v.Broken.Reason)
+			}
+		}
+	case "limits":
+		var l admin.LimitsJSON
+		if err = call(ctx, c, "GET", base+"/admin/v1/limits", nil, nil, &l); err == nil {
+			answer = l
+			if !*asJSON {
+				tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ACTION\tWINDOW\tALERT ABOVE\tBLOCK ABOVE\tCOUNTS")
+				for _, a := range []string{"issuance", "download", "counter_lookup"} {
+					if r, ok := l.Rules[a]; ok {
+						counts := "requests"
+						if r.Distinct {
+							counts = "different citizens"
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", a, time.Duration(r.WindowSeconds)*time.Second, r.Alert, r.Block, counts)
+					}
+				}
+				tw.Flush()
+				fmt.Fprintf(out, "a block lasts %s; blocked now: %d\n", time.Duration(l.BlockFor)*time.Second, len(l.Blocked))
+				for _, b := range l.Blocked {
+					fmt.Fprintf(out, "  %s (%s, %d) until %s%s\n", b.Principal, b.Action, b.Count, b.Until.Format(time.RFC3339), suffix(", incident ", b.Incident))
+				}
+			}
+		}
+	case "unblock":
+		var done map[string]string
+		if err = call(ctx, c, "POST", base+"/admin/v1/limits/unblock", nil, admin.UnblockRequest{Principal: pos[1], Reason: *reason}, &done); err == nil {
+			answer = done
+			if !*asJSON {
+				fmt.Fprintf(out, "%s unblocked\n", pos[1])
 			}
 		}
 	case "audit":

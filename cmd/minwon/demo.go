@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/httpserve"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/linkage"
@@ -36,6 +37,7 @@ type demoFlags struct {
 	grace       time.Duration
 	crlRefresh  time.Duration
 	retention   int // days
+	bulkLimits  string
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -49,6 +51,7 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 		fs.DurationVar(&f.crlRefresh, "crl-refresh", 10*time.Second, "how often the counter fetches the revocation list")
 		fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) for profiling")
 		fs.IntVar(&f.retention, "retention-days", 90, "days issued documents' files (PDF, data.json) are kept; their log entries stay forever")
+		fs.StringVar(&f.bulkLimits, "bulk-limits", "", "JSON file of per-principal limits on issuances, downloads and counter look-ups (see internal/guard); \"off\" for load tests; default: the built-in limits")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
 	fs.IntVar(&f.people, "people", 10000, "number of synthetic people to seed on first start")
@@ -184,8 +187,13 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Agencies: endpoints, KeyDir: dir.Keys().Path(), DocumentCert: documentCert, PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey,
-		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour, LinkageOptions: linkage.Options{TLS: linkageTLS}})
+	limits, err := demoLimits(f.bulkLimits)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Config{DB: db, Limits: limits, Agencies: endpoints, KeyDir: dir.Keys().Path(), DocumentCert: documentCert, PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey,
+		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour, LinkageOptions: linkage.Options{TLS: linkageTLS},
+		NotifyDir: dir.Notify()})
 	if err != nil {
 		return err
 	}
@@ -259,4 +267,23 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	return nil
+}
+
+// demoLimits reads --bulk-limits: nil for the defaults, no rules for "off".
+func demoLimits(arg string) (*guard.Limits, error) {
+	switch arg {
+	case "":
+		return nil, nil
+	case "off":
+		return &guard.Limits{Rules: map[string]guard.Rule{}, BlockFor: time.Hour}, nil
+	}
+	data, err := os.ReadFile(arg)
+	if err != nil {
+		return nil, err
+	}
+	l, err := guard.ParseLimits(data)
+	if err != nil {
+		return nil, fmt.Errorf("--bulk-limits %s: %w", arg, err)
+	}
+	return &l, nil
 }

@@ -11,12 +11,15 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/minwon/minwon/internal/audit"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
@@ -45,6 +48,13 @@ type auditLog interface {
 
 type auditReader interface {
 	AuditEvents(ctx context.Context, q store.AuditQuery) ([]audit.Event, error)
+	audit.ChainReader
+}
+
+type bulkGuard interface {
+	Limits() guard.Limits
+	Blocked() []guard.Block
+	Unblock(principal string) bool
 }
 
 // validation reports on the path to the validation service.
@@ -68,7 +78,10 @@ type Server struct {
 	// Incidents, if set, backs incidents and recalls, and a revoked key
 	// opens an incident.
 	Incidents incidents
-	Log       *slog.Logger
+	// Guard, if set, backs GET /admin/v1/limits and the unblocking of a
+	// principal blocked for bulk access.
+	Guard bulkGuard
+	Log   *slog.Logger
 }
 
 // Who may do what. Reading is for every central role; changing keys and
@@ -92,6 +105,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/v1/alerts", s.as(readers, s.alerts))
 	mux.HandleFunc("GET /admin/v1/audit", s.as(auditors, s.audit))
 	s.incidentRoutes(mux)
+	mux.HandleFunc("GET /admin/v1/audit/verify", s.as(auditors, s.auditVerify))
+	if s.Guard != nil {
+		mux.HandleFunc("GET /admin/v1/limits", s.as(readers, s.limits))
+		mux.HandleFunc("POST /admin/v1/limits/unblock", s.as(changers, s.unblock))
+	}
 	if s.Validation != nil {
 		mux.HandleFunc("GET /admin/v1/validation", s.as(readers, s.validation))
 	}
@@ -117,7 +135,7 @@ func (s *Server) as(roles []pki.Role, h func(http.ResponseWriter, *http.Request,
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, c)
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), c)
 	}
 }
 
@@ -129,7 +147,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // answered as failed (it took effect: a retry is idempotent or refused as
 // already done, and is audited then).
 func (s *Server) record(ctx context.Context, c pki.Caller, action, number, detail string) error {
-	return s.Audit.Record(ctx, audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: action, Number: number, Detail: detail})
+	return s.recordAbout(ctx, c, action, "", number, detail)
+}
+
+// recordAbout audits an operator's action on subject's data.
+func (s *Server) recordAbout(ctx context.Context, c pki.Caller, action, subject, number, detail string) error {
+	return s.Audit.Record(ctx, audit.Event{ActorKind: audit.Operator, Actor: c.ID, Role: string(c.Role), Office: c.Office, Action: action, Subject: subject, Number: number, Detail: detail})
 }
 
 // WhoAmI is the answer of GET /admin/v1/whoami.
@@ -241,7 +264,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 	}
 	rev, err := s.Revoker.Revoke(r.Context(), in.Number, in.Reason)
 	if err == nil {
-		err = s.record(r.Context(), c, "document_revoke", rev.Number, "reason="+rev.Reason)
+		err = s.recordAbout(r.Context(), c, audit.ActRevoke, rev.Subject, rev.Number, "reason="+rev.Reason)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -277,12 +300,17 @@ type AuditEvent struct {
 	At        string `json:"at"`
 	ActorKind string `json:"actor_kind"`
 	Actor     string `json:"actor"`
+	Role      string `json:"role,omitempty"`
 	Office    string `json:"office,omitempty"`
+	From      string `json:"from,omitempty"`
 	Action    string `json:"action"`
 	Service   string `json:"service,omitempty"`
 	Subject   string `json:"subject,omitempty"`
 	Number    string `json:"number,omitempty"`
+	Purpose   string `json:"purpose,omitempty"`
 	Detail    string `json:"detail,omitempty"`
+	Seq       int64  `json:"seq"`
+	Hash      string `json:"hash"`
 }
 
 // audit lists audit records (?subject=, ?actor=, ?limit=); reading them is
@@ -297,7 +325,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 		}
 		q.Limit = n
 	}
-	if err := s.Audit.Record(r.Context(), audit.Event{ActorKind: audit.Operator, Actor: c.ID, Office: c.Office, Action: "audit_view", Subject: q.Subject, Detail: suffixed("actor=", q.Actor)}); err != nil {
+	if err := s.Audit.Record(r.Context(), audit.Event{ActorKind: audit.Operator, Actor: c.ID, Role: string(c.Role), Office: c.Office, Action: audit.ActAuditView, Subject: q.Subject, Detail: suffixed("actor=", q.Actor)}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -308,9 +336,87 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c pki.Caller) {
 	}
 	out := make([]AuditEvent, len(events))
 	for i, e := range events {
-		out[i] = AuditEvent{At: e.At.Format(time.RFC3339Nano), ActorKind: e.ActorKind, Actor: e.Actor, Office: e.Office, Action: e.Action, Service: e.Service, Subject: e.Subject, Number: e.Number, Detail: e.Detail}
+		out[i] = AuditEvent{At: e.At.Format(time.RFC3339Nano), ActorKind: e.ActorKind, Actor: e.Actor, Role: e.Role, Office: e.Office, From: e.From, Action: e.Action,
+			Service: e.Service, Subject: e.Subject, Number: e.Number, Purpose: e.Purpose, Detail: e.Detail, Seq: e.Seq, Hash: e.Hash}
 	}
 	httpjson.Write(w, http.StatusOK, out)
+}
+
+// AuditVerifyJSON is the answer of GET /admin/v1/audit/verify.
+type AuditVerifyJSON struct {
+	Records int64        `json:"records"`
+	OK      bool         `json:"ok"`
+	Broken  *audit.Break `json:"first_broken,omitempty"`
+}
+
+// auditVerify walks the whole audit chain and reports its first broken
+// link.
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	n, brk, err := audit.Verify(r.Context(), s.AuditEvents)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.record(r.Context(), c, "audit_verify", "", fmt.Sprintf("records=%d ok=%t", n, brk == nil)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, AuditVerifyJSON{Records: n, OK: brk == nil, Broken: brk})
+}
+
+// LimitsJSON is the answer of GET /admin/v1/limits: the bulk-access limits
+// in force (windows in seconds) and who is blocked now.
+type LimitsJSON struct {
+	Rules    map[string]RuleJSON `json:"rules"`
+	BlockFor int64               `json:"block_for_seconds"`
+	Blocked  []guard.Block       `json:"blocked"`
+}
+
+// RuleJSON is one limit.
+type RuleJSON struct {
+	WindowSeconds int64 `json:"window_seconds"`
+	Alert         int   `json:"alert_above"`
+	Block         int   `json:"block_above"`
+	Distinct      bool  `json:"distinct_subjects"`
+}
+
+func (s *Server) limits(w http.ResponseWriter, r *http.Request, _ pki.Caller) {
+	l := s.Guard.Limits()
+	out := LimitsJSON{Rules: map[string]RuleJSON{}, BlockFor: int64(l.BlockFor / time.Second), Blocked: s.Guard.Blocked()}
+	for a, rule := range l.Rules {
+		out.Rules[a] = RuleJSON{int64(rule.Window / time.Second), rule.Alert, rule.Block, rule.Distinct}
+	}
+	if out.Blocked == nil {
+		out.Blocked = []guard.Block{}
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+// UnblockRequest is the body of POST /admin/v1/limits/unblock.
+type UnblockRequest struct {
+	Principal string `json:"principal"`
+	Reason    string `json:"reason"`
+}
+
+// unblock lifts a bulk-access block, attributed and with a reason.
+func (s *Server) unblock(w http.ResponseWriter, r *http.Request, c pki.Caller) {
+	var in UnblockRequest
+	if !httpjson.Decode(w, r, &in) {
+		return
+	}
+	if in.Principal == "" || strings.TrimSpace(in.Reason) == "" {
+		httpjson.Error(w, http.StatusBadRequest, "bad_request", "principal and reason are required")
+		return
+	}
+	if !s.Guard.Unblock(in.Principal) {
+		httpjson.Error(w, http.StatusNotFound, "not_found", "that principal is not blocked")
+		return
+	}
+	if err := s.record(r.Context(), c, "bulk_unblock", "", "principal="+in.Principal+" reason="+in.Reason); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]string{"unblocked": in.Principal})
 }
 
 // suffixed is prefix+s, or "" for an empty s.

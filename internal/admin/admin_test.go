@@ -49,8 +49,26 @@ func (fakeAlerts) Alerts(context.Context, int) ([]issuance.Alert, error) { retur
 type memAudit struct{ events []audit.Event }
 
 func (m *memAudit) InsertAudit(_ context.Context, e audit.Event) error {
+	e.Seq = int64(len(m.events)) + 1
+	if len(m.events) > 0 {
+		e.PrevHash = m.events[len(m.events)-1].Hash
+	}
+	e.Hash = audit.ChainHash(e.PrevHash, e.Seq, e)
 	m.events = append(m.events, e)
 	return nil
+}
+
+func (m *memAudit) AuditChain(_ context.Context, after int64, limit int) ([]audit.Event, error) {
+	return m.events[min(int(after), len(m.events)):min(int(after)+limit, len(m.events))], nil
+}
+
+func (m *memAudit) AuditRows(context.Context) (int64, error) { return int64(len(m.events)), nil }
+
+func (m *memAudit) AuditHead(context.Context) (int64, string, error) {
+	if len(m.events) == 0 {
+		return 0, "", nil
+	}
+	return int64(len(m.events)), m.events[len(m.events)-1].Hash, nil
 }
 
 func (m *memAudit) AuditEvents(context.Context, store.AuditQuery) ([]audit.Event, error) {
@@ -142,6 +160,8 @@ func TestAdminRolesAndAudit(t *testing.T) {
 		{pki.CounterClerk, "GET", "/admin/v1/keys", "", 403},
 		{pki.CounterClerk, "GET", "/admin/v1/whoami", "", 403},
 		{pki.Operator, "GET", "/admin/v1/whoami", "", 200},
+		{pki.Operator, "GET", "/admin/v1/audit/verify", "", 403},
+		{pki.Auditor, "GET", "/admin/v1/audit/verify", "", 200},
 	}
 	for _, c := range cases {
 		code, _, raw := serve(s, as(t, c.role, c.method, c.path, c.body))
@@ -156,8 +176,12 @@ func TestAdminRolesAndAudit(t *testing.T) {
 		}
 		actions = append(actions, e.Action)
 	}
-	if got := strings.Join(actions, ","); got != "key_rotate,document_revoke,audit_view" {
+	if got := strings.Join(actions, ","); got != "key_rotate,document_revoke,audit_view,audit_verify" {
 		t.Errorf("audited actions %s", got)
+	}
+
+	if n, brk, err := audit.Verify(t.Context(), mem); n != int64(len(mem.events)) || brk != nil || err != nil {
+		t.Errorf("chain of the admin's records: %d, %v, %v", n, brk, err)
 	}
 
 	// No certificate, or a locked credential: refused before any handler.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/apiwire"
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
@@ -30,6 +31,8 @@ type Server struct {
 	Verifier portal.Verifier
 	Uploads  portal.Uploads
 	Keys     publicKeys
+	Access   portal.AccessLog
+	Inbox    portal.Inbox
 	Log      *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
 	SecureCookies bool
@@ -52,6 +55,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/issuances/{number}", s.authed(s.get))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/document.pdf", s.authed(s.pdf))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/data.json", s.authed(s.data))
+	if s.Access != nil {
+		mux.HandleFunc("GET /api/v1/access-log", s.authed(s.accessLog))
+	}
+	if s.Inbox != nil {
+		mux.HandleFunc("GET /api/v1/notifications", s.authed(s.notifications))
+		mux.HandleFunc("POST /api/v1/notifications/{id}/read", s.authed(s.readNotification))
+	}
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	mux.HandleFunc("GET /api/v1/keys", s.keys)
 	const catchAll = "/api/v1/"
@@ -202,7 +212,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, p)
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), p)
 	}
 }
 
@@ -289,6 +299,51 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(data)
+}
+
+// accessLog answers who used the caller's personal data, newest first.
+func (s *Server) accessLog(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	events, err := s.Access.AccessLog(r.Context(), p.Subject)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]apiwire.AccessEntry, len(events))
+	for i, e := range events {
+		out[i] = AccessEntry(e)
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+// AccessEntry is what a citizen is shown of an audit event: not where the
+// request came from (another person's address is not theirs to see).
+func AccessEntry(e audit.Event) apiwire.AccessEntry {
+	return apiwire.AccessEntry{
+		At: e.At.UTC().Format(time.RFC3339Nano), ActorKind: e.ActorKind, Actor: e.Actor, Role: e.Role, Office: e.Office,
+		Action: e.Action, Service: e.Service, Number: e.Number, Purpose: e.Purpose,
+	}
+}
+
+// notifications answers the caller's inbox, newest first.
+func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	list, err := s.Inbox.Inbox(r.Context(), p.Subject)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]apiwire.Notice, len(list))
+	for i, n := range list {
+		out[i] = apiwire.Notice{ID: n.ID, At: n.At.UTC().Format(time.RFC3339Nano), Kind: n.Kind, Title: n.Title, Body: n.Body, Number: n.Number, Read: n.Read}
+	}
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+func (s *Server) readNotification(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := s.Inbox.MarkRead(r.Context(), p.Subject, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // fail answers err from the one error table (package httperr).

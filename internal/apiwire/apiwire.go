@@ -115,3 +115,28 @@ type VerifyRequest struct {
 	Number string `json:"number"`
 	SHA256 string `json:"sha256,omitempty"`
 }
+
+// AccessEntry is one use of the caller's personal data
+// (GET /api/v1/access-log).
+type AccessEntry struct {
+	At        string `json:"at"`
+	ActorKind string `json:"actor_kind"` // citizen, official or operator
+	Actor     string `json:"actor"`
+	Role      string `json:"role,omitempty"`   // self, household_member, counter_clerk, auditor, ...
+	Office    string `json:"office,omitempty"` // an official's office
+	Action    string `json:"action"`
+	Service   string `json:"service,omitempty"`
+	Number    string `json:"number,omitempty"`
+	Purpose   string `json:"purpose,omitempty"`
+}
+
+// Notice is one notice in the caller's inbox (GET /api/v1/notifications).
+type Notice struct {
+	ID     string `json:"id"`
+	At     string `json:"at"`
+	Kind   string `json:"kind"`
+	Title  string `json:"title"`
+	Body   string `json:"body"`
+	Number string `json:"number,omitempty"` // the issuance number the notice is about
+	Read   bool   `json:"read"`
+}

@@ -23,12 +23,14 @@ import (
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/governance"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/incident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/seal"
@@ -73,6 +75,16 @@ type Config struct {
 	// Canary sets how a newly approved template version is tried on a
 	// share of requests before it becomes active (see package governance).
 	Canary governance.Policy
+	// NotifyDir, if set, is where the outbound channel delivers notices
+	// (notify.FileSender: NotifyDir/outbox.jsonl); empty, notices reach the
+	// portal inbox only.
+	NotifyDir string
+	// Limits bound each principal's issuances, downloads and counter
+	// look-ups (package guard); nil means guard.DefaultLimits.
+	Limits *guard.Limits
+	// Incidents, if set, has an incident opened whenever a principal is
+	// blocked for bulk access; nil: an alert only.
+	Incidents guard.IncidentOpener
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -80,6 +92,9 @@ type Config struct {
 // is not an archive of everyone's RRN. The log and audit records are kept
 // forever.
 const DefaultRetention = 90 * 24 * time.Hour
+
+// notifyEvery is how often the outbox hands due notices to the sender.
+const notifyEvery = 2 * time.Second
 
 // purgeEvery is how often the app deletes the files past retention.
 const purgeEvery = time.Hour
@@ -107,18 +122,21 @@ type App struct {
 	// Incidents opens incidents and runs recalls; other parts open
 	// incidents through its OpenIncident.
 	Incidents *incident.Service
+	Notify  *notify.Outbox
 
-	db        *store.DB
-	retention time.Duration
-	log       *slog.Logger
-	stopPurge context.CancelFunc
-	purgeDone chan struct{}
+	db         *store.DB
+	retention  time.Duration
+	log        *slog.Logger
+	stopPurge  context.CancelFunc
+	purgeDone  chan struct{}
+	notifyDone chan struct{}
 }
 
 // Close stops the retention purge and the transparency log's committer.
 func (a *App) Close() {
 	a.stopPurge()
 	<-a.purgeDone
+	<-a.notifyDone
 	a.Log.Close()
 	// A recall still running stops at its next append, to resume at the
 	// next start.
@@ -230,6 +248,22 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// https: the listener (or a proxy before it) speaks TLS.
 	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	resolver := access.NewResolver(links)
+	auditLog := &audit.Log{Store: cfg.DB}
+	limits := guard.DefaultLimits()
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	bulk, err := guard.New(limits, guard.AlertFunc(func(ctx context.Context, kind, principal, detail string) error {
+		return cfg.DB.RecordAlert(ctx, issuance.Alert{At: time.Now(), Kind: kind, RequesterLogin: principal, Detail: detail})
+	}))
+	if err != nil {
+		return nil, err
+	}
+	bulk.Incidents, bulk.Log = cfg.Incidents, cfg.Log
+	outbox := &notify.Outbox{Store: cfg.DB, Log: cfg.Log}
+	if cfg.NotifyDir != "" {
+		outbox.Sender = &notify.FileSender{Dir: cfg.NotifyDir}
+	}
 	golden, err := governance.NewGolden(renderer)
 	if err != nil {
 		return nil, err
@@ -249,20 +283,26 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Store:        cfg.DB,
 		Log:          log,
 		Names:        cfg.DB,
+		Audit:        auditLog,
+		Guard:        bulk,
 		VerifyURL:    cfg.PublicURL + "/verify",
 	}
 	// A canary that draws a privacy refusal revokes what it issued.
 	forms.Revoker = pipeline
-	// Notices of a recall need a Notifier (package notify); without one
-	// the incident's timeline says they were not queued.
-	incidents := &incident.Service{Store: cfg.DB, Catalog: catalog, Revoker: pipeline, Names: cfg.DB, Renderer: renderer, Log: cfg.Log}
-	// A canary rolled back opens an incident.
+	// A recall's notices go to each affected citizen's inbox.
+	incidents := &incident.Service{Store: cfg.DB, Catalog: catalog, Revoker: pipeline, Names: cfg.DB, Renderer: renderer, Notifier: outbox, Log: cfg.Log}
+	// A canary rolled back, and a principal blocked for bulk access, open
+	// an incident.
 	forms.Incidents = incidents
+	if bulk.Incidents == nil {
+		bulk.Incidents = incidents
+	}
 	// The portal's issuances are bounded; the counter's are not, so a
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
 		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, Log: cfg.Log,
+		Access: audit.View{Store: cfg.DB}, Inbox: outbox,
 		SecureCookies: secure,
 	})
 	if err != nil {
@@ -278,17 +318,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Verifier: verifier,
 		Uploads:  uploads,
 		Keys:     inventory,
+		Access:   audit.View{Store: cfg.DB},
+		Inbox:    outbox,
 		Log:      cfg.Log,
 
 		SecureCookies: secure,
 	}).Handler())
 	mux.Handle("/log/", api.LogHandler(log, verifierKey))
 	mux.Handle("/", pages.Handler())
-	auditLog := &audit.Log{Store: cfg.DB}
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
-			Audit: auditLog, AuditEvents: cfg.DB, Forms: forms, Incidents: incidents, Log: cfg.Log,
+			Audit: auditLog, AuditEvents: cfg.DB, Forms: forms, Incidents: incidents, Guard: bulk, Log: cfg.Log,
 		}
 		if c, ok := creds.(*pki.Checker); ok {
 			srv.Validation = c
@@ -297,7 +338,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	counterHandler := func(creds pki.CredentialChecker) http.Handler {
 		return (&counter.Server{
-			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Log: cfg.Log,
+			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Guard: bulk, Log: cfg.Log,
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
@@ -314,5 +355,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Approvals and rollbacks made on another node serve here within
 	// seconds; canaries are also judged by time.
 	go forms.Watch(purgeCtx, 5*time.Second)
+	a.Notify, a.notifyDone = outbox, make(chan struct{})
+	go func() {
+		defer close(a.notifyDone)
+		outbox.Run(purgeCtx, notifyEvery)
+	}()
 	return a, nil
 }

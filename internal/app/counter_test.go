@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"github.com/minwon/minwon/internal/audit"
 	"net/http"
 	"strings"
 	"testing"
@@ -88,10 +89,23 @@ func TestCounterIssuance(t *testing.T) {
 	if err != nil || len(events) == 0 {
 		t.Fatalf("audit: %v %v", events, err)
 	}
-	e := events[0]
-	if e.Actor != clerk.ID || e.Office != clerk.Office || e.Action != "counter_issuance" || e.Number != is.Number ||
-		!strings.Contains(e.Detail, "identity_check=resident_card") || !strings.Contains(e.Detail, "purpose=은행 제출용") {
+	// One issuance record (the retry wrote none), the official's download
+	// of the PDF, and the look-up that the conflicting request made.
+	byAction := map[string][]audit.Event{}
+	for _, e := range events {
+		byAction[e.Action] = append(byAction[e.Action], e)
+	}
+	if iss := byAction[audit.ActCounterIssuance]; len(iss) != 1 {
+		t.Errorf("counter issuance records: %+v", iss)
+	} else if e := iss[0]; e.Actor != clerk.ID || e.Office != clerk.Office || e.Role != "counter_clerk" || e.Number != is.Number || e.From == "" ||
+		!strings.Contains(e.Detail, "identity_check=resident_card") || e.Purpose != "은행 제출용" {
 		t.Errorf("audit event %+v", e)
+	}
+	if d := byAction[audit.ActDownload]; len(d) != 1 || d[0].Actor != clerk.ID || d[0].Number != is.Number {
+		t.Errorf("download records: %+v", d)
+	}
+	if l := byAction[audit.ActCounterLookup]; len(l) != 1 || l[0].Service != "resident-registration-abstract" {
+		t.Errorf("look-up records: %+v", l)
 	}
 
 	// The citizen at the counter may ask for their RRN's back digits.
@@ -174,8 +188,15 @@ func TestCounterRefusals(t *testing.T) {
 			}
 		})
 	}
-	if events, _ := env.DB.AuditEvents(t.Context(), store.AuditQuery{Subject: p.Subject}); len(events) != 0 {
-		t.Errorf("refused requests left %d audit events of issuance", len(events))
+	// No issuance is recorded; the one refusal that came after the
+	// citizen was found (no idempotency key) records the look-up.
+	events, _ := env.DB.AuditEvents(t.Context(), store.AuditQuery{Subject: p.Subject})
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Action)
+	}
+	if strings.Join(actions, ",") != audit.ActCounterLookup {
+		t.Errorf("refused requests left audit events %v, want one counter_lookup", actions)
 	}
 }
 

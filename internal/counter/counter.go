@@ -14,6 +14,7 @@ package counter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
@@ -48,6 +50,10 @@ type subjects interface {
 	CorporationByBusinessNumber(ctx context.Context, brn string) (string, error)
 }
 
+type limiter interface {
+	Check(ctx context.Context, principal, action, subject string) error
+}
+
 type auditor interface {
 	Record(ctx context.Context, e audit.Event) error
 }
@@ -59,7 +65,10 @@ type Server struct {
 	Issuer      issuer
 	Subjects    subjects
 	Audit       auditor
-	Log         *slog.Logger
+	// Guard, if set, blocks an official who looks up too many different
+	// citizens (a *guard.Guard).
+	Guard limiter
+	Log   *slog.Logger
 }
 
 // errBadInput names what is wrong with a counter request's body.
@@ -104,7 +113,7 @@ func (s *Server) official(acting bool, h func(http.ResponseWriter, *http.Request
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, Official{c})
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), Official{c})
 	}
 }
 
@@ -226,28 +235,38 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		s.fail(w, r, errBadInput(svc.ID+" is about a person: give subject_rrn only"))
 		return
 	}
+	if s.Guard != nil {
+		// Counted whether or not the number was found: probing for
+		// numbers is bulk access too.
+		if gerr := s.Guard.Check(r.Context(), o.Principal().Login, guard.Lookup, subject); gerr != nil {
+			err = gerr
+		}
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	// The issuance's audit record is written in the transaction that
+	// stores the document: no document leaves without it, and a retry
+	// with the same Idempotency-Key returns the same document and record.
+	use := audit.Event{
+		ActorKind: audit.Official, Actor: o.ID, Role: string(o.Role), Office: o.Office, Action: audit.ActCounterIssuance,
+		Purpose: purpose, Detail: "identity_check=" + in.IdentityCheck.Method + " credential=" + string(o.Status.State),
 	}
 	is, err := s.Issuer.Issue(r.Context(), issuance.Request{
 		Principal: o.Principal(), Service: svc.ID, Subject: subject,
 		ShowRRNBack: in.Options.ShowRRNBack, ShowRelations: in.Options.ShowRelations,
 		ShowMemberRRNBack: in.Options.ShowMemberRRNBack, ShowAddressHistory: in.Options.ShowAddressHistory,
-		IdempotencyKey: r.Header.Get("Idempotency-Key"), Office: o.Office,
+		IdempotencyKey: r.Header.Get("Idempotency-Key"), Office: o.Office, Use: use,
 	})
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// A document handed over without its audit record is not answered: a
-	// retry with the same Idempotency-Key returns the same document and
-	// writes the record then.
-	if err := s.Audit.Record(r.Context(), audit.Event{
-		ActorKind: audit.Official, Actor: o.ID, Office: o.Office, Action: "counter_issuance",
-		Service: svc.ID, Subject: subject, Number: string(is.Number),
-		Detail: "identity_check=" + in.IdentityCheck.Method + " credential=" + string(o.Status.State) + " purpose=" + purpose,
-	}); err != nil {
+		// The official found the citizen but no document (and so no
+		// record of it) came of it: the look-up itself is recorded.
+		lookup := use
+		lookup.Action, lookup.Service, lookup.Subject = audit.ActCounterLookup, svc.ID, subject
+		if aerr := s.Audit.Record(r.Context(), lookup); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
 		s.fail(w, r, err)
 		return
 	}

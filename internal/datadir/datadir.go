@@ -68,5 +68,9 @@ func (d Dir) PKI() string { return filepath.Join(string(d), "pki") }
 // CRLCache is where the officials' listeners keep the last good CRL.
 func (d Dir) CRLCache() string { return filepath.Join(d.PKI(), "crl-cache.json") }
 
+// Notify is where the demo's outbound channel delivers citizens' notices
+// (notify.FileSender: outbox.jsonl, one JSON line per message).
+func (d Dir) Notify() string { return filepath.Join(string(d), "notify") }
+
 // Officials is the CSV of seeded officials and their certificate files.
 func (d Dir) Officials() string { return filepath.Join(string(d), "demo-officials.csv") }

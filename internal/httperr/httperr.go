@@ -27,9 +27,11 @@ import (
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/governance"
 	"github.com/minwon/minwon/internal/incident"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/verification"
 )
@@ -255,6 +257,30 @@ var table = []Row{
 		// An audit record may not hold an RRN; the text came from the caller.
 		Err:    audit.ErrPersonalData,
 		Answer: Answer{Status: http.StatusBadRequest, Code: "text_has_rrn", Key: "err.badrequest", Message: "the text may not contain a resident registration number"},
+	},
+
+	// Bulk access (package guard).
+	{
+		Err:    guard.ErrLimited,
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "err.ratelimited", Message: guard.ErrLimited.Error(), RetryAfter: 3600},
+	},
+	{
+		Err:    guard.ErrBlocked,
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "access_blocked", Key: "err.ratelimited", Message: guard.ErrBlocked.Error(), RetryAfter: 3600},
+	},
+
+	// Notices (package notify).
+	{
+		Err:    notify.ErrNotFound,
+		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such notice"},
+	},
+	{
+		Err:    notify.ErrPersonalData,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "text_has_rrn", Key: "err.badrequest", Message: "the text may not contain a resident registration number"},
+	},
+	{
+		Err:    notify.ErrBadNotice,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "err.badrequest", Message: notify.ErrBadNotice.Error()},
 	},
 
 	// The counter: officials on mutual TLS.

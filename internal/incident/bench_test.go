@@ -18,7 +18,7 @@ import (
 
 type countingNotifier struct{ n atomic.Int64 }
 
-func (c *countingNotifier) NotifySubject(context.Context, []byte, string, string, string) error {
+func (c *countingNotifier) NotifySubject(context.Context, string, string, string, string) error {
 	c.n.Add(1)
 	return nil
 }

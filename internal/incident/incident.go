@@ -145,7 +145,7 @@ type Revoker interface {
 // Notifier queues a notice to a data subject, addressed by the subject
 // index's keyed hash (package notify implements it).
 type Notifier interface {
-	NotifySubject(ctx context.Context, subjectIndex []byte, kind, title, body string) error
+	NotifySubject(ctx context.Context, subject, kind, title, body string) error
 }
 
 // Service opens, lists and reports incidents and runs recalls.

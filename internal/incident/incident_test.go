@@ -99,10 +99,10 @@ type fakeNotifier struct {
 	sent []sentNotice
 }
 
-func (f *fakeNotifier) NotifySubject(_ context.Context, index []byte, kind, title, body string) error {
+func (f *fakeNotifier) NotifySubject(_ context.Context, subject, kind, title, body string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, sentNotice{string(index), kind, title, body})
+	f.sent = append(f.sent, sentNotice{subject, kind, title, body})
 	return nil
 }
 

@@ -441,7 +441,7 @@ func (s *Service) notify(ctx context.Context, r Recall) (string, error) {
 	if s.Notifier == nil {
 		return fmt.Sprintf("%d affected subjects listed; notices NOT queued: no notifier is wired", len(subjects)), nil
 	}
-	queued, unindexed := 0, 0
+	queued := 0
 	var batch []string
 	flush := func() error {
 		if len(batch) == 0 {
@@ -455,14 +455,10 @@ func (s *Service) notify(ctx context.Context, r Recall) (string, error) {
 		if sub.Notified {
 			continue
 		}
-		if sub.Index == nil {
-			unindexed++
-			continue
-		}
 		// The same notice, word for word, on a resumed run: an outbox
 		// keyed on it drops what a crash before MarkNotified repeats.
 		body := fmt.Sprintf("회원님에 관한 증명서 %d건이 취소되었습니다 (%d document(s) about you were revoked). 사유 (reason): %s. 사고 번호 (incident): %s", sub.Documents, sub.Documents, r.Reason, r.IncidentID)
-		if err := s.Notifier.NotifySubject(ctx, sub.Index, NoticeKind, noticeTitle, body); err != nil {
+		if err := s.Notifier.NotifySubject(ctx, sub.Subject, NoticeKind, noticeTitle, body); err != nil {
 			return "", errors.Join(fmt.Errorf("notify subject %s: %w", sub.Subject, err), flush())
 		}
 		batch = append(batch, sub.Subject)
@@ -477,9 +473,6 @@ func (s *Service) notify(ctx context.Context, r Recall) (string, error) {
 		return "", err
 	}
 	out := fmt.Sprintf("%d affected subjects listed; notices queued for %d", len(subjects), queued)
-	if unindexed > 0 {
-		out += fmt.Sprintf("; %d subjects have no subject-index entry and were NOT notified", unindexed)
-	}
 	return out, nil
 }
 

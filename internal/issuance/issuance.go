@@ -20,11 +20,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/render"
 )
 
@@ -57,6 +60,12 @@ type Request struct {
 	// Office is the issuing counter's office (서울특별시 관악구 행운동
 	// 주민센터); empty on the portal.
 	Office string
+	// Use is what the issuance's audit record says beyond who asked, about
+	// whom and what: the front end fills in what it knows (an official's
+	// id, office, role and stated purpose; the caller's address). Empty
+	// fields default to a portal citizen acting under the relation access
+	// decided.
+	Use audit.Event
 }
 
 // Issued is a stored document as the requester sees it.
@@ -92,6 +101,14 @@ type logAppender interface {
 type logTx interface {
 	InsertIssuance(ctx context.Context, is Issuance) error
 	HasLogEntry(ctx context.Context, number, kind string) (bool, error)
+	// AppendAudit appends to the audit chain in the same transaction:
+	// a document is stored if and only if its use is recorded.
+	AppendAudit(ctx context.Context, e audit.Event) error
+	// EnqueueNotice queues a notice in the same transaction: the subject
+	// is told of an issuance to someone else if and only if it happened.
+	notify.Queuer
+	// SubjectOfIssuance is whom an issued document is about.
+	SubjectOfIssuance(ctx context.Context, number string) (string, error)
 }
 
 // inLogTx runs fn with the log transaction as a logTx.
@@ -113,6 +130,16 @@ type issuanceStore interface {
 	IssuanceVisibleTo(ctx context.Context, number, login, subject string, withBlobs bool) (Issuance, error)
 	IssuancesOf(ctx context.Context, login string, limit int) ([]Logged, error)
 	RecordAlert(ctx context.Context, a Alert) error
+}
+
+// auditRecorder records a use of personal data (an *audit.Log).
+type auditRecorder interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// limiter counts an action of a principal and refuses bulk access.
+type limiter interface {
+	Check(ctx context.Context, principal, action, subject string) error
 }
 
 // signers hands out the active document-signing key; it changes when the
@@ -156,8 +183,14 @@ type Pipeline struct {
 	Store        issuanceStore
 	Log          logAppender
 	Names        SubjectNamer // optional: names a revocation reason may not hold
-	VerifyURL    string       // base of the public verification page, e.g. https://minwon.example/verify
-	Now          func() time.Time
+	// Audit records downloads of a document by someone other than its
+	// subject (issuances are recorded in their own transaction).
+	Audit auditRecorder
+	// Guard, if set, limits each login's issuances and downloads (a
+	// *guard.Guard).
+	Guard     limiter
+	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
+	Now       func() time.Time
 
 	newNumber func() Number // NewNumber unless a test fixes the numbers
 }
@@ -253,6 +286,12 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 		return nil, err
 	}
 
+	// A retry of an issued request above is not counted; a new one is.
+	if p.Guard != nil {
+		if err := p.Guard.Check(ctx, r.Principal.Login, guard.Issuance, subject); err != nil {
+			return nil, err
+		}
+	}
 	served, ok := p.Templates.Serving(svc.ID, rh)
 	if !ok {
 		return nil, p.refused(ctx, r, svc, refuse(RuleTemplate, "%s has no approved template", svc.ID))
@@ -400,7 +439,23 @@ func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (
 	// client must not interrupt it (SQLite would roll the whole batch
 	// back).
 	txCtx := context.WithoutCancel(ctx)
-	idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error { return tx.InsertIssuance(txCtx, is) }))
+	use, err := p.useOf(ctx, prep, is.Number)
+	if err != nil {
+		return nil, err
+	}
+	notice, tell := p.issuedNotice(prep, is)
+	idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error {
+		if err := tx.InsertIssuance(txCtx, is); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(txCtx, use); err != nil {
+			return err
+		}
+		if tell {
+			return tx.EnqueueNotice(txCtx, notice, notice.At)
+		}
+		return nil
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -588,12 +643,27 @@ func (p *Pipeline) Files(ctx context.Context, pr auth.Principal, number string) 
 	if err != nil {
 		return nil, nil, ErrNotFound
 	}
+	if p.Guard != nil {
+		if err := p.Guard.Check(ctx, pr.Login, guard.Download, ""); err != nil {
+			return nil, nil, err
+		}
+	}
 	is, err := p.Store.IssuanceVisibleTo(ctx, string(n), pr.Login, pr.Subject, true)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if is.Subject != pr.Subject && p.Audit != nil {
+		// Someone else's data leaves again: recorded before it does.
+		e := audit.Event{ActorKind: audit.Citizen, Actor: pr.Login, Action: audit.ActDownload, Service: is.Service, Subject: is.Subject, Number: is.Number}
+		if pr.Kind == auth.KindOfficial {
+			e.ActorKind, e.Actor = audit.Official, strings.TrimPrefix(pr.Login, "official:")
+		}
+		if err := p.Audit.Record(ctx, e); err != nil {
+			return nil, nil, err
+		}
 	}
 	return is.PDF, is.DataJSON, nil
 }

@@ -19,6 +19,7 @@ var ErrReasonHasPII = errors.New("the reason contains a resident registration nu
 // Revocation is a logged revocation.
 type Revocation struct {
 	Number   string
+	Subject  string // whom the document is about, for the audit record
 	Reason   string
 	At       time.Time
 	LogIndex int64
@@ -88,6 +89,7 @@ func (p *Pipeline) RevokeWith(ctx context.Context, number, publicReason string, 
 	rev.Kind, rev.Reason, rev.Time = doclog.KindRevoked, publicReason, p.now().UTC().Truncate(time.Millisecond)
 	// The check runs inside the log's transaction, so two concurrent
 	// revocations cannot both be logged.
+	var subject string
 	idx, err := p.Log.Append(ctx, rev, func(dtx doclog.Tx) error {
 		err := inLogTx(func(tx logTx) error {
 			done, err := tx.HasLogEntry(context.WithoutCancel(ctx), rev.Number, doclog.KindRevoked)
@@ -97,7 +99,8 @@ func (p *Pipeline) RevokeWith(ctx context.Context, number, publicReason string, 
 			if done {
 				return ErrAlreadyRevoked
 			}
-			return nil
+			subject, err = tx.SubjectOfIssuance(context.WithoutCancel(ctx), rev.Number)
+			return err
 		})(dtx)
 		if err == nil && also != nil {
 			err = also(dtx)
@@ -107,5 +110,5 @@ func (p *Pipeline) RevokeWith(ctx context.Context, number, publicReason string, 
 	if err != nil {
 		return nil, err
 	}
-	return &Revocation{Number: rev.Number, Reason: publicReason, At: rev.Time, LogIndex: idx}, nil
+	return &Revocation{Number: rev.Number, Subject: subject, Reason: publicReason, At: rev.Time, LogIndex: idx}, nil
 }

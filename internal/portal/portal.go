@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/access"
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -51,6 +53,17 @@ type Issuer interface {
 	Get(ctx context.Context, p auth.Principal, number string) (*issuance.Issued, error)
 	Files(ctx context.Context, p auth.Principal, number string) (pdf, data []byte, err error)
 	List(ctx context.Context, p auth.Principal) ([]*issuance.Issued, error)
+}
+
+// AccessLog says who used a citizen's personal data (an audit.View).
+type AccessLog interface {
+	AccessLog(ctx context.Context, subject string) ([]audit.Event, error)
+}
+
+// Inbox holds a citizen's notices (a *notify.Outbox).
+type Inbox interface {
+	Inbox(ctx context.Context, subject string) ([]notify.Notice, error)
+	MarkRead(ctx context.Context, subject, id string) error
 }
 
 // Verifier checks documents by issuance number.

@@ -2,14 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
-
-	"github.com/minwon/minwon/internal/audit"
 )
 
 // IndexRow is one entry of the subject index: a keyed hash of a number and
@@ -70,47 +65,4 @@ func (db *DB) SubjectIndexSize(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("store: subject index: %w", err)
 	}
 	return n, nil
-}
-
-// InsertAudit implements audit.Store.
-func (db *DB) InsertAudit(ctx context.Context, e audit.Event) error {
-	var id [12]byte
-	rand.Read(id[:])
-	_, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO audit_events (id, at, actor_kind, actor, office, action, service, subject, number, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		hex.EncodeToString(id[:]), e.At.UnixMilli(), e.ActorKind, e.Actor, e.Office, e.Action, e.Service, e.Subject, e.Number, e.Detail)
-	if err != nil {
-		return fmt.Errorf("store: audit: %w", err)
-	}
-	return nil
-}
-
-// AuditQuery selects audit events; empty fields match everything.
-type AuditQuery struct {
-	Subject string
-	Actor   string
-	Limit   int
-}
-
-// AuditEvents returns matching events, newest first.
-func (db *DB) AuditEvents(ctx context.Context, q AuditQuery) ([]audit.Event, error) {
-	if q.Limit <= 0 || q.Limit > 1000 {
-		q.Limit = 100
-	}
-	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT at, actor_kind, actor, office, action, service, subject, number, detail FROM audit_events
-		WHERE (? = '' OR subject = ?) AND (? = '' OR actor = ?) ORDER BY at DESC, id DESC LIMIT ?`), q.Subject, q.Subject, q.Actor, q.Actor, q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	defer rows.Close()
-	var out []audit.Event
-	for rows.Next() {
-		var e audit.Event
-		var at int64
-		if err := rows.Scan(&at, &e.ActorKind, &e.Actor, &e.Office, &e.Action, &e.Service, &e.Subject, &e.Number, &e.Detail); err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
-		}
-		e.At = time.UnixMilli(at).UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }

@@ -182,6 +182,10 @@ func OpenPostgres(ctx context.Context, dsn string, opt PostgresOptions) (*DB, er
 		sdb.Close()
 		return nil, err
 	}
+	if err := db.chainLegacyAudit(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -222,6 +226,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	sdb.SetMaxOpenConns(8)
 	db := &DB{sql: sdb, dialect: sqlite, now: time.Now}
 	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	if err := db.chainLegacyAudit(ctx); err != nil {
 		sdb.Close()
 		return nil, err
 	}

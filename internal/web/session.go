@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
 )
 
@@ -113,6 +114,6 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 			s.errorPage(w, r, http.StatusForbidden, "err.csrf", "")
 			return
 		}
-		h(w, r, p)
+		h(w, r.WithContext(audit.WithOrigin(r.Context(), r.RemoteAddr)), p)
 	}
 }

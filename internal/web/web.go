@@ -47,7 +47,11 @@ type Server struct {
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
 	Uploads  portal.Uploads
-	Log      *slog.Logger
+	// Access and Inbox, if both set, serve "who used my data" and the
+	// notices pages.
+	Access portal.AccessLog
+	Inbox  portal.Inbox
+	Log    *slog.Logger
 	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
 	SecureCookies bool
 
@@ -101,6 +105,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /documents", s.authed(s.wallet))
 	mux.HandleFunc("GET /documents/{number}", s.authed(s.document))
 	mux.HandleFunc("GET /documents/{number}/document.pdf", s.authed(s.documentPDF))
+	if s.Access != nil && s.Inbox != nil {
+		mux.HandleFunc("GET /access-log", s.authed(s.accessLog))
+		mux.HandleFunc("GET /notifications", s.authed(s.notifications))
+		mux.HandleFunc("POST /notifications/{id}/read", s.authed(s.readNotification))
+	}
 	mux.HandleFunc("GET /request/{service}", s.authed(s.requestForm))
 	mux.HandleFunc("POST /request/{service}", s.authed(s.request))
 	mux.HandleFunc("GET /verify", s.verifyForm)
@@ -195,6 +204,16 @@ type view struct {
 	Path         string
 	Data         any
 	Sessions     *sessionsLine // once after login: the account's other sessions
+	Privacy      bool          // the access log and the inbox are served
+}
+
+// Label is the message prefix+"."+key, or key itself if there is none (a
+// role or action a newer minwon added).
+func (v *view) Label(prefix, key string) string {
+	if m, ok := messages[v.Lang][prefix+"."+key]; ok {
+		return m
+	}
+	return key
 }
 
 // T returns the string key in the page's language.
@@ -251,7 +270,7 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) string {
 
 // newView prepares the parts of a page every template needs. user may be nil.
 func (s *Server) newView(w http.ResponseWriter, r *http.Request, user *auth.Principal, titleKey string) *view {
-	v := &view{Lang: s.lang(w, r), User: user, Path: r.URL.Path}
+	v := &view{Lang: s.lang(w, r), User: user, Path: r.URL.Path, Privacy: user != nil && s.Access != nil && s.Inbox != nil}
 	v.OtherLang = langEn
 	if v.Lang == langEn {
 		v.OtherLang = langKo
