@@ -122,7 +122,7 @@ type App struct {
 	// Incidents opens incidents and runs recalls; other parts open
 	// incidents through its OpenIncident.
 	Incidents *incident.Service
-	Notify  *notify.Outbox
+	Notify    *notify.Outbox
 
 	db         *store.DB
 	retention  time.Duration
