@@ -90,7 +90,7 @@ func TestRecallCommands(t *testing.T) {
 		t.Errorf("a recalled document revoked again: %v", err)
 	}
 	out, err = adminCmd("--as", "pr001", "incidents", "show", rc.IncidentID)
-	if err != nil || !strings.Contains(out, "3 affected documents, 3 affected subjects") || !strings.Contains(out, "official:c0001") || !strings.Contains(out, "notices NOT queued") {
+	if err != nil || !strings.Contains(out, "3 affected documents, 3 affected subjects") || !strings.Contains(out, "official:c0001") || !strings.Contains(out, "notices queued for 3") {
 		t.Errorf("incidents show: %q %v", out, err)
 	}
 	for _, name := range []string{"report.json", "report.pdf"} {
