@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/incident"
 	"github.com/minwon/minwon/internal/issuance"
@@ -172,6 +173,23 @@ func TestRecallApprovedBySecondOperatorRevokesOnce(t *testing.T) {
 		}
 		if d.Documents != 6 || len(d.Subjects) != 2 {
 			t.Fatalf("incident: %d documents, subjects %+v", d.Documents, d.Subjects)
+		}
+		// Each subject sees the recall of their documents in "who used my
+		// data", attributed to the approving operator.
+		for _, sub := range d.Subjects {
+			events, err := e.db.AuditOfSubject(ctx, sub.Subject, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, ev := range events {
+				if ev.Action == audit.ActRecall && ev.Actor == "op002" && strings.Contains(ev.Detail, rc.ID) {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("subject %s: no recall in the access log %+v", sub.Subject, events)
+			}
 		}
 		for _, s := range d.Subjects {
 			if s.Documents != 3 || len(s.Recipients) != 3 || s.Index == nil || !s.Notified {

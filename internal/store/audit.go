@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/minwon/minwon/internal/audit"
@@ -201,7 +202,41 @@ func (db *DB) AuditOfSubject(ctx context.Context, subject string, limit int) ([]
 	if subject == "" {
 		return nil, nil
 	}
-	return db.AuditEvents(ctx, AuditQuery{Subject: subject, Limit: limit})
+	events, err := db.AuditEvents(ctx, AuditQuery{Subject: subject, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	// A recall revokes up to hundreds of thousands of documents; it is
+	// attributed in its incident and each revocation is in the
+	// transparency log, so the citizen's view reads its documents from
+	// there rather than from one audit row each.
+	rows, err := db.query(ctx, `SELECT r.approved_at, r.approved_by, r.id, r.incident_id, i.service, i.number
+		FROM issuances i JOIN incident_documents d ON d.number = i.number JOIN recalls r ON r.id = d.recall_id
+		WHERE i.subject = ? AND d.state = 'revoked' AND r.approved_at IS NOT NULL
+		ORDER BY r.approved_at DESC LIMIT ?`, subject, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: recalls of subject: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at int64
+		var e audit.Event
+		var recall, inc string
+		if err := rows.Scan(&at, &e.Actor, &recall, &inc, &e.Service, &e.Number); err != nil {
+			return nil, fmt.Errorf("store: recalls of subject: %w", err)
+		}
+		e.At, e.ActorKind, e.Action, e.Subject = time.UnixMilli(at).UTC(), audit.Operator, audit.ActRecall, subject
+		e.Detail = "recall " + recall + " (incident " + inc + ")"
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(events, func(i, j int) bool { return events[i].At.After(events[j].At) })
+	if len(events) > limit {
+		events = events[:limit]
+	}
+	return events, nil
 }
 
 // AuditChain implements audit.ChainReader.
