@@ -291,9 +291,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	forms.Revoker = pipeline
 	// A recall's notices go to each affected citizen's inbox.
 	incidents := &incident.Service{Store: cfg.DB, Catalog: catalog, Revoker: pipeline, Names: cfg.DB, Renderer: renderer, Notifier: outbox, Log: cfg.Log}
-	// A canary rolled back, and a principal blocked for bulk access, open
-	// an incident.
+	// A canary rolled back, a principal blocked for bulk access and a run
+	// of swapped agency answers open an incident.
 	forms.Incidents = incidents
+	pipeline.Swaps = &issuance.SwapWatch{Incidents: incidents}
 	if bulk.Incidents == nil {
 		bulk.Incidents = incidents
 	}

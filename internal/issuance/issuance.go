@@ -186,6 +186,9 @@ type Pipeline struct {
 	// Audit records downloads of a document by someone other than its
 	// subject (issuances are recorded in their own transaction).
 	Audit auditRecorder
+	// Swaps, if set, opens an incident when agencies' answers are swapped
+	// more often than it allows.
+	Swaps *SwapWatch
 	// Guard, if set, limits each login's issuances and downloads (a
 	// *guard.Guard).
 	Guard     limiter
@@ -617,6 +620,11 @@ func (p *Pipeline) refused(ctx context.Context, r Request, svc *form.Service, re
 	defer cancel()
 	if err := p.Store.RecordAlert(actx, Alert{At: p.now(), Kind: "pre_issuance_refusal:" + string(re.Rule), Service: svc.ID, RequesterLogin: r.Principal.Login, Detail: re.Message}); err != nil {
 		return errors.Join(re, err)
+	}
+	if re.Rule == RuleSubject {
+		if _, err := p.Swaps.note(actx, svc.ID); err != nil {
+			return errors.Join(re, err)
+		}
 	}
 	return re
 }
