@@ -275,7 +275,8 @@ func demoLimits(arg string) (*guard.Limits, error) {
 	case "":
 		return nil, nil
 	case "off":
-		return &guard.Limits{Rules: map[string]guard.Rule{}, BlockFor: time.Hour}, nil
+		off := guard.Off()
+		return &off, nil
 	}
 	data, err := os.ReadFile(arg)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/minwon/minwon/internal/guard"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -72,6 +73,8 @@ type Options struct {
 	// Linkage tunes every node's linkage client; nil means breakers that
 	// never open (tests inject faults at will).
 	Linkage *linkage.Options
+	// Limits bound each principal's bulk access (nil: guard's defaults).
+	Limits *guard.Limits
 }
 
 // Start seeds n people from seed and serves minwon, on a fresh SQLite
@@ -154,7 +157,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		a, err := app.New(ctx, app.Config{
 			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), DocumentCert: docCert, PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
-			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey,
+			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey, Limits: opt.Limits,
 		})
 		if err != nil {
 			t.Fatal(err)

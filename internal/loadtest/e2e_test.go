@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"crypto/tls"
+	"github.com/minwon/minwon/internal/guard"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -183,7 +184,9 @@ func startE2E(t *testing.T, people int, seed int64) *apptest.Env {
 	if testing.Short() {
 		t.Skip("end-to-end load")
 	}
-	return apptest.Start(t, people, seed)
+	// The harness's clients are bulk access by design, as in spawn.go.
+	off := guard.Off()
+	return apptest.StartOpts(t, people, seed, apptest.Options{Limits: &off})
 }
 
 // accountsOf returns the accounts of a test minwon as the harness reads
