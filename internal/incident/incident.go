@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/minwon/minwon/internal/notify"
 	"log/slog"
 	"strings"
 	"sync"
@@ -105,8 +106,10 @@ type Store interface {
 	IncidentDocuments(ctx context.Context, id string, limit int) ([]Document, error)
 	IncidentSubjects(ctx context.Context, id string) ([]Subject, error)
 	MarkReported(ctx context.Context, id string, at time.Time) error
-	// MarkNotified records that the subjects' notices were queued.
-	MarkNotified(ctx context.Context, incidentID string, subjects []string, at time.Time) error
+	// MarkNotified queues the notices in the outbox and records their
+	// subjects as notified, in one transaction: a notice is queued if and
+	// only if its subject is marked.
+	MarkNotified(ctx context.Context, incidentID string, notices []notify.Notice, at time.Time) error
 
 	// CountMatching counts the issued documents sel matches and returns
 	// up to sample of them, newest first.
@@ -142,10 +145,11 @@ type Revoker interface {
 	RevokeWith(ctx context.Context, number, publicReason string, also func(doclog.Tx) error) (*issuance.Revocation, error)
 }
 
-// Notifier queues a notice to a data subject, addressed by the subject
-// index's keyed hash (package notify implements it).
+// Notifier makes the notice to a data subject, addressed by the subject
+// index's keyed hash, ready to queue (package notify's Outbox implements
+// it); the recall queues a batch of them with MarkNotified.
 type Notifier interface {
-	NotifySubject(ctx context.Context, subject, kind, title, body string) error
+	SubjectNotice(subject, kind, title, body string) (notify.Notice, error)
 }
 
 // Service opens, lists and reports incidents and runs recalls.

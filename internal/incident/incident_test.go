@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/minwon/minwon/internal/notify"
 	"os/exec"
 	"slices"
 	"strings"
@@ -100,11 +101,11 @@ type fakeNotifier struct {
 	sent []sentNotice
 }
 
-func (f *fakeNotifier) NotifySubject(_ context.Context, subject, kind, title, body string) error {
+func (f *fakeNotifier) SubjectNotice(subject, kind, title, body string) (notify.Notice, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, sentNotice{subject, kind, title, body})
-	return nil
+	return (&notify.Outbox{}).SubjectNotice(subject, kind, title, body)
 }
 
 func TestRecallApprovedBySecondOperatorRevokesOnce(t *testing.T) {
@@ -189,6 +190,15 @@ func TestRecallApprovedBySecondOperatorRevokesOnce(t *testing.T) {
 			}
 			if n == 0 {
 				t.Errorf("subject %s: no recall in the access log %+v", sub.Subject, events)
+			}
+			// The notice is in the subject's inbox, once, though the
+			// recall ran twice.
+			inbox, err := e.db.Inbox(ctx, sub.Subject, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inbox) != 1 || inbox[0].Kind != incident.NoticeKind {
+				t.Errorf("subject %s: inbox %+v, want the one recall notice", sub.Subject, inbox)
 			}
 		}
 		for _, s := range d.Subjects {
