@@ -137,12 +137,16 @@ type Store interface {
 // its revocation is logged.
 type RecallTx interface {
 	SetRecallItem(ctx context.Context, recallID, number, state string) error
+	SetRecallItems(ctx context.Context, recallID string, numbers []string, state string) error
 }
 
-// Revoker logs a revocation with an already public-safe reason, running
-// also in the log's transaction (issuance.Pipeline.RevokeWith).
+// Revoker logs revocations with an already public-safe reason, running
+// also in the log's transaction: one document (issuance.Pipeline.RevokeWith)
+// or a batch, all or none (RevokeAll, which answers
+// issuance.ErrBatchChanged when a document of the batch is not as expected).
 type Revoker interface {
 	RevokeWith(ctx context.Context, number, publicReason string, also func(doclog.Tx) error) (*issuance.Revocation, error)
+	RevokeAll(ctx context.Context, numbers []string, publicReason string, also func(doclog.Tx, []issuance.Revocation) error) ([]issuance.Revocation, error)
 }
 
 // Notifier makes the notice to a data subject, addressed by the subject
@@ -162,8 +166,11 @@ type Service struct {
 	Renderer *render.Renderer      // for the PDF report
 	Now      func() time.Time
 	Log      *slog.Logger
-	// Workers bounds the revocations in flight, which the log commits
-	// together (up to its batch size); 0 means 256.
+	// Batch is how many documents a recall revokes in one append of the
+	// log (one round of queries for all of them); 0 means 256. Workers is
+	// how many such batches are in flight, which the log commits together;
+	// 0 means 4.
+	Batch   int
 	Workers int
 
 	mu      sync.Mutex

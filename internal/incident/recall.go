@@ -327,9 +327,12 @@ func (s *Service) Run(ctx context.Context, id string) error {
 	if r.Items[ItemPending] < r.Total {
 		s.entry(ctx, r.IncidentID, fmt.Sprintf("recall %s resumed: %d of %d documents still pending", id, r.Items[ItemPending], r.Total))
 	}
-	workers := s.Workers
+	workers, batch := s.Workers, s.Batch
 	if workers <= 0 {
-		workers = 256
+		workers = 4
+	}
+	if batch <= 0 {
+		batch = 256
 	}
 	for {
 		numbers, err := s.Store.PendingRecallItems(ctx, id, itemBatch)
@@ -339,7 +342,7 @@ func (s *Service) Run(ctx context.Context, id string) error {
 		if len(numbers) == 0 {
 			break
 		}
-		if err := s.revokeAll(ctx, r, numbers, workers); err != nil {
+		if err := s.revokeAll(ctx, r, numbers, batch, workers); err != nil {
 			s.entry(context.WithoutCancel(ctx), r.IncidentID, "recall "+id+" stopped by an error; it resumes at the next start")
 			return err
 		}
@@ -365,9 +368,10 @@ func (s *Service) entry(ctx context.Context, incidentID, text string) {
 	}
 }
 
-// revokeAll revokes numbers with workers in flight, so the log commits
-// them in batches; it stops at the first error.
-func (s *Service) revokeAll(ctx context.Context, r Recall, numbers []string, workers int) error {
+// revokeAll revokes numbers in batches of batch, workers batches in
+// flight, so the log commits several together; it stops at the first
+// error.
+func (s *Service) revokeAll(ctx context.Context, r Recall, numbers []string, batch, workers int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -378,20 +382,20 @@ func (s *Service) revokeAll(ctx context.Context, r Recall, numbers []string, wor
 	fail := func(err error) {
 		once.Do(func() { firstErr = err; cancel() })
 	}
-	next := make(chan string)
-	for range min(workers, len(numbers)) {
+	next := make(chan []string)
+	for range workers {
 		wg.Go(func() {
-			for n := range next {
-				if err := s.revokeOne(ctx, r, n); err != nil {
-					fail(fmt.Errorf("recall %s: document %s: %w", r.ID, n, err))
+			for b := range next {
+				if err := s.revokeBatch(ctx, r, b); err != nil {
+					fail(fmt.Errorf("recall %s: %w", r.ID, err))
 				}
 			}
 		})
 	}
 feed:
-	for _, n := range numbers {
+	for start := 0; start < len(numbers); start += batch {
 		select {
-		case next <- n:
+		case next <- numbers[start:min(start+batch, len(numbers))]:
 		case <-ctx.Done():
 			break feed
 		}
@@ -402,6 +406,29 @@ feed:
 		firstErr = ctx.Err()
 	}
 	return firstErr
+}
+
+// revokeBatch revokes numbers in one append of the log, marking their
+// items in the same transaction. A batch holding a document that was
+// revoked meanwhile or never logged is revoked one by one instead, which
+// tells each case apart.
+func (s *Service) revokeBatch(ctx context.Context, r Recall, numbers []string) error {
+	_, err := s.Revoker.RevokeAll(ctx, numbers, r.Reason, func(tx doclog.Tx, _ []issuance.Revocation) error {
+		rt, ok := tx.(RecallTx)
+		if !ok {
+			return fmt.Errorf("incident: the log's store cannot record recalls (%T)", tx)
+		}
+		return rt.SetRecallItems(context.WithoutCancel(ctx), r.ID, numbers, ItemRevoked)
+	})
+	if !errors.Is(err, issuance.ErrBatchChanged) {
+		return err
+	}
+	for _, n := range numbers {
+		if err := s.revokeOne(ctx, r, n); err != nil {
+			return fmt.Errorf("document %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
 func (s *Service) revokeOne(ctx context.Context, r Recall, number string) error {

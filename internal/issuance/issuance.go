@@ -98,6 +98,7 @@ type authorizer interface {
 // transaction, so a document is stored if and only if it is logged.
 type logAppender interface {
 	Append(ctx context.Context, e doclog.Entry, pre func(doclog.Tx) error) (int64, error)
+	AppendAll(ctx context.Context, es []doclog.Entry, pre func(doclog.Tx) error) (int64, error)
 }
 
 // logTx is what the pipeline writes inside the log's transaction. The log
