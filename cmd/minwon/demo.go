@@ -14,6 +14,7 @@ import (
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
+	"github.com/minwon/minwon/internal/backup"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
@@ -38,6 +39,9 @@ type demoFlags struct {
 	crlRefresh  time.Duration
 	retention   int // days
 	bulkLimits  string
+	// acceptRollback serves a log behind its seen checkpoint (an
+	// operator's decision, recorded).
+	acceptRollback bool
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -51,6 +55,7 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 		fs.DurationVar(&f.crlRefresh, "crl-refresh", 10*time.Second, "how often the counter fetches the revocation list")
 		fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) for profiling")
 		fs.IntVar(&f.retention, "retention-days", 90, "days issued documents' files (PDF, data.json) are kept; their log entries stay forever")
+		fs.BoolVar(&f.acceptRollback, "accept-log-rollback", false, "serve although the log lost entries or forked from the checkpoint kept in DIR/checkpoint.last (an operator's decision: recorded as an audit event and a critical incident)")
 		fs.StringVar(&f.bulkLimits, "bulk-limits", "", "JSON file of per-principal limits on issuances, downloads and counter look-ups (see internal/guard); \"off\" for load tests; default: the built-in limits")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
@@ -114,6 +119,13 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 
+	// The data directory's lock: minwon restore refuses a directory a
+	// server holds.
+	unlock, err := backup.Lock(f.data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	db, err := store.OpenSQLite(ctx, datadir.Dir(f.data).Database())
 	if err != nil {
 		return err
@@ -191,7 +203,8 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Limits: limits, Agencies: endpoints, KeyDir: dir.Keys().Path(), DocumentCert: documentCert, PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey,
+	a, err := app.New(ctx, app.Config{DB: db, Limits: limits, Agencies: endpoints, KeyDir: dir.Keys().Path(), DocumentCert: documentCert, PublicURL: base, LogKey: logKey, LogOrigin: demoLogOrigin, SubjectIndexKey: indexKey,
+		SeenCheckpoint: dir.SeenCheckpoint(), AcceptLogRollback: f.acceptRollback, Operator: operatorName(),
 		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour, LinkageOptions: linkage.Options{TLS: linkageTLS},
 		NotifyDir: dir.Notify()})
 	if err != nil {

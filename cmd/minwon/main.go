@@ -52,6 +52,14 @@ Usage:
   minwon rotate-data-kek --config FILE | --data DIR
         replace the key (key_dir/data-kek.key) that wraps the data keys sealing
         the stored documents; the documents are not re-encrypted
+  minwon backup --data DIR | --config FILE --out FILE
+        copy the SQLite database while minwon runs: one consistent snapshot,
+        checked (integrity, the log's head against its checkpoint), fsynced,
+        then renamed; the keys and the PKI are files to back up apart
+  minwon restore --data DIR | --config FILE --from FILE [--force]
+        put a backup in place of a stopped server's database; refuses a
+        backup older than the checkpoint kept in DIR/checkpoint.last unless
+        --force (the server then starts only with --accept-log-rollback)
   minwon help
 `
 
@@ -90,6 +98,10 @@ func main() {
 		err = runPKI(os.Args[2:])
 	case "rotate-data-kek":
 		err = runRotateDataKEK(os.Args[2:])
+	case "backup":
+		err = runBackup(os.Args[2:])
+	case "restore":
+		err = runRestore(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

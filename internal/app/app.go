@@ -33,6 +33,7 @@ import (
 	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
+	"github.com/minwon/minwon/internal/rollback"
 	"github.com/minwon/minwon/internal/seal"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
@@ -85,6 +86,19 @@ type Config struct {
 	// Incidents, if set, has an incident opened whenever a principal is
 	// blocked for bulk access; nil: an alert only.
 	Incidents guard.IncidentOpener
+	// SeenCheckpoint, if set, is the file outside the database where the
+	// log's newest checkpoint is kept after each new one (package
+	// rollback). At start the log must extend it, or minwon refuses to
+	// serve: the database lost entries the world already saw.
+	SeenCheckpoint string
+	// AcceptLogRollback serves a log that is behind or forked from the
+	// seen checkpoint (or the witness): an operator's decision, recorded
+	// as an audit event and a critical incident, after which the seen
+	// checkpoint is replaced (the old one kept beside it).
+	AcceptLogRollback bool
+	// Operator names who started minwon (for the audit record of an
+	// accepted rollback); default "console".
+	Operator string
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -130,6 +144,7 @@ type App struct {
 	stopPurge  context.CancelFunc
 	purgeDone  chan struct{}
 	notifyDone chan struct{}
+	seen       *rollback.Keeper
 }
 
 // Close stops the retention purge and the transparency log's committer.
@@ -138,6 +153,9 @@ func (a *App) Close() {
 	<-a.purgeDone
 	<-a.notifyDone
 	a.Log.Close()
+	if a.seen != nil {
+		a.seen.Close()
+	}
 	// A recall still running stops at its next append, to resume at the
 	// next start.
 	a.Incidents.Wait()
@@ -235,6 +253,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	log, err := doclog.Open(ctx, cfg.DB, cfg.LogOrigin, cfg.LogKey, previousLogKeys...)
 	if err != nil {
+		return nil, err
+	}
+	rolledBack, err := checkRollback(ctx, log, cfg)
+	if err != nil {
+		log.Close()
 		return nil, err
 	}
 	verifierKey, err := doclog.VerifierKey(cfg.LogOrigin, cfg.LogKey.Public().(ed25519.PublicKey))
@@ -343,8 +366,24 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
+	if rolledBack != nil {
+		if err := recordRollback(ctx, cfg, rolledBack, auditLog, incidents); err != nil {
+			log.Close()
+			return nil, err
+		}
+	}
+	var keeper *rollback.Keeper
+	if cfg.SeenCheckpoint != "" {
+		keeper = &rollback.Keeper{Path: cfg.SeenCheckpoint, Log: log, OnError: func(err error) {
+			cfg.Log.Error("keep the seen checkpoint", "err", err)
+		}}
+		if err := keeper.Start(); err != nil {
+			log.Close()
+			return nil, err
+		}
+	}
 	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
-		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{})}
+		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), seen: keeper}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)

@@ -44,6 +44,10 @@ type Config struct {
 	KeyDir     string   `json:"key_dir"`     // directory of the document-signing keys (package keyring)
 	LogKey     string   `json:"log_key"`     // path of the log checkpoint key file
 	LogOrigin  string   `json:"log_origin"`  // e.g. "minwon.example/log"
+	// CheckpointFile, if set, is where the log's newest checkpoint is kept
+	// outside the database after each new one; at start the log must
+	// extend it (package rollback). Give each node its own file.
+	CheckpointFile string `json:"checkpoint_file,omitempty"`
 	SessionTTL Duration `json:"session_ttl"` // e.g. "30m"; default 30m
 	Agencies   []Agency `json:"agencies"`
 	// TLS serves the portal listener over HTTPS; public_url must then be
