@@ -44,10 +44,6 @@ type Config struct {
 	KeyDir     string   `json:"key_dir"`     // directory of the document-signing keys (package keyring)
 	LogKey     string   `json:"log_key"`     // path of the log checkpoint key file
 	LogOrigin  string   `json:"log_origin"`  // e.g. "minwon.example/log"
-	// CheckpointFile, if set, is where the log's newest checkpoint is kept
-	// outside the database after each new one; at start the log must
-	// extend it (package rollback). Give each node its own file.
-	CheckpointFile string `json:"checkpoint_file,omitempty"`
 	SessionTTL Duration `json:"session_ttl"` // e.g. "30m"; default 30m
 	Agencies   []Agency `json:"agencies"`
 	// TLS serves the portal listener over HTTPS; public_url must then be
@@ -80,6 +76,10 @@ type Config struct {
 	// RetentionDays is how long issued documents' files (PDF, data.json)
 	// are kept; default 90. The log and audit records are kept forever.
 	RetentionDays int `json:"retention_days,omitempty"`
+	// CheckpointFile, if set, is where the log's newest checkpoint is kept
+	// outside the database after each new one; at start the log must
+	// extend it (package rollback). Give each node its own file.
+	CheckpointFile string `json:"checkpoint_file,omitempty"`
 }
 
 // PKI is the government PKI the officials' listeners trust, and where they
