@@ -21,7 +21,9 @@ import (
 
 const origin = "minwon.test/log"
 
-func openCopy(ctx context.Context, path string) (backup.Copy, error) { return store.OpenSQLite(ctx, path) }
+func openCopy(ctx context.Context, path string) (backup.Copy, error) {
+	return store.OpenSQLite(ctx, path)
+}
 
 // logged makes a SQLite database in dir whose log holds n entries from
 // first, and returns its path and newest checkpoint.
