@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/backup"
 	"github.com/minwon/minwon/internal/config"
 	"github.com/minwon/minwon/internal/datadir"
@@ -29,6 +30,22 @@ func operatorName() string {
 		return "console:" + u.Username
 	}
 	return "console"
+}
+
+// appWitness turns the config's witness into the app's.
+func appWitness(w *config.Witness) *app.Witness {
+	if w == nil {
+		return nil
+	}
+	return &app.Witness{URL: w.URL, VerifierKey: w.VerifierKey}
+}
+
+// demoWitness is the demo's --witness-url and --witness-key, if given.
+func demoWitness(w config.Witness) *app.Witness {
+	if w.URL == "" {
+		return nil
+	}
+	return appWitness(&w)
 }
 
 // sqliteTarget is the SQLite database a backup or restore works on: a

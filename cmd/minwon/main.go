@@ -40,8 +40,8 @@ Usage:
         official's certificate (ROLE counter_clerk, operator, privacy_officer or
         auditor) or a listener's, revoke an official's, list them, or run the
         validation service (CRL, OCSP, fault switches) until Ctrl-C
-  minwon verify FILE.pdf|FILE.data.json --log URL [--key KEYS.json] [--save-proof PROOF.json]
-  minwon verify FILE.pdf|FILE.data.json --checkpoint PROOF.json --key KEYS.json
+  minwon verify FILE.pdf|FILE.data.json --log URL [--key KEYS.json] [--save-proof PROOF.json] [--witness-key VKEY]
+  minwon verify FILE.pdf|FILE.data.json --checkpoint PROOF.json --key KEYS.json [--witness-key VKEY]
         check a document: its signature, its inclusion in the transparency log
         (checked here against the signed checkpoint) and that neither it nor
         its signing key is revoked; exit 0 only for a valid document

@@ -122,6 +122,7 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 		Retention:      time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		LinkageOptions: linkage.Options{TLS: linkageTLS},
 		SeenCheckpoint: cfg.CheckpointFile, AcceptLogRollback: *acceptRollback, Operator: operatorName(),
+		Witness: appWitness(cfg.Witness),
 	})
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ import (
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
 	"github.com/minwon/minwon/internal/web"
+	"github.com/minwon/minwon/internal/witness"
 )
 
 // Config is what the app needs from its environment.
@@ -99,6 +100,18 @@ type Config struct {
 	// Operator names who started minwon (for the audit record of an
 	// accepted rollback); default "console".
 	Operator string
+	// Witness, if set, is asked to cosign every new checkpoint (package
+	// witness); the published checkpoint carries its cosignature. At
+	// start, a witness that holds a larger or another tree refuses the
+	// start like the seen checkpoint does.
+	Witness *Witness
+}
+
+// Witness names a C2SP tlog-witness: its base URL and its cosignature/v1
+// verifier key.
+type Witness struct {
+	URL         string
+	VerifierKey string
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -145,6 +158,7 @@ type App struct {
 	purgeDone  chan struct{}
 	notifyDone chan struct{}
 	seen       *rollback.Keeper
+	cosigner   *witness.Cosigner
 }
 
 // Close stops the retention purge and the transparency log's committer.
@@ -155,6 +169,9 @@ func (a *App) Close() {
 	a.Log.Close()
 	if a.seen != nil {
 		a.seen.Close()
+	}
+	if a.cosigner != nil {
+		a.cosigner.Close()
 	}
 	// A recall still running stops at its next append, to resume at the
 	// next start.
@@ -255,17 +272,28 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	rolledBack, err := checkRollback(ctx, log, cfg)
+	cosigner, err := newCosigner(cfg, log)
 	if err != nil {
 		log.Close()
 		return nil, err
+	}
+	rolledBack, err := checkRollback(ctx, log, cfg, cosigner)
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	// What the log publishes: its checkpoints, with the witness's
+	// cosignature once it has cosigned them.
+	var published publishedLog = log
+	if cosigner != nil {
+		published = witness.Published{Log: log, Cosigner: cosigner}
 	}
 	verifierKey, err := doclog.VerifierKey(cfg.LogOrigin, cfg.LogKey.Public().(ed25519.PublicKey))
 	if err != nil {
 		return nil, err
 	}
 	inventory := verification.Inventory{Ring: ring, Log: verification.LogKeyJSON{Origin: cfg.LogOrigin, KeyID: logKeyID, VerifierKey: verifierKey}}
-	verifier := &verification.Verifier{Entries: cfg.DB, Log: log, Keys: ring}
+	verifier := &verification.Verifier{Entries: cfg.DB, Log: published, Keys: ring}
 	uploads := verification.NewUploads(verifier, cfg.VerifyUploads, time.Second)
 	// Cookies are Secure, and the pages send HSTS, when the public URL is
 	// https: the listener (or a proxy before it) speaks TLS.
@@ -348,7 +376,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 		SecureCookies: secure,
 	}).Handler())
-	mux.Handle("/log/", api.LogHandler(log, verifierKey))
+	mux.Handle("/log/", api.LogHandler(published, verifierKey))
 	mux.Handle("/", pages.Handler())
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
@@ -382,8 +410,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			return nil, err
 		}
 	}
+	if cosigner != nil {
+		cosigner.Alert = func(kind, detail string) {
+			cfg.Log.Error("witness", "alert", kind, "detail", detail)
+			if err := cfg.DB.RecordAlert(context.WithoutCancel(ctx), issuance.Alert{At: time.Now(), Kind: kind, Detail: detail}); err != nil {
+				cfg.Log.Error("record a witness alert", "err", err)
+			}
+		}
+		cosigner.Start()
+	}
 	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
-		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), seen: keeper}
+		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), seen: keeper, cosigner: cosigner}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)

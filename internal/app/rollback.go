@@ -10,6 +10,8 @@ import (
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/incident"
 	"github.com/minwon/minwon/internal/rollback"
+	"github.com/minwon/minwon/internal/verify"
+	"github.com/minwon/minwon/internal/witness"
 )
 
 // ActLogRollbackAccepted is the audit action of an operator starting
@@ -23,11 +25,24 @@ var ErrLogRollback = errors.New("minwon refuses to serve")
 // checkRollback compares the log with the seen checkpoint. It returns the
 // finding to record if the operator accepted it, or an error that refuses
 // to serve.
-func checkRollback(ctx context.Context, log *doclog.Log, cfg Config) (error, error) {
-	if cfg.SeenCheckpoint == "" {
-		return nil, nil
+func checkRollback(ctx context.Context, log *doclog.Log, cfg Config, cosigner *witness.Cosigner) (error, error) {
+	var err error
+	if cfg.SeenCheckpoint != "" {
+		err = rollback.Check(ctx, log, cfg.SeenCheckpoint)
 	}
-	err := rollback.Check(ctx, log, cfg.SeenCheckpoint)
+	if err == nil && cosigner != nil {
+		// The witness's own view: a larger tree than the log's, or another
+		// one. A witness that does not answer is no finding: its alert is
+		// raised by the cosigner, and the start goes on.
+		wctx, cancel := context.WithTimeout(ctx, witnessCheckTimeout)
+		werr := cosigner.Cosign(wctx)
+		cancel()
+		if doclog.IsRollback(werr) {
+			err = fmt.Errorf("the witness %s: %w", cfg.Witness.URL, werr)
+		} else if werr != nil {
+			cfg.Log.Warn("the witness could not be asked at start; going on, it is retried in the background", "err", werr)
+		}
+	}
 	switch {
 	case err == nil:
 		return nil, nil
@@ -38,6 +53,30 @@ func checkRollback(ctx context.Context, log *doclog.Log, cfg Config) (error, err
 			ErrLogRollback, err, err)
 	}
 	return err, nil
+}
+
+// witnessCheckTimeout bounds the start's question to the witness.
+const witnessCheckTimeout = 10 * time.Second
+
+// publishedLog is what the log handler and the verifier read checkpoints
+// and proofs from: the log, or the log with the witness's cosignatures.
+type publishedLog interface {
+	Checkpoint() (size int64, root doclog.Hash, signed []byte)
+	Latest(ctx context.Context) (size int64, root doclog.Hash, signed []byte, err error)
+	InclusionProof(ctx context.Context, index, size int64) ([]doclog.Hash, error)
+	Tile(ctx context.Context, path string) ([]byte, error)
+}
+
+// newCosigner builds the witness's cosigner, or nil without a witness.
+func newCosigner(cfg Config, log *doclog.Log) (*witness.Cosigner, error) {
+	if cfg.Witness == nil {
+		return nil, nil
+	}
+	v, err := verify.NewCosignatureVerifier(cfg.Witness.VerifierKey)
+	if err != nil {
+		return nil, fmt.Errorf("app: witness key: %w", err)
+	}
+	return &witness.Cosigner{Client: &witness.Client{URL: cfg.Witness.URL, Verifier: v}, Log: log}, nil
 }
 
 // recordRollback records an accepted rollback: an audit event, a critical
