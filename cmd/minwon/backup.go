@@ -173,6 +173,10 @@ func printResult(what string, r backup.Result) {
 	fmt.Printf("%s: %s\n", what, r.Path)
 	fmt.Printf("  size:       %d bytes\n", r.Bytes)
 	fmt.Printf("  log size:   %d entries\n", r.LogSize)
+	if r.Checkpoint == nil {
+		fmt.Println("  checkpoint: none (no server has run on this database yet)")
+		return
+	}
 	fmt.Println("  checkpoint:")
 	for line := range strings.Lines(string(r.Checkpoint)) {
 		if line == "\n" {

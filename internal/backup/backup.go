@@ -109,6 +109,10 @@ func Check(ctx context.Context, open Opener, log Log, path string) (Result, erro
 		return Result{}, err
 	}
 	cp, signed, err := doclog.VerifyHead(ctx, c, log.Origin, log.VerifierKeys...)
+	if errors.Is(err, doclog.ErrNoCheckpoint) {
+		// A database no server has run on yet (seeded only): no log.
+		cp, signed, err = doclog.Checkpoint{}, nil, nil
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("backup: the copy's log: %w", err)
 	}
