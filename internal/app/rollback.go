@@ -49,8 +49,8 @@ func checkRollback(ctx context.Context, log *doclog.Log, cfg Config, cosigner *w
 	case !doclog.IsRollback(err):
 		return nil, err
 	case !cfg.AcceptLogRollback:
-		return nil, fmt.Errorf("%w: %v.\nDocuments already handed out may be missing from this log, and new ones would take their indexes. Restore a newer backup, or, once an operator has decided, start with --accept-log-rollback (recorded as an audit event and a critical incident): %w",
-			ErrLogRollback, err, err)
+		return nil, fmt.Errorf("%w: %w.\nDocuments already handed out may be missing from this log, and new ones would take their indexes. Restore a newer backup, or, once an operator has decided, start with --accept-log-rollback (recorded as an audit event and a critical incident)",
+			ErrLogRollback, err)
 	}
 	return err, nil
 }
