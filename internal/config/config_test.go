@@ -22,7 +22,6 @@ var pub = base64.StdEncoding.EncodeToString(make([]byte, ed25519.PublicKeySize))
 // witnessKey is a cosignature/v1 verifier key (of the all-zero public key).
 const witnessKey = "witness.example/w1+490ca8b1+BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
-
 func example() string {
 	return `{
   "database": {"postgres": "postgres://minwon@db.internal:5432/minwon?sslmode=verify-full", "max_conns": 20},
