@@ -15,10 +15,14 @@ const usage = `minwon issues official civil documents.
 
 Usage:
   minwon demo [--addr 127.0.0.1:8080] [--data DIR] [--people N] [--seed S]
+              [--witness-url URL --witness-key VKEY] [--accept-log-rollback]
         run everything in one process on embedded SQLite with a synthetic population
+        (a witness cosigns each checkpoint; a log behind DIR/checkpoint.last or
+        the witness is refused unless an operator accepts: docs/OPERATIONS.md)
   minwon seed [--data DIR] [--people N] [--seed S]
         seed a data directory and print how long each phase took, then exit
   minwon serve --config FILE [--listen ADDR] [--counter-listen ADDR] [--admin-listen ADDR] [--node NAME]
+               [--accept-log-rollback]
         production start: PostgreSQL (or SQLite), configured agencies, and the
         counter and admin API on mutual TLS; several nodes may share one
         PostgreSQL database (docs/POSTGRES.md)
