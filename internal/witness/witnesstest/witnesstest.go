@@ -56,11 +56,27 @@ func binaries(t testing.TB) (string, string) {
 			return lw, ctl
 		}
 	}
+	// Built into a directory of its own, then renamed into place: test
+	// binaries of several packages may build at once, and none may run a
+	// half-written file.
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp(bin, "build-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
 	cmd := exec.Command("go", "install", "filippo.io/torchwood/cmd/litewitness@"+Version, "filippo.io/torchwood/cmd/witnessctl@"+Version)
 	cmd.Dir = os.TempDir()
-	cmd.Env = append(os.Environ(), "GOBIN="+bin, "GOFLAGS=", "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build litewitness %s: %v\n%s", Version, err, out)
+	}
+	for _, name := range []string{"witnessctl", "litewitness"} {
+		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return lw, ctl
 }
