@@ -227,10 +227,17 @@ func RestoreFrom(ctx context.Context, open Opener, log Log, from string, opt Res
 	tmp := opt.Database + ".restore-tmp"
 	os.Remove(tmp)
 	defer os.Remove(tmp)
-	if progress != nil {
-		fmt.Fprintf(progress, "copying %s\n", from)
+	var size int64
+	if fi, err := os.Stat(from); err == nil {
+		size = fi.Size()
 	}
-	if err := copyFile(from, tmp); err != nil {
+	if progress != nil {
+		fmt.Fprintf(progress, "copying %s (%d MiB)\n", from, size>>20)
+	}
+	stopWatch := watch(tmp, size, progress)
+	err = copyFile(from, tmp)
+	stopWatch()
+	if err != nil {
 		return Result{}, err
 	}
 	if progress != nil {
