@@ -119,6 +119,7 @@ type record struct {
 	LogIndex int64
 	Service  string
 	Subject  string
+	At       time.Time // when the client received it; zero for keys resent after the phase
 }
 
 // New logs in accounts and learns what each may request. It prints its
@@ -768,7 +769,7 @@ func (st *phaseState) one(ctx context.Context, s *session, j job, key string) {
 		if j.subject != "" {
 			want = j.subject
 		}
-		rec := record{Key: key, Login: s.acct.Login, Number: is.Number, SHA256: is.SHA256, LogIndex: is.LogIndex, Service: j.service, Subject: want}
+		rec := record{Key: key, Login: s.acct.Login, Number: is.Number, SHA256: is.SHA256, LogIndex: is.LogIndex, Service: j.service, Subject: want, At: time.Now()}
 		h.mu.Lock()
 		h.records = append(h.records, rec)
 		h.mu.Unlock()
