@@ -156,10 +156,11 @@ func RunSiteDrill(ctx context.Context, opt SiteOptions) (res *SiteResult, err er
 		return nil, err
 	}
 	defer sw.Close()
-	addrA, addrB := freeAddr(), freeAddr()
-	if addrA == "" || addrB == "" {
-		return nil, errors.New("drill: no free port")
+	free, err := freeAddrs(2)
+	if err != nil {
+		return nil, err
 	}
+	addrA, addrB := free[0], free[1]
 
 	// The agencies are outside both sites (other ministries' systems):
 	// they outlive site A.
@@ -674,14 +675,19 @@ func tail(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// freeAddr is a loopback address nothing listens on right now ("" if none).
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return ""
+// freeAddrs are n distinct loopback addresses nothing listens on right
+// now (all held open at once, so the kernel cannot hand out one twice).
+func freeAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addrs, nil
 }
 
 // switchProxy stands for the public address in front of both sites (a

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minwon/minwon/internal/loadtest"
+	"github.com/minwon/minwon/internal/pgpair"
+)
+
+// runMainEnv makes the test binary run as minwon itself, so tests can
+// start real minwon processes (and kill -9 them) without building one.
+const runMainEnv = "MINWON_TEST_RUN_MAIN=1"
+
+func TestMain(m *testing.M) {
+	if os.Getenv("MINWON_TEST_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// The alternate-site drill, small: site A's node and cluster are lost
+// under load, site B is promoted and takes over; no number a client
+// received is lost or reused, B's log extends every checkpoint seen on A,
+// documents from both sites verify with minwon verify. Everything is
+// stopped and removed afterwards, also when the drill fails.
+func TestAlternateSiteDrill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two PostgreSQL clusters and three minwon processes")
+	}
+	if _, err := pgpair.FindBin(); errors.Is(err, pgpair.ErrNoBinaries) {
+		t.Skip(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress timedWriter
+	defer func() {
+		if t.Failed() || testing.Verbose() {
+			t.Log(progress.String())
+		}
+	}()
+	res, err := loadtest.RunSiteDrill(t.Context(), loadtest.SiteOptions{
+		Minwon: exe, Env: []string{runMainEnv}, People: 200, Logins: 40, Concurrency: 8,
+		KillAfter: 40, Duration: 6 * time.Second, VerifyCLI: 4,
+		PrimaryPort: freePort(t), StandbyPort: freePort(t), Progress: &progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Print(&progress)
+	if !res.OK() {
+		t.Errorf("the drill failed: %v", res.Problems)
+	}
+	switch {
+	case res.Lost != 0 || res.Reused != 0:
+		t.Errorf("lost %d, reused %d", res.Lost, res.Reused)
+	case res.DocsBefore < 40 || res.DocsAfter == 0:
+		t.Errorf("documents before the loss %d, after %d: the load did not span it", res.DocsBefore, res.DocsAfter)
+	case res.CheckpointsSeen == 0 || res.ConsistencyProofs != res.CheckpointsSeen:
+		t.Errorf("%d of %d checkpoints seen on A proven prefixes of B's tree", res.ConsistencyProofs, res.CheckpointsSeen)
+	case res.VerifyCLIChecked != 4 || res.VerifyCLIValid != 4:
+		t.Errorf("minwon verify: %d of %d valid", res.VerifyCLIValid, res.VerifyCLIChecked)
+	case res.ResumeSeconds <= 0 || res.ResumeSeconds < res.NodeReadySec:
+		t.Errorf("time to resume %.2fs, node ready %.2fs", res.ResumeSeconds, res.NodeReadySec)
+	}
+}
+
+// timedWriter keeps what is written, each write prefixed with the time
+// since the first, to see where a slow run spent its time.
+type timedWriter struct {
+	mu    sync.Mutex
+	start time.Time
+	b     strings.Builder
+}
+
+func (w *timedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.start.IsZero() {
+		w.start = time.Now()
+	}
+	fmt.Fprintf(&w.b, "%6.2fs %s", time.Since(w.start).Seconds(), p)
+	return len(p), nil
+}
+
+func (w *timedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// freePort is a loopback port nothing listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
