@@ -49,8 +49,8 @@ type SiteOptions struct {
 	// with `minwon verify FILE.pdf --log URL`; default 10.
 	VerifyCLI         int
 	SynchronousCommit string // "on" (default) or "remote_apply"
-	PrimaryPort       int    // default 55432
-	StandbyPort       int    // default 55433
+	PrimaryPort       int    // 0: any free port
+	StandbyPort       int    // 0: any free port
 	Keep              bool   // keep the data directory (the clusters are always removed)
 	Progress          io.Writer
 }
@@ -675,19 +675,14 @@ func tail(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// freeAddrs are n distinct loopback addresses nothing listens on right
-// now (all held open at once, so the kernel cannot hand out one twice).
+// freeAddrs are n distinct loopback addresses nothing listens on right now.
 func freeAddrs(n int) ([]string, error) {
+	ports, err := pgpair.FreePorts(n)
 	var addrs []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		addrs = append(addrs, l.Addr().String())
+	for _, p := range ports {
+		addrs = append(addrs, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 	}
-	return addrs, nil
+	return addrs, err
 }
 
 // switchProxy stands for the public address in front of both sites (a

@@ -12,10 +12,12 @@ package pgpair
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -44,8 +46,8 @@ type Options struct {
 	Parent string
 	// BinDir holds initdb, pg_ctl and pg_basebackup (default FindBin()).
 	BinDir      string
-	PrimaryPort int // default 55432
-	StandbyPort int // default 55433
+	PrimaryPort int // 0: any free port
+	StandbyPort int // 0: any free port
 	// SynchronousCommit is the primary's synchronous_commit: "on"
 	// (default: a COMMIT returns once the standby has the WAL on disk) or
 	// "remote_apply" (once the standby has also replayed it).
@@ -102,11 +104,12 @@ func Start(ctx context.Context, opt Options) (p *Pair, err error) {
 			return nil, err
 		}
 	}
-	if opt.PrimaryPort == 0 {
-		opt.PrimaryPort = 55432
-	}
-	if opt.StandbyPort == 0 {
-		opt.StandbyPort = 55433
+	if opt.PrimaryPort == 0 || opt.StandbyPort == 0 {
+		ports, err := FreePorts(2)
+		if err != nil {
+			return nil, err
+		}
+		opt.PrimaryPort, opt.StandbyPort = cmp.Or(opt.PrimaryPort, ports[0]), cmp.Or(opt.StandbyPort, ports[1])
 	}
 	switch opt.SynchronousCommit {
 	case "":
@@ -157,6 +160,21 @@ func (p *Pair) giveToPostgres() error {
 	}
 	p.runAs = "postgres"
 	return nil
+}
+
+// FreePorts returns n distinct loopback ports nothing listens on right
+// now (all held open at once, so the kernel cannot hand out one twice).
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 // Dir is the pair's directory: primary/, standby/ and their logs.

@@ -3,7 +3,6 @@ package pgpair_test
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"testing"
 
@@ -12,17 +11,6 @@ import (
 	"github.com/minwon/minwon/internal/pgpair"
 )
 
-// freePort is a loopback port nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // A row committed on site A is on site B after A is lost and B promoted,
 // and B then takes writes without waiting for a standby it no longer has.
 func TestLosePrimaryPromoteStandby(t *testing.T) {
@@ -30,7 +18,7 @@ func TestLosePrimaryPromoteStandby(t *testing.T) {
 		t.Skip(err)
 	}
 	ctx := t.Context()
-	p, err := pgpair.Start(ctx, pgpair.Options{PrimaryPort: freePort(t), StandbyPort: freePort(t)})
+	p, err := pgpair.Start(ctx, pgpair.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
