@@ -4,7 +4,8 @@
 // corporations they may act for, downloads each PDF and data.json and
 // compares the subject they show with what the accounts file (and the
 // seeded population) says. It can switch the simulated agencies' faults on,
-// kill -9 and restart a server it spawned, and at the end checks issued
+// kill -9 and restart a server it spawned, lose a whole site and fail over
+// to the alternate one (RunSiteDrill), and at the end checks issued
 // numbers through the verification API and the transparency log.
 //
 // Package loadtest only ever talks to minwon over HTTP, as a client would;

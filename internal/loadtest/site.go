@@ -81,13 +81,13 @@ type SiteResult struct {
 	MaxIndexBefore     int64 `json:"max_index_before"` // the largest log index a client was told before the kill
 	// Checkpoints seen from site A during the load, each proven a prefix
 	// of site B's final tree by a consistency proof.
-	CheckpointsSeen   int      `json:"checkpoints_seen_on_a"`
-	ConsistencyProofs int      `json:"consistency_proofs_ok"`
-	VerifyCLIChecked  int      `json:"verify_cli_checked"`
-	VerifyCLIValid    int      `json:"verify_cli_valid"`
-	Problems          []string `json:"problems"`
-	Phase             *Result  `json:"phase"`
-	Final             *FinalResult
+	CheckpointsSeen   int          `json:"checkpoints_seen_on_a"`
+	ConsistencyProofs int          `json:"consistency_proofs_ok"`
+	VerifyCLIChecked  int          `json:"verify_cli_checked"`
+	VerifyCLIValid    int          `json:"verify_cli_valid"`
+	Problems          []string     `json:"problems"`
+	Phase             *Result      `json:"phase"`
+	Final             *FinalResult `json:"final"`
 }
 
 // OK reports whether the drill passed every check.
