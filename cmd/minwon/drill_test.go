@@ -73,6 +73,44 @@ func TestAlternateSiteDrill(t *testing.T) {
 	}
 }
 
+// The drill's checks fail when they should: with asynchronous replication
+// and the link between the sites cut, site B misses what site A issued,
+// and the drill reports those numbers lost and their log indices reused.
+func TestAlternateSiteDrillCatchesLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two PostgreSQL clusters and three minwon processes")
+	}
+	if _, err := pgpair.FindBin(); errors.Is(err, pgpair.ErrNoBinaries) {
+		t.Skip(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress timedWriter
+	defer func() {
+		if t.Failed() || testing.Verbose() {
+			t.Log(progress.String())
+		}
+	}()
+	res, err := loadtest.RunSiteDrill(t.Context(), loadtest.SiteOptions{
+		Minwon: exe, Env: []string{runMainEnv}, People: 100, Logins: 20, Concurrency: 4,
+		KillAfter: 20, Duration: 4 * time.Second, VerifyCLI: 2, Check: "none",
+		UnsafeAsynchronous: true, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Print(&progress)
+	if res.OK() {
+		t.Fatal("the drill passed although site B lacked everything site A issued")
+	}
+	if res.Lost < int64(res.DocsBefore) || res.Reused == 0 || res.ConsistencyProofs == res.CheckpointsSeen {
+		t.Errorf("lost %d of %d documents from site A, reused %d, %d of %d checkpoints proven: the loss was not fully seen",
+			res.Lost, res.DocsBefore, res.Reused, res.ConsistencyProofs, res.CheckpointsSeen)
+	}
+}
+
 // timedWriter keeps what is written, each write prefixed with the time
 // since the first, to see where a slow run spent its time.
 type timedWriter struct {

@@ -52,7 +52,11 @@ type SiteOptions struct {
 	PrimaryPort       int    // 0: any free port
 	StandbyPort       int    // 0: any free port
 	Keep              bool   // keep the data directory (the clusters are always removed)
-	Progress          io.Writer
+	// UnsafeAsynchronous replicates asynchronously and cuts the link
+	// between the sites before the load, so that site B misses all site
+	// A issued: never how minwon runs, only to show the checks fail then.
+	UnsafeAsynchronous bool
+	Progress           io.Writer
 }
 
 // SiteResult is what the drill measured and checked.
@@ -132,7 +136,7 @@ func (r *SiteResult) Print(w io.Writer) {
 func RunSiteDrill(ctx context.Context, opt SiteOptions) (res *SiteResult, err error) {
 	opt = opt.withDefaults()
 	out := opt.Progress
-	pair, err := pgpair.Start(ctx, pgpair.Options{PrimaryPort: opt.PrimaryPort, StandbyPort: opt.StandbyPort, SynchronousCommit: opt.SynchronousCommit, Log: out})
+	pair, err := pgpair.Start(ctx, pgpair.Options{PrimaryPort: opt.PrimaryPort, StandbyPort: opt.StandbyPort, SynchronousCommit: opt.SynchronousCommit, Asynchronous: opt.UnsafeAsynchronous, Log: out})
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +226,11 @@ func RunSiteDrill(ctx context.Context, opt SiteOptions) (res *SiteResult, err er
 	h, err := New(ctx, Options{Accounts: accts, Subjects: Subjects(accts, world), Logins: opt.Logins, Check: opt.Check, Progress: out, Server: s})
 	if err != nil {
 		return nil, err
+	}
+	if opt.UnsafeAsynchronous {
+		if err := pair.CutStandby(ctx); err != nil {
+			return nil, err
+		}
 	}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
@@ -434,7 +443,10 @@ func (s *alternateSite) judge(ctx context.Context, h *Harness, res *SiteResult, 
 			res.Reused++
 		}
 	}
-	res.Lost = f.Log.Missing + (f.Verify.Checked - f.Verify.Valid)
+	// Every received number is verified on B: not valid there (unknown,
+	// or at another index than its client was told) is lost. The log
+	// check's Missing counts the same numbers again from the tiles' side.
+	res.Lost = f.Verify.Checked - f.Verify.Valid
 	if !f.Log.Checked || f.Verify.Checked != int64(f.Documents) {
 		problem("site B's log or verification could not be checked (%s %s)", f.Log.Note, f.Verify.Note)
 	}

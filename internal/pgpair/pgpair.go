@@ -52,7 +52,11 @@ type Options struct {
 	// (default: a COMMIT returns once the standby has the WAL on disk) or
 	// "remote_apply" (once the standby has also replayed it).
 	SynchronousCommit string
-	Log               io.Writer // what the pair does, one line a step; nil: nothing
+	// Asynchronous makes the standby asynchronous: COMMIT on the primary
+	// does not wait for it. Unsafe for minwon (a fail-over can lose what
+	// clients hold); only to show that the drill catches that loss.
+	Asynchronous bool
+	Log          io.Writer // what the pair does, one line a step; nil: nothing
 }
 
 // Pair is a running primary and standby.
@@ -251,12 +255,19 @@ func (p *Pair) initPrimary(ctx context.Context) error {
 		// A COMMIT returns only once site B holds it: an issuance number
 		// is handed out after its COMMIT, so no number a client holds
 		// can be missing on B after a fail-over.
-		{"synchronous_standby_names", "FIRST 1 (" + StandbyName + ")"},
+		{"synchronous_standby_names", p.synchronousNames()},
 		{"synchronous_commit", p.opt.SynchronousCommit},
 	}); err != nil {
 		return err
 	}
 	return p.pgctl(ctx, p.primaryDir(), "-l", filepath.Join(p.dir, "primary.log"), "start")
+}
+
+func (p *Pair) synchronousNames() string {
+	if p.opt.Asynchronous {
+		return ""
+	}
+	return "FIRST 1 (" + StandbyName + ")"
 }
 
 func (p *Pair) initStandby(ctx context.Context) error {
@@ -317,11 +328,34 @@ func (p *Pair) SyncState(ctx context.Context) string {
 }
 
 func (p *Pair) waitSynchronous(ctx context.Context) error {
-	err := poll(ctx, 60*time.Second, "synchronous standby", func() bool { return p.SyncState(ctx) == "sync" })
+	want := "sync"
+	if p.opt.Asynchronous {
+		want = "async"
+	}
+	err := poll(ctx, 60*time.Second, want+" standby", func() bool { return p.SyncState(ctx) == want })
 	if err == nil {
-		fmt.Fprintf(p.opt.Log, "site B streams from site A synchronously (synchronous_commit = %s)\n", p.opt.SynchronousCommit)
+		fmt.Fprintf(p.opt.Log, "site B streams from site A (%s, synchronous_commit = %s)\n", want, p.opt.SynchronousCommit)
 	}
 	return err
+}
+
+// CutStandby stops site B's streaming from A, as a broken link between
+// the sites would. With a synchronous standby A's commits then wait; with
+// an asynchronous one A goes on alone and B falls behind.
+func (p *Pair) CutStandby(ctx context.Context) error {
+	fmt.Fprintf(p.opt.Log, "site B: streaming from site A cut\n")
+	conn, err := pgx.Connect(ctx, p.DSN(true, "postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "ALTER SYSTEM SET primary_conninfo = ''"); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+		return err
+	}
+	return poll(ctx, 30*time.Second, "end of streaming", func() bool { return p.SyncState(ctx) == "" })
 }
 
 // CreateDatabase creates a database on the primary; it reaches the
