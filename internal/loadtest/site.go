@@ -73,6 +73,11 @@ type SiteResult struct {
 	DocsAfter       int     `json:"documents_after"`  // received after it (from site B)
 	RateBefore      float64 `json:"docs_per_sec_before"`
 	RateAfter       float64 `json:"docs_per_sec_after"`
+	// CPU of the site's minwon node per document received, from the start
+	// of the load (A) or its readiness (B) to the kill (A) or the end of
+	// the load (B); the agencies and PostgreSQL run in other processes.
+	CPUmsBefore float64 `json:"node_cpu_ms_per_doc_before"`
+	CPUmsAfter  float64 `json:"node_cpu_ms_per_doc_after"`
 	// Lost: numbers a client received a 201 for that site B does not have
 	// at their log index or does not verify as valid.
 	Lost int64 `json:"lost"`
@@ -106,7 +111,8 @@ func (r *SiteResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\n", r.Machine)
 	fmt.Fprintf(w, "kill -> site B database writable: %.2fs; -> site B node ready: %.2fs; -> first document from site B (time to resume): %.2fs\n",
 		r.PromotedSeconds, r.NodeReadySec, r.ResumeSeconds)
-	fmt.Fprintf(w, "documents before: %d (%.0f/s on site A); after: %d (%.0f/s on site B)\n", r.DocsBefore, r.RateBefore, r.DocsAfter, r.RateAfter)
+	fmt.Fprintf(w, "documents before: %d (%.0f/s on site A, node CPU %.2f ms/doc); after: %d (%.0f/s on site B, node CPU %.2f ms/doc)\n",
+		r.DocsBefore, r.RateBefore, r.CPUmsBefore, r.DocsAfter, r.RateAfter, r.CPUmsAfter)
 	fmt.Fprintf(w, "log: largest index a client held before the kill %d, largest checkpoint seen on A %d, B's log at promotion %d, B's log at the end %d\n",
 		r.MaxIndexBefore, r.LastSizeSeenOnA, r.LogSizeAtPromotion, r.Final.Log.Size)
 	fmt.Fprintf(w, "checkpoints seen on site A: %d, each proven a prefix of site B's tree: %d\n", r.CheckpointsSeen, r.ConsistencyProofs)
@@ -235,12 +241,14 @@ func RunSiteDrill(ctx context.Context, opt SiteOptions) (res *SiteResult, err er
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
 	go s.sampleCheckpoints(sampleCtx, "http://"+addrA)
+	s.cpuA0, _ = cpuTime(s.a.pid())
 	started := time.Now()
 	phase, err := h.Run(ctx, Phase{Concurrency: opt.Concurrency, Duration: opt.Duration, CrashAfter: opt.KillAfter, Crashes: 1})
 	ended := started.Add(opt.Duration)
 	if err != nil {
 		return nil, err
 	}
+	s.cpuB1, _ = cpuTime(s.b.pid()) // before the final checks ask B to verify everything
 	if phase.Crash == nil || phase.Crash.Kills != 1 {
 		return nil, fmt.Errorf("drill: site A was not lost: only %d documents within %s (KillAfter %d)", phase.Documents, opt.Duration, opt.KillAfter)
 	}
@@ -310,6 +318,8 @@ type alternateSite struct {
 	seen                [][]byte // distinct checkpoints clients read on site A
 	killed              time.Time
 	promoted, nodeReady time.Time
+	// each node's CPU time where its share of the load began and ended
+	cpuA0, cpuA1, cpuB0, cpuB1 time.Duration
 }
 
 func (s *alternateSite) URL() string                 { return s.sw.URL() }
@@ -368,6 +378,7 @@ func (s *alternateSite) Kill() error {
 	s.mu.Lock()
 	s.lost, s.killed = true, time.Now()
 	s.mu.Unlock()
+	s.cpuA1, _ = cpuTime(s.a.pid())
 	fmt.Fprintf(s.out, "SITE A LOST: kill -9 its node (pid %d), stop its database immediately\n", s.a.pid())
 	if err := s.a.kill(); err != nil {
 		return err
@@ -392,12 +403,13 @@ func (s *alternateSite) Start(ctx context.Context) error {
 		return err
 	}
 	ready := time.Now()
+	cpu, _ := cpuTime(s.b.pid())
 	size, err := logSize(ctx, "http://"+s.b.addr())
 	if err != nil {
 		return fmt.Errorf("site B's checkpoint: %w", err)
 	}
 	s.mu.Lock()
-	s.promoted, s.nodeReady, s.sizeAtPromotion = promoted, ready, size
+	s.promoted, s.nodeReady, s.sizeAtPromotion, s.cpuB0 = promoted, ready, size, cpu
 	s.mu.Unlock()
 	fmt.Fprintf(s.out, "SITE B UP: database promoted %s after the kill, node ready after %s\n",
 		promoted.Sub(s.killed).Round(time.Millisecond), s.nodeReady.Sub(s.killed).Round(time.Millisecond))
@@ -435,6 +447,12 @@ func (s *alternateSite) judge(ctx context.Context, h *Harness, res *SiteResult, 
 		res.RateAfter = float64(res.DocsAfter) / ended.Sub(resumed).Seconds()
 	}
 	res.RateBefore = float64(res.DocsBefore) / killed.Sub(started).Seconds()
+	if res.DocsBefore > 0 {
+		res.CPUmsBefore = msf(s.cpuA1-s.cpuA0) / float64(res.DocsBefore)
+	}
+	if s.cpuB1 > 0 && res.DocsAfter > 0 {
+		res.CPUmsAfter = msf(s.cpuB1-s.cpuB0) / float64(res.DocsAfter)
+	}
 
 	f := res.Final
 	res.Reused = int64(len(f.DuplicateKeys) + len(f.DuplicateNums))
