@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/loadtest"
-	"github.com/minwon/minwon/internal/pgpair"
+	"github.com/minwon/minwon/internal/pgpair/pgpairtest"
 )
 
 // runMainEnv makes the test binary run as minwon itself, so tests can
@@ -31,12 +30,7 @@ func TestMain(m *testing.M) {
 // documents from both sites verify with minwon verify. Everything is
 // stopped and removed afterwards, also when the drill fails.
 func TestAlternateSiteDrill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two PostgreSQL clusters and three minwon processes")
-	}
-	if _, err := pgpair.FindBin(); errors.Is(err, pgpair.ErrNoBinaries) {
-		t.Skip(err)
-	}
+	pgpairtest.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -77,12 +71,7 @@ func TestAlternateSiteDrill(t *testing.T) {
 // and the link between the sites cut, site B misses what site A issued,
 // and the drill reports those numbers lost and their log indices reused.
 func TestAlternateSiteDrillCatchesLoss(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two PostgreSQL clusters and three minwon processes")
-	}
-	if _, err := pgpair.FindBin(); errors.Is(err, pgpair.ErrNoBinaries) {
-		t.Skip(err)
-	}
+	pgpairtest.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -2,21 +2,19 @@ package pgpair_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/minwon/minwon/internal/pgpair"
+	"github.com/minwon/minwon/internal/pgpair/pgpairtest"
 )
 
 // A row committed on site A is on site B after A is lost and B promoted,
 // and B then takes writes without waiting for a standby it no longer has.
 func TestLosePrimaryPromoteStandby(t *testing.T) {
-	if _, err := pgpair.FindBin(); errors.Is(err, pgpair.ErrNoBinaries) {
-		t.Skip(err)
-	}
+	pgpairtest.Require(t)
 	ctx := t.Context()
 	p, err := pgpair.Start(ctx, pgpair.Options{})
 	if err != nil {
