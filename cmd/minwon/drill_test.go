@@ -24,32 +24,37 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// runDrill runs the alternate-site drill with this test binary as minwon,
+// on any free ports, and logs its progress if the test fails (or -v).
+func runDrill(t *testing.T, opt loadtest.SiteOptions) *loadtest.SiteResult {
+	t.Helper()
+	pgpairtest.Require(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	progress := &timedWriter{}
+	t.Cleanup(func() {
+		if t.Failed() || testing.Verbose() {
+			t.Log(progress.String())
+		}
+	})
+	opt.Minwon, opt.Env, opt.Progress = exe, []string{runMainEnv}, progress
+	res, err := loadtest.RunSiteDrill(t.Context(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Print(progress)
+	return res
+}
+
 // The alternate-site drill, small: site A's node and cluster are lost
 // under load, site B is promoted and takes over; no number a client
 // received is lost or reused, B's log extends every checkpoint seen on A,
 // documents from both sites verify with minwon verify. Everything is
 // stopped and removed afterwards, also when the drill fails.
 func TestAlternateSiteDrill(t *testing.T) {
-	pgpairtest.Require(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var progress timedWriter
-	defer func() {
-		if t.Failed() || testing.Verbose() {
-			t.Log(progress.String())
-		}
-	}()
-	res, err := loadtest.RunSiteDrill(t.Context(), loadtest.SiteOptions{
-		Minwon: exe, Env: []string{runMainEnv}, People: 200, Logins: 40, Concurrency: 8,
-		KillAfter: 40, Duration: 6 * time.Second, VerifyCLI: 4,
-		Progress: &progress, // on any free ports
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Print(&progress)
+	res := runDrill(t, loadtest.SiteOptions{People: 200, Logins: 40, Concurrency: 8, KillAfter: 40, Duration: 6 * time.Second, VerifyCLI: 4})
 	if !res.OK() {
 		t.Errorf("the drill failed: %v", res.Problems)
 	}
@@ -71,26 +76,8 @@ func TestAlternateSiteDrill(t *testing.T) {
 // and the link between the sites cut, site B misses what site A issued,
 // and the drill reports those numbers lost and their log indices reused.
 func TestAlternateSiteDrillCatchesLoss(t *testing.T) {
-	pgpairtest.Require(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var progress timedWriter
-	defer func() {
-		if t.Failed() || testing.Verbose() {
-			t.Log(progress.String())
-		}
-	}()
-	res, err := loadtest.RunSiteDrill(t.Context(), loadtest.SiteOptions{
-		Minwon: exe, Env: []string{runMainEnv}, People: 100, Logins: 20, Concurrency: 4,
-		KillAfter: 20, Duration: 4 * time.Second, VerifyCLI: 2, Check: "none",
-		UnsafeAsynchronous: true, Progress: &progress,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Print(&progress)
+	res := runDrill(t, loadtest.SiteOptions{People: 100, Logins: 20, Concurrency: 4, KillAfter: 20, Duration: 4 * time.Second,
+		VerifyCLI: 2, Check: "none", UnsafeAsynchronous: true})
 	if res.OK() {
 		t.Fatal("the drill passed although site B lacked everything site A issued")
 	}
