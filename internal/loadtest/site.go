@@ -428,7 +428,10 @@ func (s *alternateSite) judge(ctx context.Context, h *Harness, res *SiteResult, 
 	var resumed time.Time
 	for _, r := range h.Records() {
 		switch {
-		case r.At.Before(killed):
+		case r.At.Before(killed), r.At.Before(ready) && !r.At.IsZero():
+			// Before site B's node was ready every answer came from site
+			// A: one that arrived just after the kill was sent by A's
+			// node before it died.
 			res.DocsBefore++
 			res.MaxIndexBefore = max(res.MaxIndexBefore, r.LogIndex)
 		case r.At.IsZero():

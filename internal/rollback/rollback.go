@@ -133,6 +133,12 @@ func (k *Keeper) Start() error {
 		for {
 			select {
 			case <-k.stop:
+				// The last checkpoint before a stop is kept too: a server
+				// stopped right after an issuance must not leave a file
+				// older than what its clients saw.
+				if err := write(); err != nil && k.OnError != nil {
+					k.OnError(err)
+				}
 				return
 			case <-k.wake:
 				if err := write(); err != nil && k.OnError != nil {
