@@ -43,19 +43,16 @@ type Metrics struct {
 }
 
 // Known are the closed label sets, created at zero at start so that every
-// series exists (and alerts on rates see it) before its first event.
+// series exists (and alerts on rates see it) before its first event. The
+// domain packages own them (issuance.Outcomes, issuance.Rules,
+// linkage.Outcomes); the app passes them in.
 type Known struct {
-	Services []string // issuable service ids
-	Rules    []string // pre-issuance rules
-	Agencies []string
+	Services        []string // issuable service ids
+	Outcomes        []string // issuance outcomes
+	Rules           []string // pre-issuance rules
+	Agencies        []string
+	LinkageOutcomes []string
 }
-
-// Issuance outcomes (the outcome label of minwon_issuances_total).
-var Outcomes = []string{"issued", "replayed", "refused", "unavailable", "denied", "rate_limited", "bad_request", "error"}
-
-// Linkage call outcomes (the outcome label of
-// minwon_linkage_request_duration_seconds).
-var LinkageOutcomes = []string{"ok", "not_found", "rejected", "unavailable", "mismatch", "error"}
 
 // New returns the metrics, registered on a fresh registry.
 func New(k Known) *Metrics {
@@ -68,7 +65,7 @@ func New(k Known) *Metrics {
 	}, []string{"listener", "route", "code"})
 	m.issuances = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "issuances_total",
-		Help: "Issuance requests by service and outcome (issued, replayed, refused, unavailable, denied, rate_limited, bad_request, error).",
+		Help: "Issuance requests by service and outcome (issued, replayed, refused, not_issuable, unavailable, denied, rate_limited, bad_request, error).",
 	}, []string{"service", "outcome"})
 	m.issueDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "issuance_duration_seconds",
@@ -99,7 +96,7 @@ func New(k Known) *Metrics {
 	})
 	m.reg.MustRegister(m.httpDuration, m.issuances, m.issueDuration, m.refusals, m.linkageDuration, m.appendDuration, m.loginFailures, m.loginThrottled)
 	for _, s := range k.Services {
-		for _, o := range Outcomes {
+		for _, o := range k.Outcomes {
 			m.issuances.WithLabelValues(s, o)
 		}
 		m.issueDuration.WithLabelValues(s)
@@ -108,7 +105,7 @@ func New(k Known) *Metrics {
 		m.refusals.WithLabelValues(r)
 	}
 	for _, a := range k.Agencies {
-		for _, o := range LinkageOutcomes {
+		for _, o := range k.LinkageOutcomes {
 			m.linkageDuration.WithLabelValues(a, o)
 		}
 	}

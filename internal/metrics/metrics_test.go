@@ -83,7 +83,7 @@ func TestMiddlewareRoutes(t *testing.T) {
 }
 
 func TestHandlerAndSources(t *testing.T) {
-	m := New(Known{Services: []string{"graduation-certificate"}, Rules: []string{"subject_mismatch"}, Agencies: []string{"education"}})
+	m := New(Known{Services: []string{"graduation-certificate"}, Outcomes: []string{"issued", "refused"}, Rules: []string{"subject_mismatch"}, Agencies: []string{"education"}, LinkageOutcomes: []string{"ok"}})
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	m.Watch(Sources{
 		Breakers:       func() map[string]string { return map[string]string{"education": "open"} },
