@@ -10,6 +10,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/minwon/minwon/internal/reqid"
 )
 
 // family returns the gathered family name, or nil.
@@ -132,7 +134,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		h    http.Handler
-	}{{"bare", mux}, {"metrics", m.Middleware("portal", mux)}} {
+	}{{"bare", mux}, {"metrics", m.Middleware("portal", mux)}, {"metrics+reqid", reqid.Handler(m.Middleware("portal", mux))}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			w := httptest.NewRecorder()
