@@ -45,6 +45,18 @@ type dashboard struct {
 	} `json:"panels"`
 }
 
+// issueCopy has the first demo account issue its own resident
+// registration copy, as the demo's first click does.
+func issueCopy(t *testing.T, env *apptest.Env) (*apptest.Client, apiwire.Issued) {
+	t.Helper()
+	c := env.Login(t, env.Accounts[0])
+	var got apiwire.Issued
+	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy"}, newKey(), &got); code != http.StatusCreated {
+		t.Fatalf("issue: %d", code)
+	}
+	return c, got
+}
+
 var metricName = regexp.MustCompile(`\b(?:minwon|go|process)_[a-z0-9_]+\b`)
 
 // TestOpsFilesMatchMetrics loads docs/ops/alerts.yml and the Grafana
@@ -54,11 +66,7 @@ var metricName = regexp.MustCompile(`\b(?:minwon|go|process)_[a-z0-9_]+\b`)
 // dashboard: neither file can drift from the code.
 func TestOpsFilesMatchMetrics(t *testing.T) {
 	env := apptest.Start(t, 50, 31)
-	c := env.Login(t, env.Accounts[0])
-	var got apiwire.Issued
-	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy"}, newKey(), &got); code != http.StatusCreated {
-		t.Fatalf("issue: %d", code)
-	}
+	issueCopy(t, env)
 	fams, err := env.App.Metrics.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -156,11 +164,7 @@ func TestOpsFilesMatchMetrics(t *testing.T) {
 // are patterns, never numbers.
 func TestMetricsOnAdminListener(t *testing.T) {
 	env := apptest.Start(t, 50, 32)
-	c := env.Login(t, env.Accounts[0])
-	var got apiwire.Issued
-	if code := c.Do("POST", "/api/v1/issuances", map[string]any{"service": "resident-registration-copy"}, newKey(), &got); code != http.StatusCreated {
-		t.Fatalf("issue: %d", code)
-	}
+	c, got := issueCopy(t, env)
 	if resp, _ := c.Raw("GET", got.Document, nil, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("download: %d", resp.StatusCode)
 	}

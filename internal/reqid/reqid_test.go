@@ -41,8 +41,8 @@ func TestHandler(t *testing.T) {
 			t.Errorf("%q: kept or replaced by an invalid %q", tc.in, got)
 		}
 	}
-	if New() == New() {
-		t.Error("two new ids are equal")
+	if a, b := New(), New(); a == b || !Valid(a) {
+		t.Errorf("new ids %q and %q: equal or invalid", a, b)
 	}
 }
 
