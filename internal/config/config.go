@@ -85,6 +85,10 @@ type Config struct {
 	// delivers (outbox.jsonl), for a mail or SMS gateway to pick up; empty,
 	// notices reach the citizens' portal inboxes only.
 	NotifyDir string `json:"notify_dir,omitempty"`
+	// CheckpointMaxAge is how old the transparency log's newest checkpoint
+	// may be before /readyz says the node is not ready; default 5m (the
+	// log signs again every minute while idle).
+	CheckpointMaxAge Duration `json:"checkpoint_max_age,omitempty"`
 }
 
 // PKI is the government PKI the officials' listeners trust, and where they
@@ -253,6 +257,9 @@ func (c *Config) check() error {
 	}
 	if c.SessionTTL < 0 || (c.SessionTTL != 0 && time.Duration(c.SessionTTL) < time.Minute) || time.Duration(c.SessionTTL) > 24*time.Hour {
 		return errors.New("session_ttl: must be between 1m and 24h")
+	}
+	if c.CheckpointMaxAge != 0 && time.Duration(c.CheckpointMaxAge) < 2*time.Minute {
+		return errors.New("checkpoint_max_age: at least 2m (an idle log signs its checkpoint again every minute)")
 	}
 	if c.RetentionDays < 0 || c.RetentionDays > 3650 {
 		return errors.New("retention_days: must be between 1 and 3650 (0 or absent: 90)")
