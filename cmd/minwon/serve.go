@@ -113,9 +113,9 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 	a, err := app.New(ctx, app.Config{
 		DB: db, Agencies: cfg.Endpoints(), KeyDir: cfg.KeyDir, DocumentCert: documentCert, LogKey: logKey, LogOrigin: cfg.LogOrigin,
 		PublicURL: cfg.PublicURL, SessionTTL: time.Duration(cfg.SessionTTL), SubjectIndexKey: indexKey,
-		Retention:        time.Duration(cfg.RetentionDays) * 24 * time.Hour,
-		LinkageOptions:   linkage.Options{TLS: linkageTLS},
-		Limits:           limits, NotifyDir: cfg.NotifyDir,
+		Retention:      time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		LinkageOptions: linkage.Options{TLS: linkageTLS},
+		Limits:         limits, NotifyDir: cfg.NotifyDir,
 		CheckpointMaxAge: time.Duration(cfg.CheckpointMaxAge),
 	})
 	if err != nil {
