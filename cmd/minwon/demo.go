@@ -271,6 +271,8 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	fmt.Printf("  verify:            %s/verify   API: POST %s/api/v1/verify\n", base, base)
 	fmt.Printf("  transparency log:  %s/log/checkpoint\n", base)
 	fmt.Printf("  admin API (mTLS):  %s/admin/v1/keys  (minwon admin --data %s --as op001 keys list)\n", adminURL, f.data)
+	fmt.Printf("  metrics (mTLS):    %s/metrics  (an operator's or auditor's certificate from %s)\n", adminURL, dir.Officials())
+	fmt.Printf("  health:            %s/livez  %s/readyz\n", base, base)
 	fmt.Printf("  counter (mTLS):    %s/counter/v1/status  (%d officials' certificates: %s; CA %s)\n", counterURL, len(sim.Officials), dir.Officials(), filepath.Join(dir.PKI(), pki.RootCertFile))
 	fmt.Printf("  validation:        %s/crl  %s/ocsp  (faults: %s/_faults)\n", validationURL, validationURL, validationURL)
 	fmt.Printf("  demo accounts:     %s\n", prep.AccountsPath)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
+	"github.com/minwon/minwon/internal/logging"
 	"github.com/minwon/minwon/internal/verify/verifycmd"
 )
 
@@ -72,6 +74,10 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+	// Logs go to stderr: JSON lines for serve and the other servers, text
+	// for the demo's terminal. Either way every record carries its request
+	// id and passes the RRN redaction.
+	slog.SetDefault(logging.New(os.Stderr, logging.Options{Text: os.Args[1] == "demo"}))
 	var err error
 	switch os.Args[1] {
 	case "demo":

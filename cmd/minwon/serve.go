@@ -127,7 +127,8 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 		LinkageOptions: linkage.Options{TLS: linkageTLS},
 		Limits:         limits, NotifyDir: cfg.NotifyDir,
 		SeenCheckpoint: cfg.CheckpointFile, AcceptLogRollback: *acceptRollback, Operator: operatorName(),
-		Witness: appWitness(cfg.Witness),
+		Witness:          appWitness(cfg.Witness),
+		CheckpointMaxAge: time.Duration(cfg.CheckpointMaxAge),
 	})
 	if err != nil {
 		return err

@@ -81,7 +81,15 @@ type Server struct {
 	// Guard, if set, backs GET /admin/v1/limits and the unblocking of a
 	// principal blocked for bulk access.
 	Guard bulkGuard
-	Log   *slog.Logger
+	// Metrics, if set, is served at GET /metrics to operators and
+	// auditors (package metrics). Scrapes are not audited: metrics hold
+	// no personal data, and a scrape every few seconds would drown the
+	// audit log.
+	Metrics http.Handler
+	// Health, if set, adds GET /livez and GET /readyz (package health)
+	// for any official the listener admits: a probe needs no role.
+	Health interface{ Register(*http.ServeMux) }
+	Log    *slog.Logger
 }
 
 // Who may do what. Reading is for every central role; changing keys and
@@ -91,6 +99,9 @@ var (
 	readers  = []pki.Role{pki.Operator, pki.PrivacyOfficer, pki.Auditor}
 	changers = []pki.Role{pki.Operator}
 	auditors = []pki.Role{pki.Auditor, pki.PrivacyOfficer}
+	// scrapers may read the metrics: the operators who run minwon and the
+	// auditors who watch it.
+	scrapers = []pki.Role{pki.Operator, pki.Auditor}
 )
 
 // Handler returns the admin routes. Serve it with a TLS config from
@@ -114,6 +125,14 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /admin/v1/validation", s.as(readers, s.validation))
 	}
 	s.formRoutes(mux)
+	if s.Metrics != nil {
+		mux.HandleFunc("GET /metrics", s.as(scrapers, func(w http.ResponseWriter, r *http.Request, _ pki.Caller) {
+			s.Metrics.ServeHTTP(w, r)
+		}))
+	}
+	if s.Health != nil {
+		s.Health.Register(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "not_found", "no such admin endpoint")
 	})

@@ -159,7 +159,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if n, err := s.Sessions.OtherSessions(r.Context(), token); err == nil {
 		out.OtherSessions = &n
 	} else if s.Log != nil {
-		s.Log.Warn("count other sessions", "err", err)
+		s.Log.WarnContext(r.Context(), "count other sessions", "err", err)
 	}
 	httpjson.Write(w, http.StatusOK, out)
 }

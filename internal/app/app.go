@@ -24,15 +24,18 @@ import (
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/governance"
 	"github.com/minwon/minwon/internal/guard"
+	"github.com/minwon/minwon/internal/health"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/incident"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/keyfile"
 	"github.com/minwon/minwon/internal/keyring"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/metrics"
 	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
+	"github.com/minwon/minwon/internal/reqid"
 	"github.com/minwon/minwon/internal/rollback"
 	"github.com/minwon/minwon/internal/seal"
 	"github.com/minwon/minwon/internal/store"
@@ -87,6 +90,10 @@ type Config struct {
 	// Incidents, if set, has an incident opened whenever a principal is
 	// blocked for bulk access; nil: an alert only.
 	Incidents guard.IncidentOpener
+	// CheckpointMaxAge is how old the log's newest checkpoint may be before
+	// /readyz says this node is not ready (a live log signs again every
+	// doclog.FreshEvery); 0 means DefaultCheckpointMaxAge.
+	CheckpointMaxAge time.Duration
 	// SeenCheckpoint, if set, is the file outside the database where the
 	// log's newest checkpoint is kept after each new one (package
 	// rollback). At start the log must extend it, or minwon refuses to
@@ -113,6 +120,9 @@ type Witness struct {
 	URL         string
 	VerifierKey string
 }
+
+// DefaultCheckpointMaxAge allows a few missed re-signings of an idle log.
+const DefaultCheckpointMaxAge = 5 * doclog.FreshEvery
 
 // DefaultRetention keeps a document's files 90 days: long enough to
 // download it again after submitting it, short enough that the database
@@ -150,6 +160,11 @@ type App struct {
 	// incidents through its OpenIncident.
 	Incidents *incident.Service
 	Notify    *notify.Outbox
+	// Metrics are minwon's Prometheus metrics, served to operators and
+	// auditors at /metrics on the admin listener.
+	Metrics *metrics.Metrics
+	// Health answers /livez and /readyz on the portal and admin listeners.
+	Health *health.Checker
 
 	db         *store.DB
 	retention  time.Duration
@@ -214,11 +229,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Log = slog.Default()
 	}
 	schema := linkage.DefaultSchema()
-	links, err := linkage.NewClient(schema, cfg.Agencies, cfg.LinkageOptions)
+	catalog, err := form.Builtin(schema)
 	if err != nil {
 		return nil, err
 	}
-	catalog, err := form.Builtin(schema)
+	m := newMetrics(catalog, schema)
+	if cfg.LinkageOptions.Observer == nil {
+		cfg.LinkageOptions.Observer = m
+	}
+	links, err := linkage.NewClient(schema, cfg.Agencies, cfg.LinkageOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +249,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	sessions.Observer = m
 	if cfg.LogOrigin == "" {
 		cfg.LogOrigin = "minwon.local/log"
 	}
@@ -336,6 +356,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Names:        cfg.DB,
 		Audit:        auditLog,
 		Guard:        bulk,
+		Metrics:      m,
 		VerifyURL:    cfg.PublicURL + "/verify",
 	}
 	// A canary that draws a privacy refusal revokes what it issued.
@@ -378,21 +399,33 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}).Handler())
 	mux.Handle("/log/", api.LogHandler(published, verifierKey))
 	mux.Handle("/", pages.Handler())
+	m.Watch(metrics.Sources{
+		Breakers:       breakers(links),
+		BreakerStates:  []string{string(linkage.Closed), string(linkage.Open), string(linkage.HalfOpen)},
+		CheckpointTime: log.CheckpointTime,
+		PendingNotices: cfg.DB.PendingNotices,
+	})
+	if cfg.CheckpointMaxAge <= 0 {
+		cfg.CheckpointMaxAge = DefaultCheckpointMaxAge
+	}
+	checker := readiness(cfg.DB, ring, log, cfg.CheckpointMaxAge, cfg.Log)
+	checker.Register(mux)
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
 			Credentials: creds, Keys: inventory, Revoker: pipeline, Alerts: cfg.DB,
 			Audit: auditLog, AuditEvents: cfg.DB, Forms: forms, Incidents: incidents, Guard: bulk, Log: cfg.Log,
+			Metrics: m.Handler(cfg.Log), Health: checker,
 		}
 		if c, ok := creds.(*pki.Checker); ok {
 			srv.Validation = c
 		}
-		return srv.Handler()
+		return observed(m, "admin", srv.Handler())
 	}
 	counterHandler := func(creds pki.CredentialChecker) http.Handler {
-		return (&counter.Server{
+		return observed(m, "counter", (&counter.Server{
 			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Guard: bulk, Log: cfg.Log,
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
-		}).Handler()
+		}).Handler())
 	}
 	if rolledBack != nil {
 		if err := recordRollback(ctx, cfg, rolledBack, auditLog, incidents); err != nil {
@@ -419,7 +452,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		cosigner.Start()
 	}
-	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
+	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: observed(m, "portal", mux), Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
+		Metrics: m, Health: checker,
 		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), seen: keeper, cosigner: cosigner}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
@@ -438,4 +472,50 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		outbox.Run(purgeCtx, notifyEvery)
 	}()
 	return a, nil
+}
+
+// observed gives every request to h on listener a request id and times it.
+func observed(m *metrics.Metrics, listener string, h http.Handler) http.Handler {
+	return reqid.Handler(m.Middleware(listener, h))
+}
+
+// newMetrics creates the metrics with the closed label sets of this
+// catalog and schema.
+func newMetrics(catalog *form.Catalog, schema *linkage.Schema) *metrics.Metrics {
+	var services, rules []string
+	for _, svc := range catalog.Services() {
+		if svc.Kind == form.Certificate {
+			services = append(services, svc.ID)
+		}
+	}
+	for _, r := range issuance.Rules {
+		rules = append(rules, string(r))
+	}
+	return metrics.New(metrics.Known{
+		Services: services, Outcomes: issuance.Outcomes, Rules: rules,
+		Agencies: schema.Agencies(), LinkageOutcomes: linkage.Outcomes,
+	})
+}
+
+// breakers reads the agencies' breaker states at scrape time.
+func breakers(links *linkage.Client) func() map[string]string {
+	return func() map[string]string {
+		out := map[string]string{}
+		for _, st := range links.Status() {
+			out[st.Agency] = string(st.State)
+		}
+		return out
+	}
+}
+
+// readiness is what /readyz checks: only what this node owns. The
+// agencies are not checked: one agency down degrades the services that
+// need it (see /status) and must not take every node out.
+func readiness(db *store.DB, ring *keyring.Ring, log *doclog.Log, maxAge time.Duration, logger *slog.Logger) *health.Checker {
+	return &health.Checker{Log: logger, Checks: []health.Check{
+		{Name: "database", Reason: "the database does not answer", Func: db.Ping},
+		{Name: "signing_keys", Reason: "no document-signing key is loaded", Func: func(context.Context) error { return ring.Ready() }},
+		{Name: "log_writer", Reason: "the transparency log writer is stopped", Func: func(context.Context) error { return log.Usable() }},
+		{Name: "checkpoint", Reason: "the transparency log's newest checkpoint is too old", Func: health.MaxAge(log.CheckpointTime, maxAge, time.Now)},
+	}}
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/minwon/minwon/internal/ident"
+	"github.com/minwon/minwon/internal/reqid"
 )
 
 // Actor kinds.
@@ -61,6 +62,9 @@ type Event struct {
 	Number    string // the issuance number, if any
 	Purpose   string // why, as the actor stated it
 	Detail    string // e.g. "identity_check=resident_card"
+	// RequestID is the request the event happened in (package reqid), to
+	// find the same request in the logs and the agencies' records.
+	RequestID string
 
 	// Set by the store: the event's place in the chain.
 	Seq      int64
@@ -92,7 +96,7 @@ func Prepare(e *Event, now func() time.Time) error {
 	// Subject is an opaque id and Number an issuance number (sixteen
 	// digits, which the fail-closed finder could mistake for an RRN with a
 	// prefix); every text field is scanned.
-	for _, s := range []string{e.Actor, e.Role, e.Office, e.From, e.Action, e.Service, e.Purpose, e.Detail} {
+	for _, s := range []string{e.Actor, e.Role, e.Office, e.From, e.Action, e.Service, e.Purpose, e.Detail, e.RequestID} {
 		if ident.ContainsRRN(s) {
 			return ErrPersonalData
 		}
@@ -112,9 +116,7 @@ func Prepare(e *Event, now func() time.Time) error {
 // field is refused rather than stored: the audit log must not become a copy
 // of the data it watches.
 func (l *Log) Record(ctx context.Context, e Event) error {
-	if e.From == "" {
-		e.From = Origin(ctx)
-	}
+	Stamp(ctx, &e)
 	if err := Prepare(&e, l.Now); err != nil {
 		return err
 	}
@@ -126,7 +128,10 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 
 // ChainHash is the hash of the event at seq following the event hashed
 // prev ("" for the first): SHA-256 over every field, each length-prefixed,
-// hex-encoded.
+// hex-encoded. An event with a request id is hashed as version 2, with the
+// id last; one without keeps version 1, so records written before request
+// ids existed still verify. Either way removing, adding or changing the id
+// changes the hash.
 func ChainHash(prev string, seq int64, e Event) string {
 	h := sha256.New()
 	var buf [binary.MaxVarintLen64]byte
@@ -135,12 +140,19 @@ func ChainHash(prev string, seq int64, e Event) string {
 		h.Write(buf[:n])
 		h.Write([]byte(s))
 	}
-	put("minwon-audit-v1")
+	if e.RequestID != "" {
+		put("minwon-audit-v2")
+	} else {
+		put("minwon-audit-v1")
+	}
 	put(prev)
 	put(strconv.FormatInt(seq, 10))
 	put(strconv.FormatInt(e.At.UnixMilli(), 10))
 	for _, s := range []string{e.ActorKind, e.Actor, e.Role, e.Office, e.From, e.Action, e.Service, e.Subject, e.Number, e.Purpose, e.Detail} {
 		put(s)
+	}
+	if e.RequestID != "" {
+		put(e.RequestID)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -228,6 +240,16 @@ func WithOrigin(ctx context.Context, addr string) context.Context {
 		addr = host
 	}
 	return context.WithValue(ctx, originKey{}, addr)
+}
+
+// Stamp fills in e's From and RequestID from ctx where e does not set them.
+func Stamp(ctx context.Context, e *Event) {
+	if e.From == "" {
+		e.From = Origin(ctx)
+	}
+	if e.RequestID == "" {
+		e.RequestID = reqid.From(ctx)
+	}
 }
 
 // Origin is the address WithOrigin put in ctx, or "".

@@ -83,13 +83,15 @@ func TestEveryFieldIsChained(t *testing.T) {
 		"purpose": func(e *audit.Event) { e.Purpose = "other" },
 		"detail":  func(e *audit.Event) { e.Detail = "other" },
 		"seq":     func(e *audit.Event) { e.Seq = 9 },
+		"request": func(e *audit.Event) { e.RequestID = "req-2" },
+		"strip":   func(e *audit.Event) { e.RequestID = "" },
 	}
 	for name, edit := range edits {
 		m := &mem{}
 		l := &audit.Log{Store: m}
 		for range 3 {
 			if err := l.Record(t.Context(), audit.Event{ActorKind: audit.Official, Actor: "c001", Role: "counter_clerk", Office: "o", From: "192.0.2.1",
-				Action: "x", Service: "s", Subject: "s-1", Number: "1", Purpose: "p", Detail: "d"}); err != nil {
+				Action: "x", Service: "s", Subject: "s-1", Number: "1", Purpose: "p", Detail: "d", RequestID: "req-1"}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -320,3 +320,28 @@ func TestManyPeopleBehindOneAddress(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+type loginCounts struct{ failed, throttled int }
+
+func (l *loginCounts) LoginFailed()    { l.failed++ }
+func (l *loginCounts) LoginThrottled() { l.throttled++ }
+
+// TestLoginObserver: every wrong password and every throttled attempt is
+// reported, and a good login is neither.
+func TestLoginObserver(t *testing.T) {
+	s, _ := newSessions(t)
+	withClock(s)
+	obs := &loginCounts{}
+	s.Observer = obs
+	var throttled int
+	for range 8 {
+		_, _, _, err := s.Login(context.Background(), "alice", "wrong", "192.0.2.1:1")
+		var rl *RateLimitedError
+		if errors.As(err, &rl) {
+			throttled++
+		}
+	}
+	if obs.failed+obs.throttled != 8 || obs.throttled != throttled || throttled == 0 {
+		t.Errorf("observed %+v, want %d throttled of 8", obs, throttled)
+	}
+}

@@ -96,6 +96,24 @@ type Sessions struct {
 
 	purgeMu   sync.Mutex
 	lastPurge time.Time
+
+	// Observer, if set, is told of refused logins (package metrics). Set
+	// it before the first Login.
+	Observer LoginObserver
+}
+
+// LoginObserver is told of logins refused for a wrong login or password,
+// and of logins the limiter refused before checking them.
+type LoginObserver interface {
+	LoginFailed()
+	LoginThrottled()
+}
+
+func (s *Sessions) throttled(w time.Duration) error {
+	if s.Observer != nil {
+		s.Observer.LoginThrottled()
+	}
+	return &RateLimitedError{RetryAfter: w}
 }
 
 // hashSlot waits for a free argon2id slot; release it when done.
@@ -146,7 +164,7 @@ func HashToken(token string) string {
 func (s *Sessions) Login(ctx context.Context, login, password, client string) (token string, expires time.Time, p Principal, err error) {
 	addr := clientKey(client)
 	if w := s.limiter.check(login, addr, s.now()); w > 0 {
-		return "", time.Time{}, Principal{}, &RateLimitedError{RetryAfter: w}
+		return "", time.Time{}, Principal{}, s.throttled(w)
 	}
 	release, err := s.hashSlot(ctx)
 	if err != nil {
@@ -157,10 +175,15 @@ func (s *Sessions) Login(ctx context.Context, login, password, client string) (t
 	// counted before any of them is checked.
 	a, w := s.limiter.reserve(login, addr, s.now())
 	if w > 0 {
-		return "", time.Time{}, Principal{}, &RateLimitedError{RetryAfter: w}
+		return "", time.Time{}, Principal{}, s.throttled(w)
 	}
 	o := abandoned
-	defer func() { s.limiter.done(a, o, s.now()) }()
+	defer func() {
+		s.limiter.done(a, o, s.now())
+		if o == failed && s.Observer != nil {
+			s.Observer.LoginFailed()
+		}
+	}()
 	acct, err := s.db.Account(ctx, login)
 	if errors.Is(err, ErrUnknownAccount) {
 		VerifyPassword(s.dummy, password)

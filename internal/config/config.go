@@ -86,6 +86,10 @@ type Config struct {
 	// delivers (outbox.jsonl), for a mail or SMS gateway to pick up; empty,
 	// notices reach the citizens' portal inboxes only.
 	NotifyDir string `json:"notify_dir,omitempty"`
+	// CheckpointMaxAge is how old the transparency log's newest checkpoint
+	// may be before /readyz says the node is not ready; default 5m (the
+	// log signs again every minute while idle).
+	CheckpointMaxAge Duration `json:"checkpoint_max_age,omitempty"`
 	// CheckpointFile, if set, is where the log's newest checkpoint is kept
 	// outside the database after each new one; at start the log must
 	// extend it (package rollback). Give each node its own file.
@@ -269,6 +273,9 @@ func (c *Config) check() error {
 	}
 	if c.SessionTTL < 0 || (c.SessionTTL != 0 && time.Duration(c.SessionTTL) < time.Minute) || time.Duration(c.SessionTTL) > 24*time.Hour {
 		return errors.New("session_ttl: must be between 1m and 24h")
+	}
+	if c.CheckpointMaxAge != 0 && time.Duration(c.CheckpointMaxAge) < 2*time.Minute {
+		return errors.New("checkpoint_max_age: at least 2m (an idle log signs its checkpoint again every minute)")
 	}
 	if c.RetentionDays < 0 || c.RetentionDays > 3650 {
 		return errors.New("retention_days: must be between 1 and 3650 (0 or absent: 90)")

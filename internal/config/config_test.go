@@ -99,6 +99,9 @@ func TestParseRefuses(t *testing.T) {
 		"bad origin": func(s string) string { return strings.Replace(s, `minwon.example/log`, `minwon example`, 1) },
 		"bad ttl":    func(s string) string { return strings.Replace(s, `"30m"`, `"30 minutes"`, 1) },
 		"short ttl":  func(s string) string { return strings.Replace(s, `"30m"`, `"5s"`, 1) },
+		"checkpoint bound below a re-signing": func(s string) string {
+			return strings.Replace(s, `"listen"`, `"checkpoint_max_age": "30s", "listen"`, 1)
+		},
 		"negative retention": func(s string) string {
 			return strings.Replace(s, `"listen"`, `"retention_days": -1, "listen"`, 1)
 		},

@@ -663,6 +663,25 @@ func (l *Log) Checkpoint() (size int64, root Hash, signed []byte) {
 	return l.size, l.root, l.checkpoint
 }
 
+// CheckpointTime returns when the newest checkpoint this Log knows was
+// signed (zero if it has none, or its checkpoint says no time). A live log
+// signs again at least every FreshEvery, so an old one means no writer.
+func (l *Log) CheckpointTime() time.Time {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.signedAt
+}
+
+// Usable returns ErrClosed once Close was called: Append would fail.
+func (l *Log) Usable() error {
+	select {
+	case <-l.stop:
+		return ErrClosed
+	default:
+		return nil
+	}
+}
+
 // Origin returns the log's name.
 func (l *Log) Origin() string { return l.origin }
 

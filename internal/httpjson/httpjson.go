@@ -115,7 +115,7 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	a := httperr.Of(err)
 	if a.Internal && log != nil {
 		// Errors carry no personal data by construction; log for operators.
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if ra := a.RetryAfterHeader(); ra != "" {
 		w.Header().Set("Retry-After", ra)

@@ -1,6 +1,9 @@
 package ident
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // This file is minwon's one finder of identifiers in text: pre-issuance
 // verification, revocation reasons, audit details and the counter's purpose
@@ -22,14 +25,33 @@ func ContainsRRN(s string) bool { return len(FindRRNs(s)) > 0 }
 func FindRRNs(s string) []string {
 	var found []string
 	for _, r := range digitRuns(s) {
-		d := r.digits()
-		for i := 0; i+13 <= len(d); i++ {
-			if plausibleRRN(d[i : i+13]) {
-				found = append(found, d[i:i+13])
-			}
-		}
+		found = append(found, r.rrns()...)
 	}
 	return found
+}
+
+// RRNRedacted stands in place of what RedactRRNs removed.
+const RRNRedacted = "[RRN redacted]"
+
+// RedactRRNs returns s with every run of digits and separators in which
+// FindRRNs finds an RRN replaced, whole, by RRNRedacted: for log lines and
+// other text that must keep its shape but not the number.
+func RedactRRNs(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, r := range digitRuns(s) {
+		if len(r.rrns()) == 0 {
+			continue
+		}
+		b.WriteString(s[last:r.start])
+		b.WriteString(RRNRedacted)
+		last = r.end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // FindRRNsInCells finds resident registration numbers in the cells of one
@@ -83,9 +105,22 @@ func acrossCells(a, b string) []string {
 type digitRun struct {
 	groups         []string
 	atStart, atEnd bool // nothing but separators before it, after it
+	start, end     int  // byte offsets of its first digit and after its last
 }
 
 func (r digitRun) digits() string { return strings.Join(r.groups, "") }
+
+// rrns returns every plausible RRN among the run's 13 consecutive digits.
+func (r digitRun) rrns() []string {
+	var found []string
+	d := r.digits()
+	for i := 0; i+13 <= len(d); i++ {
+		if plausibleRRN(d[i : i+13]) {
+			found = append(found, d[i:i+13])
+		}
+	}
+	return found
+}
 
 func digitRuns(s string) []digitRun {
 	var (
@@ -100,7 +135,7 @@ func digitRuns(s string) []digitRun {
 			group = group[:0]
 		}
 	}
-	for _, r := range s {
+	for i, r := range s {
 		var digit byte
 		switch {
 		case r >= '0' && r <= '9':
@@ -122,8 +157,9 @@ func digitRuns(s string) []digitRun {
 			continue
 		}
 		if cur == nil {
-			cur = &digitRun{atStart: lead}
+			cur = &digitRun{atStart: lead, start: i}
 		}
+		cur.end = i + utf8.RuneLen(r)
 		group = append(group, digit)
 	}
 	if cur != nil {

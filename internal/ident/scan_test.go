@@ -191,3 +191,36 @@ func FuzzFindRRN(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactRRNs(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"no number here", "no number here"},
+		{"rrn 900101-1234568 end", "rrn [RRN redacted] end"},
+		{"9001011234568", "[RRN redacted]"},
+		{"x 900101 – 1234568, y", "x [RRN redacted], y"},
+		{"full ９００１０１－１２３４５６８!", "full [RRN redacted]!"},
+		{"post-2020: 0501014123456 and 2024-01-01", "post-2020: [RRN redacted] and 2024-01-01"},
+		{"fail closed: 2020 0501014123456", "fail closed: [RRN redacted]"},
+		{"two 900101-1234568 and 850505-2345678.", "two [RRN redacted] and [RRN redacted]."},
+		{"issued 2024-05-11, count 42", "issued 2024-05-11, count 42"},
+	} {
+		got := RedactRRNs(tc.in)
+		if got != tc.want {
+			t.Errorf("RedactRRNs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if ContainsRRN(got) {
+			t.Errorf("RedactRRNs(%q) = %q still holds an RRN", tc.in, got)
+		}
+	}
+}
+
+func FuzzRedactRRNs(f *testing.F) {
+	for _, s := range []string{"900101-1234568", "a ９００１０１－１２３４５６８ b", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got := RedactRRNs(s); ContainsRRN(got) {
+			t.Fatalf("RedactRRNs(%q) = %q still holds an RRN", s, got)
+		}
+	})
+}

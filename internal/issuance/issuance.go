@@ -197,7 +197,9 @@ type Pipeline struct {
 	Swaps *SwapWatch
 	// Guard, if set, limits each login's issuances and downloads (a
 	// *guard.Guard).
-	Guard     limiter
+	Guard limiter
+	// Metrics, if set, is told how each issuance ends (package metrics).
+	Metrics   Observer
 	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
 	Now       func() time.Time
 
@@ -282,13 +284,19 @@ func checkOptions(svc *form.Service, o Options, relation form.Requester, forSelf
 // Issue runs the pipeline. Errors are ErrUnknownService, ErrNotCertificate,
 // ErrBadRequest, ErrConflict, access.ErrForbidden, *RefusedError, or a
 // linkage error (ErrUnavailable, ErrNotFound).
-func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
+func (p *Pipeline) Issue(ctx context.Context, r Request) (done *Issued, err error) {
 	if err := checkIdempotencyKey(r.IdempotencyKey); err != nil {
 		return nil, err
 	}
 	svc := p.Catalog.Service(r.Service)
 	if svc == nil {
 		return nil, ErrUnknownService
+	}
+	// Counted only for a known service: the label set stays closed.
+	if p.Metrics != nil {
+		start, replayed := p.now(), false
+		defer func() { p.Metrics.Issued(svc.ID, outcome(err, replayed), p.now().Sub(start)) }()
+		ctx = context.WithValue(ctx, replayKey{}, &replayed)
 	}
 	if svc.Kind != form.Certificate {
 		return nil, ErrNotCertificate
@@ -314,7 +322,7 @@ func (p *Pipeline) Issue(ctx context.Context, r Request) (*Issued, error) {
 	if !ok {
 		return nil, p.refused(ctx, r, svc, refuse(RuleTemplate, "%s has no approved template", svc.ID))
 	}
-	done, err := p.issueServed(ctx, r, served, subject, rh)
+	done, err = p.issueServed(ctx, r, served, subject, rh)
 	if served.Canary {
 		number := ""
 		if done != nil {
@@ -467,6 +475,7 @@ func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (
 		return nil, err
 	}
 	notice, tell := p.issuedNotice(prep, is)
+	appendStart := p.now()
 	idx, err := p.Log.Append(ctx, entry, inLogTx(func(tx logTx) error {
 		if err := tx.InsertIssuance(txCtx, is); err != nil {
 			return err
@@ -481,6 +490,9 @@ func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (
 	}))
 	if err != nil {
 		return nil, err
+	}
+	if p.Metrics != nil {
+		p.Metrics.LogAppended(p.now().Sub(appendStart))
 	}
 	done := issued(is)
 	done.LogIndex = idx
@@ -588,6 +600,9 @@ func (p *Pipeline) sameRequest(ctx context.Context, prev Issuance, rh string) (*
 	if prev.RequestHash != rh {
 		return nil, ErrConflict
 	}
+	if replayed, ok := ctx.Value(replayKey{}).(*bool); ok {
+		*replayed = true
+	}
 	return p.withLogIndex(ctx, prev)
 }
 
@@ -658,6 +673,9 @@ func (p *Pipeline) refused(ctx context.Context, r Request, svc *form.Service, re
 	defer cancel()
 	if err := p.Store.RecordAlert(actx, Alert{At: p.now(), Kind: "pre_issuance_refusal:" + string(re.Rule), Service: svc.ID, RequesterLogin: r.Principal.Login, Detail: re.Message}); err != nil {
 		return errors.Join(re, err)
+	}
+	if p.Metrics != nil {
+		p.Metrics.Refused(string(re.Rule))
 	}
 	if re.Rule == RuleSubject {
 		if _, err := p.Swaps.note(actx, svc.ID); err != nil {

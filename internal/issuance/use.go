@@ -26,9 +26,7 @@ func (p *Pipeline) useOf(ctx context.Context, prep *prepared, number string) (au
 	if e.Role == "" {
 		e.Role = string(prep.relation)
 	}
-	if e.From == "" {
-		e.From = audit.Origin(ctx)
-	}
+	audit.Stamp(ctx, &e)
 	e.Service, e.Subject, e.Number, e.At = prep.svc.ID, prep.subject, number, prep.issuedAt
 	if err := audit.Prepare(&e, p.now); err != nil {
 		return audit.Event{}, err

@@ -26,6 +26,9 @@ const (
 	RuleSchema         Rule = "schema_violation"       // a slot bound to another class than its schema says
 )
 
+// Rules are every rule, in the order above (for metrics' label sets).
+var Rules = []Rule{RuleSubject, RuleAuthorization, RuleUndeclared, RuleForbiddenClass, RuleRRNExposed, RuleBRNExposed, RuleRRNBack, RuleTemplate, RuleSchema}
+
 // Privacy reports whether a refusal under r means the template itself put
 // personal data where it does not belong. A canary version that draws one
 // is rolled back at once. A swapped agency answer (RuleSubject) and a

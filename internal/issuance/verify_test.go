@@ -3,10 +3,14 @@ package issuance
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/linkage"
@@ -344,6 +348,44 @@ func TestIssuerOf(t *testing.T) {
 	for _, tt := range tests {
 		if got := issuerOf(tt.svc, tt.office, tt.school); got != tt.want {
 			t.Errorf("issuerOf(%q) = %q, want %q", tt.office, got, tt.want)
+		}
+	}
+}
+
+// TestRulesComplete: Rules lists every rule a refusal can name (metrics
+// create their series from it).
+func TestRulesComplete(t *testing.T) {
+	src, err := os.ReadFile("verify.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(string(src), " Rule = \"")
+	if len(Rules) != n {
+		t.Errorf("Rules has %d rules, verify.go declares %d", len(Rules), n)
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		err      error
+		replayed bool
+		want     string
+	}{
+		{nil, false, "issued"},
+		{nil, true, "replayed"},
+		{refuse(RuleSubject, "x"), false, "refused"},
+		{fmt.Errorf("wrapped: %w", &NotIssuableError{Message: "arrears"}), false, "not_issuable"},
+		{&linkage.UnavailableError{Agency: "tax"}, false, "unavailable"},
+		{access.ErrForbidden, false, "denied"},
+		{ErrConflict, false, "bad_request"},
+		{errors.New("disk full"), false, "error"},
+	} {
+		got := outcome(tc.err, tc.replayed)
+		if got != tc.want {
+			t.Errorf("outcome(%v, %v) = %s, want %s", tc.err, tc.replayed, got, tc.want)
+		}
+		if !slices.Contains(Outcomes, got) {
+			t.Errorf("%s is not in Outcomes", got)
 		}
 	}
 }

@@ -225,6 +225,18 @@ func (r *Ring) activeIDLocked(purpose string) (string, bool) {
 	return best.ID, best.ID != ""
 }
 
+// ErrNoSigner is Ready's answer when no document key is loaded.
+var ErrNoSigner = errors.New("keyring: no active document-signing key loaded")
+
+// Ready reports whether a document-signing key is loaded (for readiness):
+// without one nothing can be issued.
+func (r *Ring) Ready() error {
+	if s := r.Signer(); s.Key == nil || s.KeyID == "" {
+		return ErrNoSigner
+	}
+	return nil
+}
+
 // Signer returns the active document signer.
 func (r *Ring) Signer() docsig.Signer {
 	r.fresh()

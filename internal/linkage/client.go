@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/minwon/minwon/internal/reqid"
 )
 
 // Endpoint is one agency as linkage sees it: where it answers and the keys
@@ -50,6 +52,36 @@ type Options struct {
 	TLS        *tls.Config
 	HTTPClient *http.Client // default: a keep-alive client sized for many concurrent calls
 	Now        func() time.Time
+	// Observer, if set, is told each Fetch's agency, outcome and time
+	// (package metrics).
+	Observer Observer
+}
+
+// Observer is told how each call to an agency ended; package metrics
+// implements it.
+type Observer interface {
+	AgencyCall(agency, outcome string, took time.Duration)
+}
+
+// Outcomes are every outcome Observer.AgencyCall is told: ok, not_found,
+// rejected (a bad request), unavailable (after retries, or the breaker is
+// open), mismatch (an answer that failed its checks) and error.
+var Outcomes = []string{"ok", "not_found", "rejected", "unavailable", "mismatch", "error"}
+
+func callOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrBadRequest):
+		return "rejected"
+	case errors.Is(err, ErrUnavailable):
+		return "unavailable"
+	case errors.Is(err, ErrMismatch), errors.Is(err, ErrIntegrity):
+		return "mismatch"
+	}
+	return "error"
 }
 
 // Client fetches verified records from agencies. It is safe for concurrent
@@ -139,10 +171,14 @@ func NewClient(schema *Schema, endpoints []Endpoint, opt Options) (*Client, erro
 // Transport failures, timeouts and 5xx answers are retried with the same
 // correlation id; a mismatched or unverifiable answer is never retried or
 // returned.
-func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject string, fields []string) (*Record, error) {
+func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject string, fields []string) (rec *Record, err error) {
 	conn, ok := c.agencies[agency]
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown agency %q", ErrBadRequest, agency)
+	}
+	if o := c.opt.Observer; o != nil {
+		start := c.opt.Now()
+		defer func() { o.AgencyCall(agency, callOutcome(err), c.opt.Now().Sub(start)) }()
 	}
 	ds := c.schema.Dataset(agency, dataset)
 	if ds == nil {
@@ -222,6 +258,11 @@ func (c *Client) attempt(ctx context.Context, conn *agencyConn, req *Request, bo
 	// Makes the request replayable for net/http too: the agency treats the
 	// correlation id as an idempotency key.
 	hreq.Header.Set("Idempotency-Key", req.CorrelationID)
+	// The request that caused this call, for the agency's logs and ours;
+	// the correlation id stays per call, random, and signed over.
+	if id := reqid.From(ctx); id != "" {
+		hreq.Header.Set(reqid.Header, id)
+	}
 	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, &transientError{err: fmt.Errorf("call %s: %w", conn.endpoint.Agency, scrubURLError(err))}

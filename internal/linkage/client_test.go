@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/agencytest"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/reqid"
 )
 
 func TestFetchReturnsOnlyRequestedFields(t *testing.T) {
@@ -315,5 +317,58 @@ func TestFetchNeedsPurpose(t *testing.T) {
 	}
 	if n := env.Agencies[linkage.Registry].Stats().Requests; n != 0 {
 		t.Fatalf("%d requests reached the agency", n)
+	}
+}
+
+// headerRecorder passes calls on and keeps each call's request id.
+type headerRecorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	ids  []string
+}
+
+func (h *headerRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	h.ids = append(h.ids, r.Header.Get(reqid.Header))
+	h.mu.Unlock()
+	return h.next.RoundTrip(r)
+}
+
+type callLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *callLog) AgencyCall(agency, outcome string, took time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, agency+" "+outcome)
+}
+
+// TestRequestIDAndObserver: the request id of the caller's context goes to
+// the agency as a header, and every Fetch is reported with its outcome.
+func TestRequestIDAndObserver(t *testing.T) {
+	env := agencytest.Start(t, 20, 4)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = env.TLS.Clone()
+	rec := &headerRecorder{next: tr}
+	obs := &callLog{}
+	c := env.Client(t, linkage.Options{HTTPClient: &http.Client{Transport: rec}, Observer: obs})
+	ctx := reqid.With(agencytest.Ctx(t), "req-abc")
+	p := env.World.People[3]
+	if _, err := c.Fetch(ctx, "resident-registration-copy", linkage.Registry, "person", p.Subject, []string{"name"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Fetch(ctx, "resident-registration-copy", linkage.Registry, "person", "PNOBODY0000", []string{"name"}); !errors.Is(err, linkage.ErrNotFound) {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.ids) != 2 || rec.ids[0] != "req-abc" || rec.ids[1] != "req-abc" {
+		t.Errorf("request ids sent: %q", rec.ids)
+	}
+	want := []string{linkage.Registry + " ok", linkage.Registry + " not_found"}
+	if !slices.Equal(obs.calls, want) {
+		t.Errorf("observed %q, want %q", obs.calls, want)
 	}
 }

@@ -18,8 +18,8 @@ import (
 // sequencer transaction).
 const (
 	qAuditBump   = `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`
-	qAuditInsert = `INSERT INTO audit_events (id, at, actor_kind, actor, role, office, remote, action, service, subject, number, purpose, detail, seq, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAuditInsert = `INSERT INTO audit_events (id, at, actor_kind, actor, role, office, remote, action, service, subject, number, purpose, detail, request_id, seq, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qAuditHead = `UPDATE audit_head SET hash = ? WHERE id = 1`
 )
 
@@ -63,7 +63,7 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e audit.Event) error 
 		return err
 	}
 	if err := exec(qAuditInsert, hex.EncodeToString(id[:]), e.At.UnixMilli(), e.ActorKind, e.Actor, e.Role, e.Office, e.From, e.Action,
-		e.Service, e.Subject, e.Number, e.Purpose, e.Detail, seq, prev, hash); err != nil {
+		e.Service, e.Subject, e.Number, e.Purpose, e.Detail, e.RequestID, seq, prev, hash); err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
 	if err := exec(qAuditHead, hash); err != nil {
@@ -150,12 +150,12 @@ func (db *DB) chainLegacyAudit(ctx context.Context) error {
 	return tx.Commit()
 }
 
-const auditCols = `at, actor_kind, actor, role, office, remote, action, service, subject, number, purpose, detail, coalesce(seq, 0), prev_hash, hash`
+const auditCols = `at, actor_kind, actor, role, office, remote, action, service, subject, number, purpose, detail, request_id, coalesce(seq, 0), prev_hash, hash`
 
 func scanAudit(row interface{ Scan(...any) error }, extra ...any) (audit.Event, error) {
 	var e audit.Event
 	var at int64
-	dest := append(extra, &at, &e.ActorKind, &e.Actor, &e.Role, &e.Office, &e.From, &e.Action, &e.Service, &e.Subject, &e.Number, &e.Purpose, &e.Detail, &e.Seq, &e.PrevHash, &e.Hash)
+	dest := append(extra, &at, &e.ActorKind, &e.Actor, &e.Role, &e.Office, &e.From, &e.Action, &e.Service, &e.Subject, &e.Number, &e.Purpose, &e.Detail, &e.RequestID, &e.Seq, &e.PrevHash, &e.Hash)
 	if err := row.Scan(dest...); err != nil {
 		return audit.Event{}, fmt.Errorf("store: audit: %w", err)
 	}

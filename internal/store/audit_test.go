@@ -9,6 +9,7 @@ import (
 
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/notify"
+	"github.com/minwon/minwon/internal/reqid"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/storetest"
 )
@@ -18,7 +19,13 @@ func appendEvents(t *testing.T, db *store.DB, n int) {
 	log := &audit.Log{Store: db}
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	for i := range n {
-		if err := log.Record(t.Context(), audit.Event{At: t0.Add(time.Duration(i) * time.Second), ActorKind: audit.Citizen, Actor: fmt.Sprintf("user%d", i),
+		// Every other record was written in a request (hashed as v2),
+		// the others outside one (v1).
+		ctx := t.Context()
+		if i%2 == 0 {
+			ctx = reqid.With(ctx, fmt.Sprintf("req-%d", i))
+		}
+		if err := log.Record(ctx, audit.Event{At: t0.Add(time.Duration(i) * time.Second), ActorKind: audit.Citizen, Actor: fmt.Sprintf("user%d", i),
 			Role: "household_member", From: "192.0.2.7", Action: audit.ActIssuance, Service: "resident-registration-copy", Subject: "s-1", Number: fmt.Sprint(1000 + i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -42,6 +49,9 @@ func TestAuditChainFindsTampering(t *testing.T) {
 			`UPDATE audit_events SET seq = -3 WHERE seq = 3`,
 			`UPDATE audit_events SET seq = 3 WHERE seq = 6`,
 			`UPDATE audit_events SET seq = 6 WHERE seq = -3`}, 3, ""},
+		{"edit a request id", []string{`UPDATE audit_events SET request_id = 'req-x' WHERE seq = 3`}, 3, "altered"},
+		{"strip a request id", []string{`UPDATE audit_events SET request_id = '' WHERE seq = 5`}, 5, "altered"},
+		{"add a request id", []string{`UPDATE audit_events SET request_id = 'req-y' WHERE seq = 4`}, 4, "altered"},
 		{"reorder by time only", []string{`UPDATE audit_events SET at = at + 100000 WHERE seq = 2`}, 2, "altered"},
 		{"delete the newest row", []string{`DELETE FROM audit_events WHERE seq = 10`}, 10, "head says 10"},
 		{"delete the oldest row", []string{`DELETE FROM audit_events WHERE seq = 1`}, 1, "missing"},
@@ -65,6 +75,15 @@ func TestAuditChainFindsTampering(t *testing.T) {
 				if c.at == 0 {
 					if brk != nil || n != 10 {
 						t.Fatalf("untouched chain: %d records, %v", n, brk)
+					}
+					evs, err := db.AuditEvents(t.Context(), store.AuditQuery{Limit: 10})
+					if err != nil || len(evs) != 10 {
+						t.Fatalf("AuditEvents: %d, %v", len(evs), err)
+					}
+					for _, e := range evs {
+						if want := map[bool]string{true: fmt.Sprintf("req-%d", e.Seq-1), false: ""}[(e.Seq-1)%2 == 0]; e.RequestID != want {
+							t.Errorf("record %d: request id %q, want %q", e.Seq, e.RequestID, want)
+						}
 					}
 					return
 				}
@@ -235,4 +254,32 @@ func BenchmarkAuditAppend(b *testing.B) {
 			}
 		})
 	}
+}
+
+// PendingNotices counts the outbox's backlog; Ping fails once closed.
+func TestPendingNoticesAndPing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		db := b.Open(t)
+		ctx := t.Context()
+		now := time.Now()
+		ids := []string{notify.NewID(), notify.NewID(), notify.NewID()}
+		for _, id := range ids {
+			if err := db.EnqueueNotice(ctx, notify.Notice{ID: id, Subject: "s", Kind: "k", Title: "t", Body: "b", At: now}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.NoticeSent(ctx, ids[0], now); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.PendingNotices(ctx); err != nil || n != 2 {
+			t.Errorf("PendingNotices = %d, %v; want 2", n, err)
+		}
+		if err := db.Ping(ctx); err != nil {
+			t.Errorf("Ping: %v", err)
+		}
+		db.Close()
+		if err := db.Ping(ctx); err == nil {
+			t.Error("Ping on a closed database succeeded")
+		}
+	})
 }

@@ -62,6 +62,16 @@ func (db *DB) MarkNoticeRead(ctx context.Context, subject, id string, at time.Ti
 	return nil
 }
 
+// PendingNotices counts the notices not yet delivered (the outbox's
+// backlog, for metrics).
+func (db *DB) PendingNotices(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM notices WHERE state = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: pending notices: %w", err)
+	}
+	return n, nil
+}
+
 // DueNotices implements notify.Store.
 func (db *DB) DueNotices(ctx context.Context, now time.Time, limit int) ([]notify.Due, error) {
 	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT id, subject, kind, title, body, number, created_at, attempts, next_attempt_at FROM notices

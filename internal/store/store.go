@@ -262,6 +262,9 @@ func ownerOnly(path string) error {
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
 
+// Ping checks that the database answers (for readiness).
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
 // rebind turns "?" placeholders into the dialect's form.
 func (db *DB) rebind(q string) string {
 	if db.dialect == sqlite {

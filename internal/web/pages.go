@@ -407,7 +407,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back st
 	a := httperr.Of(err)
 	if a.Internal {
 		// Errors carry no personal data by construction; log for operators.
-		s.Log.Error("page request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Log.ErrorContext(r.Context(), "page request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if ra := a.RetryAfterHeader(); ra != "" {
 		w.Header().Set("Retry-After", ra)

@@ -298,7 +298,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
-		s.Log.Error("page render failed", "page", page, "err", err)
+		s.Log.ErrorContext(r.Context(), "page render failed", "page", page, "err", err)
 		http.Error(w, "page could not be rendered", http.StatusInternalServerError)
 		return
 	}
