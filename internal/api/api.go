@@ -30,10 +30,13 @@ type Server struct {
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
 	Uploads  portal.Uploads
-	Keys     publicKeys
-	Access   portal.AccessLog
-	Inbox    portal.Inbox
-	Log      *slog.Logger
+	// CheckCodes, if set, serves /api/v1/verify/{number}/document: the
+	// document for its number and document-check code.
+	CheckCodes portal.CheckCodes
+	Keys       publicKeys
+	Access     portal.AccessLog
+	Inbox      portal.Inbox
+	Log        *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
 	SecureCookies bool
 }
@@ -63,6 +66,10 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/notifications/{id}/read", s.authed(s.readNotification))
 	}
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
+	if s.CheckCodes != nil {
+		mux.HandleFunc("POST /api/v1/verify/{number}/document", s.checkedDocument)
+		mux.HandleFunc("POST /api/v1/verify/{number}/document.pdf", s.checkedPDF)
+	}
 	mux.HandleFunc("GET /api/v1/keys", s.keys)
 	const catchAll = "/api/v1/"
 	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,8 @@
 // verifiers read those files too, so they belong to verification.
 package apiwire
 
+import "encoding/json"
+
 // ErrorBody is every error answer: {"error":{"code","message"}}.
 type ErrorBody struct {
 	Error Error `json:"error"`
@@ -114,6 +116,26 @@ type Issued struct {
 type VerifyRequest struct {
 	Number string `json:"number"`
 	SHA256 string `json:"sha256,omitempty"`
+}
+
+// CheckCodeRequest is the body of POST /api/v1/verify/{number}/document
+// and /document.pdf: the document-check code printed on the paper, with or
+// without its dashes.
+type CheckCodeRequest struct {
+	Code string `json:"code"`
+}
+
+// CheckedDocument answers POST /api/v1/verify/{number}/document: the
+// document as issued, for the holder of its number and check code. Data is
+// its signed data.json (which `minwon verify` checks); Status is its
+// verdict now (valid or revoked), as POST /api/v1/verify gives it.
+type CheckedDocument struct {
+	Number   string          `json:"number"`
+	Service  string          `json:"service"`
+	Status   string          `json:"status"`
+	Message  string          `json:"message,omitempty"`
+	Document string          `json:"document"` // POST the code there for the PDF
+	Data     json.RawMessage `json:"data"`
 }
 
 // AccessEntry is one use of the caller's personal data

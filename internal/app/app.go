@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/api"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/counter"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
@@ -67,6 +68,10 @@ type Config struct {
 	// DataKEK wraps the data keys that seal stored documents (32 bytes;
 	// see package seal). Nil: KeyDir's data-kek.key, created if missing.
 	DataKEK []byte
+	// CheckCodeKey keys the stored hashes of documents' check codes (32
+	// bytes; see package checkcode). Nil: KeyDir's check-code.key, created
+	// if missing.
+	CheckCodeKey []byte
 	// Retention is how long a document's PDF and data.json are kept after
 	// issuance; then they are deleted, while its row, hash and log entry
 	// stay, so its number still verifies. 0 means DefaultRetention;
@@ -216,6 +221,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.DB.Protect(ctx, kek); err != nil {
 		return nil, err
 	}
+	if cfg.CheckCodeKey == nil {
+		if cfg.CheckCodeKey, err = keyfile.LoadOrCreateSecret(datadir.KeyDir(cfg.KeyDir).CheckCodeKey()); err != nil {
+			return nil, fmt.Errorf("app: check-code key: %w", err)
+		}
+	}
+	codes, err := checkcode.NewHasher(cfg.CheckCodeKey)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Retention == 0 {
 		cfg.Retention = DefaultRetention
 	}
@@ -286,7 +300,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Audit:        auditLog,
 		Guard:        bulk,
 		VerifyURL:    cfg.PublicURL + "/verify",
+		CheckCodes:   codes,
 	}
+	viewer := &checkcode.Viewer{Store: cfg.DB, Hasher: codes, Audit: auditLog}
 	// A canary that draws a privacy refusal revokes what it issued.
 	forms.Revoker = pipeline
 	// A recall's notices go to each affected citizen's inbox.
@@ -302,7 +318,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
-		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, Log: cfg.Log,
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, CheckCodes: viewer, Log: cfg.Log,
 		Access: audit.View{Store: cfg.DB}, Inbox: outbox,
 		SecureCookies: secure,
 	})
@@ -319,9 +335,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Verifier: verifier,
 		Uploads:  uploads,
 		Keys:     inventory,
-		Access:   audit.View{Store: cfg.DB},
-		Inbox:    outbox,
-		Log:      cfg.Log,
+
+		CheckCodes: viewer,
+		Access:     audit.View{Store: cfg.DB},
+		Inbox:      outbox,
+		Log:        cfg.Log,
 
 		SecureCookies: secure,
 	}).Handler())

@@ -47,6 +47,9 @@ type Server struct {
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
 	Uploads  portal.Uploads
+	// CheckCodes, if set, lets the verification page show a document for
+	// its number and document-check code.
+	CheckCodes portal.CheckCodes
 	// Access and Inbox, if both set, serve "who used my data" and the
 	// notices pages.
 	Access portal.AccessLog
@@ -115,6 +118,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /verify", s.verifyForm)
 	mux.HandleFunc("POST /verify", s.verifyPDF)
 	mux.HandleFunc("GET /verify/{number}", s.verifyNumber)
+	if s.CheckCodes != nil {
+		mux.HandleFunc("POST /verify/{number}/document", s.verifyCode)
+	}
 	mux.HandleFunc("GET /status", s.status)
 	sub, _ := fs.Sub(static, "static")
 	files := http.FileServerFS(filesOnly{sub})
