@@ -30,7 +30,7 @@ type fixture struct {
 	codes  map[string]checkcode.Code
 }
 
-func newFixture(t *testing.T, b storetest.Backend, docs int) *fixture {
+func newFixture(t testing.TB, b storetest.Backend, docs int) *fixture {
 	t.Helper()
 	db := storetest.Protect(t, b.Open(t))
 	h, err := checkcode.NewHasher(bytes.Repeat([]byte{9}, checkcode.KeySize))
