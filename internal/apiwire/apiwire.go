@@ -109,6 +109,8 @@ type Issued struct {
 	Document string `json:"document"`
 	Data     string `json:"data"`
 	Verify   string `json:"verify"`
+	// Credential is the path of the document as an SD-JWT VC for wallets.
+	Credential string `json:"credential,omitempty"`
 }
 
 // VerifyRequest is the JSON body of POST /api/v1/verify; SHA256 (lowercase

@@ -19,6 +19,7 @@ import (
 	"github.com/minwon/minwon/internal/auth"
 	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/counter"
+	"github.com/minwon/minwon/internal/credential"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
@@ -34,6 +35,7 @@ import (
 	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
+	"github.com/minwon/minwon/internal/sdjwt"
 	"github.com/minwon/minwon/internal/seal"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
@@ -303,6 +305,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		CheckCodes:   codes,
 	}
 	viewer := &checkcode.Viewer{Store: cfg.DB, Hasher: codes, Audit: auditLog}
+	// Wallet credentials are signed by the same PKI certificate as the
+	// PDFs, so a verifier trusts one root for both.
+	credentials := &credential.Service{
+		Documents: pipeline, Store: cfg.DB, BaseURL: cfg.PublicURL,
+		Issuer: &sdjwt.Issuer{Key: cfg.DocumentCert.Key, Chain: cfg.DocumentCert.Chain},
+	}
 	// A canary that draws a privacy refusal revokes what it issued.
 	forms.Revoker = pipeline
 	// A recall's notices go to each affected citizen's inbox.
@@ -336,10 +344,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Uploads:  uploads,
 		Keys:     inventory,
 
-		CheckCodes: viewer,
-		Access:     audit.View{Store: cfg.DB},
-		Inbox:      outbox,
-		Log:        cfg.Log,
+		CheckCodes:  viewer,
+		Credentials: credentials,
+		Access:      audit.View{Store: cfg.DB},
+		Inbox:       outbox,
+		Log:         cfg.Log,
 
 		SecureCookies: secure,
 	}).Handler())

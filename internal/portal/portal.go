@@ -83,6 +83,13 @@ type CheckCodes interface {
 	View(ctx context.Context, number, code, client, what string) (*checkcode.Shown, error)
 }
 
+// Credentials issues a document as an SD-JWT VC for wallets and serves
+// the status list that revokes them (a *credential.Service).
+type Credentials interface {
+	Credential(ctx context.Context, p auth.Principal, number string) (string, error)
+	StatusList(ctx context.Context) (string, error)
+}
+
 // Uploads verifies uploaded PDFs, streaming them, a bounded number at once
 // (a *verification.Uploads): verification.ErrBusy when full,
 // verification.ErrTooLarge past verification.MaxUpload.
