@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/pkitest"
 	"github.com/minwon/minwon/internal/sdjwt"
+	"github.com/minwon/minwon/internal/verify/verifycmd"
 )
 
 // A certificate as an SD-JWT VC: it verifies against the PKI's root, the
@@ -83,6 +85,20 @@ func TestCredentialForWallets(t *testing.T) {
 	if err := shown.CheckStatus(statusList(), trust, time.Now()); err != nil {
 		t.Fatalf("status before the revocation: %v", err)
 	}
+	// minwon verify, fetching the status list from the credential's URI.
+	dir := t.TempDir()
+	credFile, caFile := filepath.Join(dir, "abstract.sd-jwt"), filepath.Join(pkitest.CA(t).Dir(), pki.RootCertFile)
+	if err := os.WriteFile(credFile, []byte(p), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runVerify := func() (int, string) {
+		var out, errOut bytes.Buffer
+		code := verifycmd.Main("minwon verify", []string{credFile, "--ca", caFile}, &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := runVerify(); code != verifycmd.ExitValid || !strings.Contains(out, "disclosed: birth_date") {
+		t.Errorf("minwon verify: %d %s", code, out)
+	}
 	if st := env.Admin(t).Do("POST", "/admin/v1/revocations", map[string]string{"number": is.Number, "reason": "test revocation"}, nil, nil); st != http.StatusCreated {
 		t.Fatalf("revoke: %d", st)
 	}
@@ -97,5 +113,8 @@ func TestCredentialForWallets(t *testing.T) {
 			t.Fatalf("status after the revocation: %v", err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	if code, out := runVerify(); code != verifycmd.ExitInvalid || !strings.Contains(out, "revoked") {
+		t.Errorf("minwon verify after the revocation: %d %s", code, out)
 	}
 }
