@@ -206,3 +206,15 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func FuzzStatusBit(f *testing.F) {
+	f.Add("eNrbuRgAAhcBXQ", int64(3))
+	f.Add("", int64(0))
+	f.Add("eJzLSM3JyQcABiwCFQ", int64(100))
+	f.Fuzz(func(t *testing.T, lst string, idx int64) {
+		bit, err := sdjwt.StatusBit(map[string]any{"status_list": map[string]any{"bits": float64(1), "lst": lst}}, idx)
+		if err == nil && bit != 0 && bit != 1 {
+			t.Fatalf("bit %d", bit)
+		}
+	})
+}
