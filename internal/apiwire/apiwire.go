@@ -144,7 +144,7 @@ type CheckedDocument struct {
 // (GET /api/v1/access-log).
 type AccessEntry struct {
 	At        string `json:"at"`
-	ActorKind string `json:"actor_kind"` // citizen, official or operator
+	ActorKind string `json:"actor_kind"` // citizen, official, operator or public (a document-check code holder)
 	Actor     string `json:"actor"`
 	Role      string `json:"role,omitempty"`   // self, household_member, counter_clerk, auditor, ...
 	Office    string `json:"office,omitempty"` // an official's office
