@@ -187,7 +187,7 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	limits, err := demoLimits(f.bulkLimits)
+	limits, err := readLimits("--bulk-limits", f.bulkLimits)
 	if err != nil {
 		return err
 	}
@@ -269,8 +269,10 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	return nil
 }
 
-// demoLimits reads --bulk-limits: nil for the defaults, no rules for "off".
-func demoLimits(arg string) (*guard.Limits, error) {
+// readLimits reads the bulk-access limits that setting (demo's
+// --bulk-limits, serve's bulk_limits) names: nil for the defaults, no rules
+// for "off", otherwise a guard limits file.
+func readLimits(setting, arg string) (*guard.Limits, error) {
 	switch arg {
 	case "":
 		return nil, nil
@@ -284,7 +286,7 @@ func demoLimits(arg string) (*guard.Limits, error) {
 	}
 	l, err := guard.ParseLimits(data)
 	if err != nil {
-		return nil, fmt.Errorf("--bulk-limits %s: %w", arg, err)
+		return nil, fmt.Errorf("%s %s: %w", setting, arg, err)
 	}
 	return &l, nil
 }

@@ -106,11 +106,16 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 	if err != nil {
 		return err
 	}
+	limits, err := readLimits("bulk_limits", cfg.BulkLimits)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	a, err := app.New(ctx, app.Config{
 		DB: db, Agencies: cfg.Endpoints(), KeyDir: cfg.KeyDir, DocumentCert: documentCert, LogKey: logKey, LogOrigin: cfg.LogOrigin,
 		PublicURL: cfg.PublicURL, SessionTTL: time.Duration(cfg.SessionTTL), SubjectIndexKey: indexKey,
 		Retention:      time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		LinkageOptions: linkage.Options{TLS: linkageTLS},
+		Limits:         limits, NotifyDir: cfg.NotifyDir,
 	})
 	if err != nil {
 		return err

@@ -57,6 +57,12 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 	}
 	cfg.TLS = &config.TLS{Cert: filepath.Join(dir.PKI(), "servers", "portal.pem"), Key: filepath.Join(dir.PKI(), "servers", "portal.key")}
 	cfg.PublicURL = "https://127.0.0.1"
+	// The bulk-access limits from a file, as an operator would set them.
+	limitsPath := filepath.Join(dir.Path(), "limits.json")
+	if err := os.WriteFile(limitsPath, []byte(`{"rules": {"issuance": {"window": "10m", "alert": 7, "block": 9}}, "block_for": "2h"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.BulkLimits, cfg.NotifyDir = limitsPath, filepath.Join(dir.Path(), "notices")
 	raw, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(dir.Path(), "serve-test.json")
 	if err := os.WriteFile(cfgPath, raw, 0o600); err != nil {
@@ -154,6 +160,12 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 	if code := do(clerk, "POST", counterURL+"/counter/v1/issuances", req, &issued); code != http.StatusCreated || issued.Number == "" {
 		t.Fatalf("counter issuance: %d %+v", code, issued)
 	}
+	// The citizen is told (교부 사실 통보), and the outbox's file sender
+	// delivers the notice into notify_dir.
+	poll(t, 20*time.Second, "a notice in notify_dir", func() bool {
+		b, err := os.ReadFile(filepath.Join(cfg.NotifyDir, "outbox.jsonl"))
+		return err == nil && bytes.Contains(b, []byte(issued.Number))
+	})
 
 	// The admin API: operators' certificates only.
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 10 * time.Second}
@@ -169,6 +181,20 @@ func TestServeWithAgenciesConfig(t *testing.T) {
 		if code := do(c, "GET", adminURL+"/admin/v1/keys", nil, nil); code != http.StatusOK {
 			t.Fatalf("admin API for operator %s: %d", id, code)
 		}
+	}
+	var limits struct {
+		Rules map[string]struct {
+			Window int64 `json:"window_seconds"`
+			Alert  int   `json:"alert_above"`
+			Block  int   `json:"block_above"`
+		} `json:"rules"`
+		BlockFor int64 `json:"block_for_seconds"`
+	}
+	if code := do(op1, "GET", adminURL+"/admin/v1/limits", nil, &limits); code != http.StatusOK {
+		t.Fatalf("limits: %d", code)
+	}
+	if r := limits.Rules["issuance"]; r.Window != 600 || r.Alert != 7 || r.Block != 9 || limits.BlockFor != 7200 {
+		t.Errorf("limits in force %+v, want bulk_limits' issuance rule and block_for", limits)
 	}
 	if err := pkiUntilDone(t.Context(), []string{"revoke", "--dir", dir.PKI(), "op002", "--reason", "left office"}, io.Discard); err != nil {
 		t.Fatal(err)

@@ -214,7 +214,8 @@ func (d *data) educationStudent(i int, field string) any {
 		for k, r := range p.Schools {
 			name := d.world.Schools[r.School].Name
 			for _, g := range d.world.Grades(i, k) {
-				out = append(out, linkage.Grade{School: name, Year: g.Year, Term: g.Term, Course: g.Course, Score: g.Score, Rank: g.Rank, Credits: g.Credits})
+				out = append(out, linkage.Grade{School: name, Year: g.Year, Term: g.Term, Course: g.Course, Score: g.Score, Rank: g.Rank, Credits: g.Credits,
+					Mean: g.Mean, SD: g.SD, Achievement: g.Achievement})
 			}
 		}
 		return out

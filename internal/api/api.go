@@ -265,6 +265,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		Principal: p, Service: in.Service, Subject: in.Subject,
 		ShowRRNBack: in.Options.ShowRRNBack, ShowRelations: in.Options.ShowRelations,
 		ShowMemberRRNBack: in.Options.ShowMemberRRNBack, ShowAddressHistory: in.Options.ShowAddressHistory,
+		SchoolLevel: in.Options.SchoolLevel, Purpose: in.Options.Purpose,
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	})
 	if err != nil {

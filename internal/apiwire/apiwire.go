@@ -94,6 +94,12 @@ type IssuanceOptions struct {
 	ShowRelations      bool `json:"show_relations,omitempty"`
 	ShowMemberRRNBack  bool `json:"show_member_rrn_back,omitempty"`
 	ShowAddressHistory bool `json:"show_address_history,omitempty"`
+	// The choices (form.Choices): an education certificate's school level
+	// (elementary, middle, high, university; omitted = the latest that
+	// qualifies) and a tax certificate's purpose (payment_receipt,
+	// emigration, submission, other).
+	SchoolLevel string `json:"school_level,omitempty"`
+	Purpose     string `json:"purpose,omitempty"`
 }
 
 // Issued is an issued document: the answer of POST /api/v1/issuances and

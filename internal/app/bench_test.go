@@ -11,9 +11,17 @@ import (
 
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/verification"
 )
+
+// benchEnv serves minwon for a benchmark in which one citizen issues
+// every document: the bulk-access limits are off, as in the load harness.
+func benchEnv(b *testing.B, seed int64) *apptest.Env {
+	off := guard.Off()
+	return apptest.StartOpts(b, 400, seed, apptest.Options{Limits: &off})
+}
 
 // issueMany issues n documents through the API for one citizen and
 // returns their numbers and hashes.
@@ -34,7 +42,7 @@ func issueMany(b *testing.B, env *apptest.Env, n int) (numbers, hashes []string)
 // BenchmarkVerifyByNumber measures verification by number and hash in
 // process: log lookup, key check, inclusion proof.
 func BenchmarkVerifyByNumber(b *testing.B) {
-	env := apptest.Start(b, 400, 41)
+	env := benchEnv(b, 41)
 	numbers, hashes := issueMany(b, env, 200)
 	ctx := context.Background()
 	var i atomic.Int64
@@ -53,7 +61,7 @@ func BenchmarkVerifyByNumber(b *testing.B) {
 
 // BenchmarkVerifyHTTP measures POST /api/v1/verify over loopback HTTP.
 func BenchmarkVerifyHTTP(b *testing.B) {
-	env := apptest.Start(b, 400, 42)
+	env := benchEnv(b, 42)
 	numbers, hashes := issueMany(b, env, 200)
 	bodies := make([][]byte, len(numbers))
 	for k := range numbers {
@@ -86,7 +94,7 @@ func BenchmarkVerifyHTTP(b *testing.B) {
 // authorisation, agency calls over loopback, assembly, pre-issuance checks,
 // render, sign, and the durable log append (group commit, fsync).
 func BenchmarkPipeline(b *testing.B) {
-	env := apptest.Start(b, 400, 43)
+	env := benchEnv(b, 43)
 	head := env.World.People[env.World.Households[0].Head]
 	acct := env.AccountOf(b, head.Subject)
 	p := auth.Principal{Login: acct.Login, Subject: acct.Subject, Kind: acct.Kind}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/minwon/minwon/internal/guard"
 	"net/http"
 	"runtime"
 	"sync"
@@ -393,7 +394,8 @@ func BenchmarkIssue(b *testing.B) {
 				if backend == "postgres" {
 					be = storetest.Postgres(b)
 				}
-				env := apptest.StartOpts(b, 200, 31, apptest.Options{Backend: &be, Nodes: nodes})
+				off := guard.Off()
+				env := apptest.StartOpts(b, 200, 31, apptest.Options{Backend: &be, Nodes: nodes, Limits: &off})
 				w := env.World
 				clients := make([]*apptest.Client, 16)
 				for i := range clients {

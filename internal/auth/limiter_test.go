@@ -217,9 +217,11 @@ func TestClientKey(t *testing.T) {
 
 // TestLoginTimingIsTheSame: an unknown login, an account never used (a
 // cheap Generated hash) and one used before (upgraded to Interactive) take
-// the same time to refuse. Before, they took 1.5, 1.5 and 45 ms. Medians
-// over interleaved rounds, and a generous ratio, keep a loaded machine
-// from failing it.
+// the same time to refuse. Before, they took 1.5, 1.5 and 45 ms. The
+// fastest of interleaved rounds is compared: other work on the machine
+// only ever adds time, so the floor is each path's own cost (medians
+// failed at 3× on a machine with a load average of 19), and a path that
+// skipped the hash would still show a floor far below the others'.
 func TestLoginTimingIsTheSame(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times argon2id")
@@ -241,15 +243,15 @@ func TestLoginTimingIsTheSame(t *testing.T) {
 			}
 		}
 	}
-	var medians []time.Duration
+	var floors []time.Duration
 	for i, ts := range times {
 		slices.Sort(ts)
-		medians = append(medians, ts[len(ts)/2])
-		t.Logf("%-7s median %v (min %v, max %v)", logins[i], ts[len(ts)/2], ts[0], ts[len(ts)-1])
+		floors = append(floors, ts[0])
+		t.Logf("%-7s fastest %v (median %v, max %v)", logins[i], ts[0], ts[len(ts)/2], ts[len(ts)-1])
 	}
-	lo, hi := slices.Min(medians), slices.Max(medians)
-	if float64(hi) > 2.5*float64(lo) {
-		t.Fatalf("medians %v: the slowest is %.1f× the fastest, want at most 2.5×", medians, float64(hi)/float64(lo))
+	lo, hi := slices.Min(floors), slices.Max(floors)
+	if float64(hi) > 2*float64(lo) {
+		t.Fatalf("fastest times %v: the slowest path is %.1f× the fastest, want at most 2×", floors, float64(hi)/float64(lo))
 	}
 }
 

@@ -76,6 +76,15 @@ type Config struct {
 	// RetentionDays is how long issued documents' files (PDF, data.json)
 	// are kept; default 90. The log and audit records are kept forever.
 	RetentionDays int `json:"retention_days,omitempty"`
+	// BulkLimits is the JSON file of per-principal limits on issuances,
+	// downloads and counter look-ups (package guard), or "off"; empty keeps
+	// the built-in limits. Operators see the limits in force with
+	// `minwon admin limits`.
+	BulkLimits string `json:"bulk_limits,omitempty"`
+	// NotifyDir is where the outbox's file sender writes the notices it
+	// delivers (outbox.jsonl), for a mail or SMS gateway to pick up; empty,
+	// notices reach the citizens' portal inboxes only.
+	NotifyDir string `json:"notify_dir,omitempty"`
 }
 
 // PKI is the government PKI the officials' listeners trust, and where they

@@ -151,6 +151,9 @@ type IssueRequest struct {
 		ShowRelations      bool `json:"show_relations"`
 		ShowMemberRRNBack  bool `json:"show_member_rrn_back"`
 		ShowAddressHistory bool `json:"show_address_history"`
+		// The choices, as on the portal (apiwire.IssuanceOptions).
+		SchoolLevel string `json:"school_level"`
+		Purpose     string `json:"purpose"`
 	} `json:"options"`
 }
 
@@ -257,6 +260,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		Principal: o.Principal(), Service: svc.ID, Subject: subject,
 		ShowRRNBack: in.Options.ShowRRNBack, ShowRelations: in.Options.ShowRelations,
 		ShowMemberRRNBack: in.Options.ShowMemberRRNBack, ShowAddressHistory: in.Options.ShowAddressHistory,
+		SchoolLevel: in.Options.SchoolLevel, Purpose: in.Options.Purpose,
 		IdempotencyKey: r.Header.Get("Idempotency-Key"), Office: o.Office, Use: use,
 	})
 	if err != nil {

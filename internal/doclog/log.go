@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,11 +97,11 @@ func (c *hashCache) put(ids []int64, hashes func(int) Hash) {
 }
 
 type appendReq struct {
-	entry Entry
-	pre   func(Tx) error
-	index int64
-	err   error
-	done  chan struct{}
+	entries []Entry // appended consecutively, all or none
+	pre     func(Tx) error
+	index   int64 // of the first entry
+	err     error
+	done    chan struct{}
 }
 
 // NoteSigner turns an Ed25519 key into a signed-note signer for name.
@@ -370,6 +371,10 @@ func (l *Log) Close() {
 	<-l.followDone
 }
 
+// ErrDuplicateEntry refuses an append of an entry whose number and kind
+// another request of the same batch is appending (see commit).
+var ErrDuplicateEntry = errors.New("doclog: another append of this batch logs the same number and kind")
+
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("doclog: log is closed")
 
@@ -379,10 +384,23 @@ var ErrClosed = errors.New("doclog: log is closed")
 // own Tx type, which pre type-asserts); if pre fails, e is not appended and
 // Append returns pre's error.
 func (l *Log) Append(ctx context.Context, e Entry, pre func(Tx) error) (int64, error) {
-	if _, err := ParseEntry(e.Marshal()); err != nil {
-		return 0, fmt.Errorf("doclog: refusing entry: %w", err)
+	return l.AppendAll(ctx, []Entry{e}, pre)
+}
+
+// AppendAll is Append for several entries that stand or fall together
+// with pre: they get consecutive indexes, the first of which it returns.
+// A recall revokes its documents in such batches, one pre-function (one
+// round of queries) for all of them instead of one each.
+func (l *Log) AppendAll(ctx context.Context, es []Entry, pre func(Tx) error) (int64, error) {
+	if len(es) == 0 {
+		return 0, errors.New("doclog: no entries to append")
 	}
-	r := &appendReq{entry: e, pre: pre, done: make(chan struct{})}
+	for _, e := range es {
+		if _, err := ParseEntry(e.Marshal()); err != nil {
+			return 0, fmt.Errorf("doclog: refusing entry: %w", err)
+		}
+	}
+	r := &appendReq{entries: es, pre: pre, done: make(chan struct{})}
 	select {
 	case l.reqs <- r:
 	case <-l.stop:
@@ -499,27 +517,40 @@ func (l *Log) commit(ctx context.Context, pbatch *[]*appendReq) error {
 		hashIDs  []int64
 		hashData [][]byte
 	)
+	// A number has at most one entry of each kind. A pre-function checks
+	// that against what is committed; the entries of this batch are written
+	// only after every pre-function ran, so two requests for the same
+	// number and kind in one batch (two concurrent revocations) are told
+	// apart here: the later one fails.
+	pending := map[string]bool{}
 	for _, r := range batch {
+		if slices.ContainsFunc(r.entries, func(e Entry) bool { return pending[e.Number+"\x00"+e.Kind] }) {
+			r.err = ErrDuplicateEntry
+			continue
+		}
 		if r.pre != nil {
 			if err := tx.Savepoint(ctx, func() error { return r.pre(tx) }); err != nil {
 				r.err = err
 				continue
 			}
 		}
-		data := r.entry.Marshal()
-		hashes, err := tlog.StoredHashes(size, data, reader)
-		if err != nil {
-			return fmt.Errorf("doclog: hashes: %w", err)
-		}
-		base := tlog.StoredHashIndex(0, size)
-		for i := range hashes {
-			local[base+int64(i)] = hashes[i]
-			hashIDs = append(hashIDs, base+int64(i))
-			hashData = append(hashData, hashes[i][:])
-		}
-		rows = append(rows, Record{Index: size, Number: r.entry.Number, Kind: r.entry.Kind, Data: data})
 		r.index = size
-		size++
+		for _, e := range r.entries {
+			pending[e.Number+"\x00"+e.Kind] = true
+			data := e.Marshal()
+			hashes, err := tlog.StoredHashes(size, data, reader)
+			if err != nil {
+				return fmt.Errorf("doclog: hashes: %w", err)
+			}
+			base := tlog.StoredHashIndex(0, size)
+			for i := range hashes {
+				local[base+int64(i)] = hashes[i]
+				hashIDs = append(hashIDs, base+int64(i))
+				hashData = append(hashData, hashes[i][:])
+			}
+			rows = append(rows, Record{Index: size, Number: e.Number, Kind: e.Kind, Data: data})
+			size++
+		}
 	}
 	if batch != nil && size == prev.size {
 		l.adopt(prev)

@@ -252,3 +252,70 @@ func (r tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 }
 
 func (tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
+
+// TestAppendAll: a batch's entries get consecutive indexes among
+// concurrent single appends, each with a valid inclusion proof, and a
+// batch whose pre-function fails appends none of its entries.
+func TestAppendAll(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		l, db := openLog(t, b, newKey(t))
+		defer db.Close()
+		defer l.Close()
+		if _, err := l.AppendAll(ctx, nil, nil); err == nil {
+			t.Fatal("an empty batch was accepted")
+		}
+		boom := errors.New("boom")
+		if _, err := l.AppendAll(ctx, []doclog.Entry{testEntry(1), testEntry(2)}, func(doclog.Tx) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("failing batch: %v", err)
+		}
+		var wg sync.WaitGroup
+		firsts := make([]int64, 4)
+		for w := range 4 {
+			wg.Go(func() {
+				batch := make([]doclog.Entry, 25)
+				for i := range batch {
+					batch[i] = testEntry(1000*(w+1) + i)
+				}
+				first, err := l.AppendAll(ctx, batch, func(doclog.Tx) error { return nil })
+				if err != nil {
+					t.Error(err)
+				}
+				firsts[w] = first
+			})
+			wg.Go(func() {
+				for i := range 10 {
+					if _, err := l.Append(ctx, testEntry(100*(w+1)+i), nil); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		size, root, _ := l.Checkpoint()
+		if size != 4*25+4*10 {
+			t.Fatalf("size %d, want %d", size, 4*25+4*10)
+		}
+		for w, first := range firsts {
+			for i := range 25 {
+				num := testEntry(1000*(w+1) + i).Number
+				entries, err := db.LogEntriesFor(ctx, num)
+				if err != nil || len(entries) != 1 || entries[0].Index != first+int64(i) {
+					t.Fatalf("batch %d entry %d: %+v, %v (batch starts at %d)", w, i, entries, err, first)
+				}
+				proof, err := l.InclusionProof(ctx, entries[0].Index, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := doclog.CheckInclusion(proof, size, root, entries[0].Index, entries[0].Data); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, n := range []int{1, 2} {
+			if entries, _ := db.LogEntriesFor(ctx, testEntry(n).Number); len(entries) != 0 {
+				t.Errorf("entry %d of the failed batch was appended", n)
+			}
+		}
+	})
+}

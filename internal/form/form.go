@@ -143,6 +143,17 @@ type Service struct {
 	Statement       string `json:"statement,omitempty"`
 	IssuerAtCounter string `json:"issuer_at_counter,omitempty"`
 
+	// PerSchool makes an education certificate one school's, issued by
+	// its head, as the real forms are: "graduated" certifies graduation
+	// from one school the subject graduated from, "graded" one school's
+	// grades in that school level's structure. The requester picks the
+	// school level (ChoiceSchoolLevel); by default the latest school that
+	// qualifies.
+	PerSchool string `json:"per_school,omitempty"`
+	// StatesPurpose prints the purpose the requester states (ChoicePurpose),
+	// as a 납세증명서 does.
+	StatesPurpose bool `json:"states_purpose,omitempty"`
+
 	// Digest is the SHA-256 of the template file: the identity of the
 	// approved version that pre-issuance verification compares against.
 	Digest string `json:"-"`
@@ -389,6 +400,17 @@ func (s *Service) check(schema *linkage.Schema) error {
 	}
 	if s.IssuerAtCounter != "" && s.IssuerAtCounter != "office" {
 		return fmt.Errorf("issuer_at_counter is \"office\" or empty, not %q", s.IssuerAtCounter)
+	}
+	switch s.PerSchool {
+	case "", PerSchoolGraduated, PerSchoolGraded:
+	default:
+		return fmt.Errorf("per_school is %q, %q or empty, not %q", PerSchoolGraduated, PerSchoolGraded, s.PerSchool)
+	}
+	if s.PerSchool != "" && s.Agency != "education" {
+		return fmt.Errorf("per_school applies to education certificates, not to a %s one", s.Agency)
+	}
+	if (s.PerSchool != "" || s.StatesPurpose) && s.Kind != Certificate {
+		return fmt.Errorf("per_school and states_purpose apply to certificates, not to a %s", s.Kind)
 	}
 	if len(s.Payload) > 0 && s.Kind != Application && s.Kind != Report {
 		return fmt.Errorf("a %s takes no payload", s.Kind)

@@ -71,6 +71,9 @@ type Condition struct {
 const (
 	ReasonTaxArrears       = "tax_arrears"
 	ReasonNothingToCertify = "nothing_to_certify"
+	// For certificates issued per school (Service.PerSchool).
+	ReasonNotGraduated    = "not_graduated"      // enrolled, not graduated, at the school asked for
+	ReasonNoSchoolAtLevel = "no_school_at_level" // no school of the level asked for
 )
 
 // Slot returns the slot with that key.

@@ -3,6 +3,7 @@ package incident_test
 import (
 	"context"
 	"fmt"
+	"github.com/minwon/minwon/internal/notify"
 	"os"
 	"strconv"
 	"strings"
@@ -16,11 +17,16 @@ import (
 	"github.com/minwon/minwon/internal/storetest"
 )
 
-type countingNotifier struct{ n atomic.Int64 }
+// countingNotifier queues each notice in the durable outbox, as the app
+// does, and counts them.
+type countingNotifier struct {
+	outbox *notify.Outbox
+	n      atomic.Int64
+}
 
-func (c *countingNotifier) NotifySubject(context.Context, string, string, string, string) error {
+func (c *countingNotifier) SubjectNotice(subject, kind, title, body string) (notify.Notice, error) {
 	c.n.Add(1)
-	return nil
+	return c.outbox.SubjectNotice(subject, kind, title, body)
 }
 
 // BenchmarkRecall is the recall target's harness: it seeds
@@ -30,8 +36,7 @@ func (c *countingNotifier) NotifySubject(context.Context, string, string, string
 // the reason checked against every subject's name, the items written),
 // approval, the run (every revocation logged in the log's group commits,
 // each item marked in the same transaction), the affected subjects listed
-// and a notice per subject handed to a Notifier (a counter here: the
-// durable outbox is package notify's). Run it once:
+// and a notice per subject queued in the durable outbox. Run it once:
 //
 //	go test -run '^$' -bench Recall -benchtime 1x ./internal/incident
 //
@@ -70,7 +75,7 @@ func benchRecall(b *testing.B, be storetest.Backend, n int) {
 			b.Fatal(err)
 		}
 		b.Logf("seeded %d documents and %d subject-index rows in %s", n, subjects, time.Since(t0).Round(time.Millisecond))
-		notifier := &countingNotifier{}
+		notifier := &countingNotifier{outbox: &notify.Outbox{Store: e.db}}
 		if os.Getenv("MINWON_RECALL_NO_NOTIFY") == "" {
 			e.svc.Notifier = notifier
 		}

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/minwon/minwon/internal/notify"
 	"log/slog"
 	"strings"
 	"sync"
@@ -105,8 +106,10 @@ type Store interface {
 	IncidentDocuments(ctx context.Context, id string, limit int) ([]Document, error)
 	IncidentSubjects(ctx context.Context, id string) ([]Subject, error)
 	MarkReported(ctx context.Context, id string, at time.Time) error
-	// MarkNotified records that the subjects' notices were queued.
-	MarkNotified(ctx context.Context, incidentID string, subjects []string, at time.Time) error
+	// MarkNotified queues the notices in the outbox and records their
+	// subjects as notified, in one transaction: a notice is queued if and
+	// only if its subject is marked.
+	MarkNotified(ctx context.Context, incidentID string, notices []notify.Notice, at time.Time) error
 
 	// CountMatching counts the issued documents sel matches and returns
 	// up to sample of them, newest first.
@@ -134,18 +137,23 @@ type Store interface {
 // its revocation is logged.
 type RecallTx interface {
 	SetRecallItem(ctx context.Context, recallID, number, state string) error
+	SetRecallItems(ctx context.Context, recallID string, numbers []string, state string) error
 }
 
-// Revoker logs a revocation with an already public-safe reason, running
-// also in the log's transaction (issuance.Pipeline.RevokeWith).
+// Revoker logs revocations with an already public-safe reason, running
+// also in the log's transaction: one document (issuance.Pipeline.RevokeWith)
+// or a batch, all or none (RevokeAll, which answers
+// issuance.ErrBatchChanged when a document of the batch is not as expected).
 type Revoker interface {
 	RevokeWith(ctx context.Context, number, publicReason string, also func(doclog.Tx) error) (*issuance.Revocation, error)
+	RevokeAll(ctx context.Context, numbers []string, publicReason string, also func(doclog.Tx, []issuance.Revocation) error) ([]issuance.Revocation, error)
 }
 
-// Notifier queues a notice to a data subject, addressed by the subject
-// index's keyed hash (package notify implements it).
+// Notifier makes the notice to a data subject, addressed by the subject
+// index's keyed hash, ready to queue (package notify's Outbox implements
+// it); the recall queues a batch of them with MarkNotified.
 type Notifier interface {
-	NotifySubject(ctx context.Context, subject, kind, title, body string) error
+	SubjectNotice(subject, kind, title, body string) (notify.Notice, error)
 }
 
 // Service opens, lists and reports incidents and runs recalls.
@@ -158,8 +166,11 @@ type Service struct {
 	Renderer *render.Renderer      // for the PDF report
 	Now      func() time.Time
 	Log      *slog.Logger
-	// Workers bounds the revocations in flight, which the log commits
-	// together (up to its batch size); 0 means 256.
+	// Batch is how many documents a recall revokes in one append of the
+	// log (one round of queries for all of them); 0 means 256. Workers is
+	// how many such batches are in flight, which the log commits together;
+	// 0 means 4.
+	Batch   int
 	Workers int
 
 	mu      sync.Mutex

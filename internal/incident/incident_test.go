@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"github.com/minwon/minwon/internal/notify"
 	"os/exec"
 	"slices"
 	"strings"
@@ -100,11 +102,11 @@ type fakeNotifier struct {
 	sent []sentNotice
 }
 
-func (f *fakeNotifier) NotifySubject(_ context.Context, subject, kind, title, body string) error {
+func (f *fakeNotifier) SubjectNotice(subject, kind, title, body string) (notify.Notice, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, sentNotice{subject, kind, title, body})
-	return nil
+	return (&notify.Outbox{}).SubjectNotice(subject, kind, title, body)
 }
 
 func TestRecallApprovedBySecondOperatorRevokesOnce(t *testing.T) {
@@ -190,6 +192,15 @@ func TestRecallApprovedBySecondOperatorRevokesOnce(t *testing.T) {
 			if n == 0 {
 				t.Errorf("subject %s: no recall in the access log %+v", sub.Subject, events)
 			}
+			// The notice is in the subject's inbox, once, though the
+			// recall ran twice.
+			inbox, err := e.db.Inbox(ctx, sub.Subject, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inbox) != 1 || inbox[0].Kind != incident.NoticeKind {
+				t.Errorf("subject %s: inbox %+v, want the one recall notice", sub.Subject, inbox)
+			}
 		}
 		for _, s := range d.Subjects {
 			if s.Documents != 3 || len(s.Recipients) != 3 || s.Index == nil || !s.Notified {
@@ -233,6 +244,18 @@ type crashingRevoker struct {
 
 var errCrash = errors.New("crashed")
 
+// RevokeAll crashes at the batch that crosses the limit.
+func (c *crashingRevoker) RevokeAll(ctx context.Context, numbers []string, reason string, also func(doclog.Tx, []issuance.Revocation) error) ([]issuance.Revocation, error) {
+	k := c.n.Add(int64(len(numbers)))
+	if k > c.limit {
+		if c.afterCommit && k-int64(len(numbers)) <= c.limit {
+			c.next.RevokeAll(ctx, numbers, reason, also)
+		}
+		return nil, errCrash
+	}
+	return c.next.RevokeAll(ctx, numbers, reason, also)
+}
+
 func (c *crashingRevoker) RevokeWith(ctx context.Context, number, reason string, also func(doclog.Tx) error) (*issuance.Revocation, error) {
 	k := c.n.Add(1)
 	if k > c.limit {
@@ -264,9 +287,9 @@ func TestRecallResumesAfterCrash(t *testing.T) {
 					t.Fatal(err)
 				}
 				crashing := e.service(&crashingRevoker{next: e.pipeline, limit: 120, afterCommit: afterCommit})
-				// Few in flight, so that most of the first 120 commit
-				// before the crash cancels the rest.
-				crashing.Workers = 16
+				// Small batches, few in flight, so that most of the
+				// first 120 commit before the crash cancels the rest.
+				crashing.Batch, crashing.Workers = 20, 2
 				if _, err := crashing.Approve(ctx, "op002", rc.ID); err != nil {
 					t.Fatal(err)
 				}
@@ -388,6 +411,82 @@ func TestIncidentDeadlineAndReport(t *testing.T) {
 		}
 		if slices.Contains(strings.Fields(text), "진위확인") {
 			t.Errorf("the report claims a verification URL")
+		}
+	})
+}
+
+// TestRevokeAllIsAllOrNone: a batch revocation logs every document of the
+// batch with consecutive indexes, or, when one of them is revoked already
+// (before or concurrently), none; no document is ever revoked twice.
+func TestRevokeAllIsAllOrNone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		ctx := context.Background()
+		docs := make([]doc, 6)
+		for i := range docs {
+			docs[i] = doc{service: "grade-certificate", key: "doc-1", subject: fmt.Sprint("P", i), requester: "alice", name: "김민준", at: day}
+		}
+		numbers := e.seed(t, docs)
+		if _, err := e.pipeline.RevokeWith(ctx, numbers[2], "wrong_template", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pipeline.RevokeAll(ctx, numbers[:4], "wrong_template", nil); !errors.Is(err, issuance.ErrBatchChanged) {
+			t.Fatalf("batch with a revoked document: %v", err)
+		}
+		if _, err := e.pipeline.RevokeAll(ctx, []string{numbers[0], "2000000000000001"}, "wrong_template", nil); !errors.Is(err, issuance.ErrBatchChanged) {
+			t.Fatalf("batch with an unlogged number: %v", err)
+		}
+		revs, err := e.pipeline.RevokeAll(ctx, numbers[:2], "wrong_template", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(revs) != 2 || revs[1].LogIndex != revs[0].LogIndex+1 || revs[0].Subject != "P0" || revs[1].Subject != "P1" {
+			t.Fatalf("revocations %+v", revs)
+		}
+		// A batch racing a single revocation of one of its documents.
+		var wg sync.WaitGroup
+		wg.Go(func() { e.pipeline.RevokeAll(ctx, numbers[3:], "wrong_template", nil) })
+		wg.Go(func() { e.pipeline.RevokeWith(ctx, numbers[5], "wrong_template", nil) })
+		wg.Wait()
+		got := e.revocations(t, numbers)
+		for i, n := range numbers {
+			want := 1
+			if i >= 3 && i < 5 && got[numbers[5]] == 1 && got[n] == 0 {
+				want = 0 // the single revocation won; the batch was refused whole
+			}
+			if got[n] != want {
+				t.Errorf("document %d revoked %d times, want %d", i, got[n], want)
+			}
+		}
+	})
+}
+
+// TestConcurrentRevocationsLogOnce: four revocations of one document at
+// once are logged once. They land in one commit of the log, whose entries
+// are written after every request's check ran: before the log refused a
+// second entry of the same number and kind in a batch, each document here
+// was revoked four times on PostgreSQL.
+func TestConcurrentRevocationsLogOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		ctx := context.Background()
+		docs := make([]doc, 20)
+		for i := range docs {
+			docs[i] = doc{service: "grade-certificate", key: "doc-1", subject: "P", requester: "alice", name: "김민준", at: day}
+		}
+		numbers := e.seed(t, docs)
+		for _, n := range numbers {
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() { e.pipeline.RevokeWith(ctx, n, "wrong_template", nil) })
+			}
+			wg.Wait()
+		}
+		got := e.revocations(t, numbers)
+		for _, n := range numbers {
+			if got[n] != 1 {
+				t.Errorf("%s revoked %d times", n, got[n])
+			}
 		}
 	})
 }

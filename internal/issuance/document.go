@@ -38,6 +38,9 @@ type Document struct {
 	// handed to whoever the citizen chooses, and signed content that
 	// verifiers already check) and never in the log.
 	CheckCode checkcode.Code `json:"-"`
+	// Purpose is the use the requester stated, on certificates that print
+	// one (a 납세증명서's 사용 목적).
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // Field is one printed field.
@@ -62,12 +65,15 @@ type Options struct {
 	Relations      bool // each household member's relation to the head
 	MemberRRNBack  bool // the household members' RRNs in full
 	AddressHistory bool // past addresses
+	SchoolLevel    string
+	Purpose        string
 }
 
 // assemble fills the service template from the records. Every RRN is
 // masked unless an option asks for it; fields behind an option not ticked
 // are left out.
-func assemble(svc *form.Service, records map[string]*linkage.Record, subject string, opts Options) ([]Field, error) {
+// An education certificate prints only school's rows (see chooseSchool).
+func assemble(svc *form.Service, records map[string]*linkage.Record, subject string, opts Options, school *linkage.SchoolRecord) ([]Field, error) {
 	out := make([]Field, 0, len(svc.Fields))
 	for _, f := range svc.Fields {
 		if f.Option == form.OptionAddressHistory && !opts.AddressHistory {
@@ -83,7 +89,7 @@ func assemble(svc *form.Service, records map[string]*linkage.Record, subject str
 			return nil, fmt.Errorf("record %s.%s lacks field %q", agency, dataset, name)
 		}
 		field := Field{Key: f.Key, Label: f.Label, LabelKo: f.LabelKo, Class: f.Class}
-		if err := format(&field, raw, subject, opts); err != nil {
+		if err := format(&field, raw, printing{subject: subject, showRRNBack: opts.RRNBack, opts: opts, school: school}); err != nil {
 			return nil, fmt.Errorf("field %q: %w", f.Key, err)
 		}
 		out = append(out, field)
@@ -99,12 +105,12 @@ func splitSource(src string) (agency, dataset, field string) {
 
 // format renders one agency value by its class. Unknown shapes are errors:
 // a document never prints a value it does not understand.
-func format(f *Field, raw json.RawMessage, subject string, opts Options) error {
+func format(f *Field, raw json.RawMessage, p printing) error {
 	pr, ok := printers[f.Class]
 	if !ok {
 		return fmt.Errorf("class %q cannot be printed", f.Class)
 	}
-	return pr(f, raw, printing{subject: subject, showRRNBack: opts.RRNBack, opts: opts})
+	return pr(f, raw, p)
 }
 
 // printing is what formatting may depend on besides the value itself.
@@ -112,6 +118,7 @@ type printing struct {
 	subject     string // the document's subject
 	showRRNBack bool   // the subject asked to see their own RRN in full
 	opts        Options
+	school      *linkage.SchoolRecord // an education certificate's school; nil prints every school
 }
 
 // A printer formats one agency value into f.Text or f.Table.
@@ -141,8 +148,8 @@ var printers = map[linkage.Class]printer{
 	linkage.ClassAddressHistory: table([]string{"주소", "전입일", "변동사유"}, func(r linkage.AddressEntry, _ printing) ([]string, error) {
 		return []string{r.Address, r.MovedIn, r.Change}, nil
 	}),
-	linkage.ClassSchoolRecord: table([]string{"학교", "과정", "학번", "입학일", "졸업일"}, schoolRow),
-	linkage.ClassGrade:        table([]string{"학교", "학년", "학기", "과목", "점수", "석차등급", "학점"}, gradeRow),
+	linkage.ClassSchoolRecord: schoolRecords,
+	linkage.ClassGrade:        grades,
 	linkage.ClassTaxPayments: table([]string{"귀속연도", "결정세액", "납부세액"}, func(r linkage.TaxYear, _ printing) ([]string, error) {
 		return []string{strconv.Itoa(r.Year), won(r.Assessed), won(r.Paid)}, nil
 	}),
@@ -234,22 +241,6 @@ func household(f *Field, raw json.RawMessage, p printing) error {
 	}
 	f.Table = t
 	return nil
-}
-
-func schoolRow(r linkage.SchoolRecord, _ printing) ([]string, error) {
-	grad := r.Graduated
-	if grad == "" {
-		grad = "재학 중"
-	}
-	return []string{r.School, schoolKindKo(r.Kind), r.StudentNumber, r.Admitted, grad}, nil
-}
-
-func gradeRow(r linkage.Grade, _ printing) ([]string, error) {
-	rank := "-"
-	if r.Rank > 0 {
-		rank = strconv.Itoa(r.Rank)
-	}
-	return []string{r.School, strconv.Itoa(r.Year), strconv.Itoa(r.Term), r.Course, strconv.Itoa(r.Score), rank, strconv.Itoa(r.Credits)}, nil
 }
 
 // printRRN masks the back six digits unless show is set.

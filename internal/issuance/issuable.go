@@ -30,17 +30,24 @@ func (e *NotIssuableError) Error() string {
 
 func (e *NotIssuableError) Is(target error) bool { return target == ErrNotIssuable }
 
-// fetchNeeds is what issuing svc asks the agencies for: the template's
+// FetchNeeds is what issuing svc asks the agencies for: the template's
 // fields and the fields its schema's conditions look at, which a template
 // may leave off the page.
-func fetchNeeds(svc *form.Service, sch *form.Schema) []form.Need {
+func FetchNeeds(svc *form.Service, sch *form.Schema) []form.Need {
 	needs := svc.Needs()
-	if sch == nil {
-		return needs
+	var sources []string
+	if svc.PerSchool != "" {
+		// The school is chosen from the school records, printed or not.
+		sources = append(sources, linkage.Education+".student.school_records")
 	}
-	for _, c := range sch.NotIssuedWhen {
-		slot, _ := sch.Slot(c.Slot)
-		agency, dataset, field := splitSource(slot.Source)
+	if sch != nil {
+		for _, c := range sch.NotIssuedWhen {
+			slot, _ := sch.Slot(c.Slot)
+			sources = append(sources, slot.Source)
+		}
+	}
+	for _, src := range sources {
+		agency, dataset, field := splitSource(src)
 		i := slices.IndexFunc(needs, func(n form.Need) bool { return n.Agency == agency && n.Dataset == dataset })
 		if i < 0 {
 			needs = append(needs, form.Need{Agency: agency, Dataset: dataset})

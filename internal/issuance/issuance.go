@@ -57,7 +57,12 @@ type Request struct {
 	ShowRelations      bool
 	ShowMemberRRNBack  bool
 	ShowAddressHistory bool
-	IdempotencyKey     string
+	// The choices (form.Choices): the school level of an education
+	// certificate ("" = the latest that qualifies) and the stated purpose
+	// of a tax certificate.
+	SchoolLevel    string
+	Purpose        string
+	IdempotencyKey string
 	// Office is the issuing counter's office (서울특별시 관악구 행운동
 	// 주민센터); empty on the portal.
 	Office string
@@ -94,6 +99,7 @@ type authorizer interface {
 // transaction, so a document is stored if and only if it is logged.
 type logAppender interface {
 	Append(ctx context.Context, e doclog.Entry, pre func(doclog.Tx) error) (int64, error)
+	AppendAll(ctx context.Context, es []doclog.Entry, pre func(doclog.Tx) error) (int64, error)
 }
 
 // logTx is what the pipeline writes inside the log's transaction. The log
@@ -254,13 +260,17 @@ func requestHash(r Request, subject string) string {
 	if r.ShowRelations || r.ShowMemberRRNBack || r.ShowAddressHistory {
 		s += fmt.Sprintf("\x00relations=%t\x00member_rrn_back=%t\x00address_history=%t", r.ShowRelations, r.ShowMemberRRNBack, r.ShowAddressHistory)
 	}
+	if r.SchoolLevel != "" || r.Purpose != "" {
+		s += fmt.Sprintf("\x00school_level=%s\x00purpose=%s", r.SchoolLevel, r.Purpose)
+	}
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
 
 // options is what the request ticked.
 func (r Request) options() Options {
-	return Options{RRNBack: r.ShowRRNBack, Relations: r.ShowRelations, MemberRRNBack: r.ShowMemberRRNBack, AddressHistory: r.ShowAddressHistory}
+	return Options{RRNBack: r.ShowRRNBack, Relations: r.ShowRelations, MemberRRNBack: r.ShowMemberRRNBack, AddressHistory: r.ShowAddressHistory,
+		SchoolLevel: r.SchoolLevel, Purpose: r.Purpose}
 }
 
 // checkOptions refuses an option the service does not offer, or one that
@@ -277,6 +287,11 @@ func checkOptions(svc *form.Service, o Options, relation form.Requester, forSelf
 	}
 	if o.MemberRRNBack && !forSelf && relation != form.HouseholdMember {
 		return fmt.Errorf("%w: show_member_rrn_back is only for members of the household", ErrBadRequest)
+	}
+	for key, v := range map[string]string{form.ChoiceSchoolLevel: o.SchoolLevel, form.ChoicePurpose: o.Purpose} {
+		if err := svc.CheckChoice(key, v); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadRequest, err)
+		}
 	}
 	return nil
 }
@@ -361,6 +376,7 @@ type prepared struct {
 	approved    string         // digest of the approved, active template
 	records     []*linkage.Record
 	fields      []Field
+	school      *linkage.SchoolRecord // the school an education certificate is from
 	issuedAt    time.Time
 }
 
@@ -397,7 +413,7 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 		return p.refused(ctx, r, svc, refuse(RuleSchema, "%v", err))
 	}
 
-	records, err := p.fetch(ctx, svc, fetchNeeds(svc, prep.schema), subject)
+	records, err := p.fetch(ctx, svc, FetchNeeds(svc, prep.schema), subject)
 	if err != nil {
 		if errors.Is(err, linkage.ErrMismatch) {
 			return p.refused(ctx, r, svc, swapRefusal())
@@ -418,11 +434,15 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 	if err := issuable(svc, prep.schema, byDataset); err != nil {
 		return err
 	}
-	fields, err := assemble(svc, byDataset, subject, r.options())
+	school, err := chooseSchool(svc, byDataset, r.SchoolLevel)
+	if err != nil {
+		return err
+	}
+	fields, err := assemble(svc, byDataset, subject, r.options(), school)
 	if err != nil {
 		return p.refused(ctx, r, svc, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err))
 	}
-	prep.relation, prep.records, prep.fields = relation, records, fields
+	prep.relation, prep.records, prep.fields, prep.school = relation, records, fields, school
 	prep.issuedAt = p.now().UTC().Truncate(time.Millisecond)
 	return nil
 }
@@ -505,15 +525,33 @@ func (prep *prepared) document(number Number, verifyURL string) *Document {
 		Verify:         verifyURL + "/" + string(number),
 		Fields:         prep.fields,
 		ValidUntil:     validUntil(prep.schema, prep.issuedAt),
-		Issuer:         issuerOf(svc, prep.req.Office),
+		Issuer:         issuerOf(svc, prep.req.Office, prep.school),
 		Statement:      svc.StatementKo,
+		Purpose:        purposeOf(svc, prep.req.Purpose),
 	}
+}
+
+// purposeOf is the purpose a certificate that states one prints, in both
+// languages; "" for other certificates.
+func purposeOf(svc *form.Service, code string) string {
+	if !svc.StatesPurpose {
+		return ""
+	}
+	v, ok := form.ChoiceLabel(form.Purposes, code)
+	if !ok {
+		v = form.PurposeUnstated
+	}
+	return v.LabelKo + " (" + v.Label + ")"
 }
 
 // issuerOf names the authority that issues svc's document: the template's,
 // or at a counter, for services issued in the office's name, the head of
 // the office (서울특별시 관악구 행운동 주민센터 → 서울특별시 관악구 행운동장).
-func issuerOf(svc *form.Service, office string) string {
+// An education certificate is its school's, issued by the school's head.
+func issuerOf(svc *form.Service, office string, school *linkage.SchoolRecord) string {
+	if school != nil {
+		return schoolHead(school)
+	}
 	if svc.IssuerAtCounter != "office" || office == "" {
 		return svc.IssuerKo
 	}
@@ -750,6 +788,9 @@ func toRender(d *Document) *render.Document {
 		if f.Table == nil {
 			main.Rows = append(main.Rows, render.Row{Label: f.LabelKo + " " + f.Label, Value: f.Text})
 		}
+	}
+	if d.Purpose != "" {
+		main.Rows = append(main.Rows, render.Row{Label: "사용 목적 Purpose", Value: d.Purpose})
 	}
 	rd.Sections = append(rd.Sections, main)
 	for _, f := range d.Fields {

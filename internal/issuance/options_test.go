@@ -1,7 +1,6 @@
 package issuance_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,7 +31,6 @@ type docData struct {
 // shows past addresses only when asked; options a service does not offer
 // are refused.
 func TestRegistryOptions(t *testing.T) {
-	ctx := agencytest.Ctx(t)
 	env := agencytest.Start(t, 300, 20260101)
 	p, _ := fixedPipeline(t, env)
 	var head *population.Person
@@ -51,19 +49,8 @@ func TestRegistryOptions(t *testing.T) {
 	issue := func(pr auth.Principal, r issuance.Request) (docData, error) {
 		n++
 		r.Principal, r.IdempotencyKey = pr, fmt.Sprint("o", n)
-		is, err := p.Issue(ctx, r)
-		if err != nil {
-			return docData{}, err
-		}
-		_, data, err := p.Files(ctx, pr, string(is.Number))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var d docData
-		if err := json.Unmarshal(data, &d); err != nil {
-			t.Fatal(err)
-		}
-		return d, nil
+		return d, issueAndRead(t, p, r, &d)
 	}
 	table := func(d docData, key string) ([]string, [][]string) {
 		for _, f := range d.Document.Fields {

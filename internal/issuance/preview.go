@@ -17,7 +17,9 @@ const PreviewNumber = "1234567890123452"
 // Preview lays out, renders and pre-checks svc's document about subject
 // from records exactly as Issue would, as the subject's own request, at
 // time at. It signs, stores and logs nothing. It returns the strings drawn
-// in the PDF, or the *RefusedError pre-issuance verification would answer.
+// in the PDF, the *RefusedError pre-issuance verification would answer, or
+// a *NotIssuableError when the case has no school the certificate could
+// be from.
 // Form governance runs it on synthetic subjects before a template version
 // reaches anyone.
 func Preview(r *render.Renderer, svc *form.Service, sch *form.Schema, records []*linkage.Record, subject string, relation form.Requester, opts Options, at time.Time) ([]string, error) {
@@ -28,11 +30,19 @@ func Preview(r *render.Renderer, svc *form.Service, sch *form.Schema, records []
 	for _, rec := range records {
 		byDataset[rec.Agency+"."+rec.Dataset] = rec
 	}
-	fields, err := assemble(svc, byDataset, subject, opts)
+	// The schema's conditions (no 납세증명서 in arrears) are not applied:
+	// a preview checks what the template would print for every edge case,
+	// even one the law keeps from being issued today.
+	school, err := chooseSchool(svc, byDataset, opts.SchoolLevel)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := assemble(svc, byDataset, subject, opts, school)
 	if err != nil {
 		return nil, refuse(RuleUndeclared, "the agency data did not fit the template: %v", err)
 	}
-	prep := &prepared{svc: svc, schema: sch, subject: subject, fields: fields, issuedAt: at.UTC().Truncate(time.Millisecond)}
+	prep := &prepared{svc: svc, schema: sch, subject: subject, fields: fields, school: school, issuedAt: at.UTC().Truncate(time.Millisecond),
+		req: Request{Purpose: opts.Purpose}}
 	doc := prep.document(PreviewNumber, "https://minwon.example/verify")
 	out, err := r.Render(toRender(doc))
 	if err != nil {

@@ -107,8 +107,112 @@ func (p *Pipeline) RevokeWith(ctx context.Context, number, publicReason string, 
 		}
 		return err
 	})
+	if errors.Is(err, doclog.ErrDuplicateEntry) {
+		return nil, ErrAlreadyRevoked // by a concurrent revocation in the same commit
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &Revocation{Number: rev.Number, Subject: subject, Reason: publicReason, At: rev.Time, LogIndex: idx}, nil
+}
+
+// ErrBatchChanged refuses a batch revocation in which a document was not
+// as the caller saw it: missing from the log, or revoked meanwhile. The
+// caller revokes that batch's documents one by one instead (RevokeWith),
+// which tells each one's case apart.
+var ErrBatchChanged = errors.New("a document of the batch is not logged as issued, or was revoked meanwhile")
+
+// batchLog is what RevokeAll needs besides the pipeline's own store: the
+// entries of many numbers in one query.
+type batchLog interface {
+	LogEntriesForNumbers(ctx context.Context, numbers []string) ([]doclog.Record, error)
+}
+
+// batchTx is what RevokeAll reads in the log's transaction.
+type batchTx interface {
+	RevokedAmong(ctx context.Context, numbers []string) ([]string, error)
+	SubjectsOfIssuances(ctx context.Context, numbers []string) (map[string]string, error)
+}
+
+// RevokeAll logs the revocation of every one of numbers, all or none, with
+// a reason already made public-safe, in one append of the log: one round of
+// queries for the batch instead of one per document, which is what lets a
+// recall of 100,000 documents finish in seconds on PostgreSQL. also runs in
+// the log's transaction with the revocations. A number not logged as
+// issued, or already revoked, fails the whole batch with ErrBatchChanged
+// and nothing is written.
+func (p *Pipeline) RevokeAll(ctx context.Context, numbers []string, publicReason string, also func(doclog.Tx, []Revocation) error) ([]Revocation, error) {
+	bl, ok := p.Store.(batchLog)
+	if !ok {
+		return nil, fmt.Errorf("issuance: the store cannot read log entries in batches (%T)", p.Store)
+	}
+	for _, n := range numbers {
+		if _, err := ParseNumber(n); err != nil {
+			return nil, ErrBatchChanged
+		}
+	}
+	recs, err := bl.LogEntriesForNumbers(ctx, numbers)
+	if err != nil {
+		return nil, err
+	}
+	issued := make(map[string]doclog.Entry, len(numbers))
+	for _, rec := range recs {
+		switch rec.Kind {
+		case doclog.KindRevoked:
+			return nil, ErrBatchChanged
+		case doclog.KindIssued:
+			e, err := doclog.ParseEntry(rec.Data)
+			if err != nil {
+				return nil, fmt.Errorf("log entry %d: %w", rec.Index, err)
+			}
+			issued[rec.Number] = e
+		}
+	}
+	at := p.now().UTC().Truncate(time.Millisecond)
+	entries := make([]doclog.Entry, len(numbers))
+	revs := make([]Revocation, len(numbers))
+	for i, n := range numbers {
+		e, ok := issued[n]
+		if !ok {
+			return nil, ErrBatchChanged
+		}
+		e.Kind, e.Reason, e.Time = doclog.KindRevoked, publicReason, at
+		entries[i] = e
+		revs[i] = Revocation{Number: n, Reason: publicReason, At: at}
+	}
+	first, err := p.Log.AppendAll(ctx, entries, func(dtx doclog.Tx) error {
+		tx, ok := dtx.(batchTx)
+		if !ok {
+			return fmt.Errorf("issuance: the log's store cannot revoke in batches (%T)", dtx)
+		}
+		txCtx := context.WithoutCancel(ctx)
+		// Checked again in the transaction: no document is revoked twice
+		// by a concurrent revocation.
+		if done, err := tx.RevokedAmong(txCtx, numbers); err != nil {
+			return err
+		} else if len(done) > 0 {
+			return ErrBatchChanged
+		}
+		subjects, err := tx.SubjectsOfIssuances(txCtx, numbers)
+		if err != nil {
+			return err
+		}
+		for i := range revs {
+			revs[i].Subject = subjects[revs[i].Number]
+		}
+		if also != nil {
+			return also(dtx, revs)
+		}
+		return nil
+	})
+	if errors.Is(err, doclog.ErrDuplicateEntry) {
+		return nil, ErrBatchChanged // a concurrent revocation in the same commit
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range revs {
+		revs[i].LogIndex = first + int64(i)
+	}
+	return revs, nil
 }

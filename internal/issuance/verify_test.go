@@ -324,19 +324,25 @@ func TestNumbers(t *testing.T) {
 func TestIssuerOf(t *testing.T) {
 	registry := &form.Service{IssuerKo: "행정안전부장관", IssuerAtCounter: "office"}
 	tax := &form.Service{IssuerKo: "국세청장"}
+	edu := &form.Service{IssuerKo: "교육부장관", PerSchool: form.PerSchoolGraduated}
+	high := &linkage.SchoolRecord{School: "전남늘봄고등학교", Kind: "high"}
+	uni := &linkage.SchoolRecord{School: "전남늘봄대학교", Kind: "university"}
 	tests := []struct {
 		svc    *form.Service
 		office string
+		school *linkage.SchoolRecord
 		want   string
 	}{
-		{registry, "", "행정안전부장관"},
-		{registry, "서울특별시 관악구 행운동 주민센터", "서울특별시 관악구 행운동장"},
-		{registry, "부산광역시 해운대구 우1동 행정복지센터", "부산광역시 해운대구 우1동장"},
-		{registry, "민원실", "민원실장"},
-		{tax, "서울특별시 관악구 행운동 주민센터", "국세청장"},
+		{edu, "", high, "전남늘봄고등학교장"},
+		{edu, "서울특별시 관악구 행운동 주민센터", uni, "전남늘봄대학교총장"},
+		{registry, "", nil, "행정안전부장관"},
+		{registry, "서울특별시 관악구 행운동 주민센터", nil, "서울특별시 관악구 행운동장"},
+		{registry, "부산광역시 해운대구 우1동 행정복지센터", nil, "부산광역시 해운대구 우1동장"},
+		{registry, "민원실", nil, "민원실장"},
+		{tax, "서울특별시 관악구 행운동 주민센터", nil, "국세청장"},
 	}
 	for _, tt := range tests {
-		if got := issuerOf(tt.svc, tt.office); got != tt.want {
+		if got := issuerOf(tt.svc, tt.office, tt.school); got != tt.want {
 			t.Errorf("issuerOf(%q) = %q, want %q", tt.office, got, tt.want)
 		}
 	}

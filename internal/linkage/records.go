@@ -86,6 +86,12 @@ type Grade struct {
 	Score   int    `json:"score"`
 	Rank    int    `json:"rank"` // 1-9 grade band; 0 where not ranked
 	Credits int    `json:"credits"`
+	// The course's mean score and standard deviation and the pupil's
+	// achievement (A–E), as a secondary school records them; absent at
+	// university.
+	Mean        float64 `json:"mean,omitempty"`
+	SD          float64 `json:"sd,omitempty"`
+	Achievement string  `json:"achievement,omitempty"`
 }
 
 // Taxpayer is the national tax service's record of a person (tax.taxpayer).

@@ -179,11 +179,28 @@ func errString(err error) string {
 	return s
 }
 
-// NotifySubject queues one notice to subject in its own transaction, with
-// an id made from its content: the same notice queued again (a recall
-// resumed after a crash) is kept once. Package incident's recalls notify
-// through it.
+// NotifySubject queues one notice to subject in its own transaction (see
+// SubjectNotice).
 func (o *Outbox) NotifySubject(ctx context.Context, subject, kind, title, body string) error {
+	n, err := o.SubjectNotice(subject, kind, title, body)
+	if err != nil {
+		return err
+	}
+	if err := o.Store.EnqueueNotice(ctx, n, n.At); err != nil {
+		return fmt.Errorf("notify: enqueue: %w", err)
+	}
+	return nil
+}
+
+// SubjectNotice makes a notice to subject ready to queue (checked, dated),
+// with an id made from its content: the same notice queued again (a recall
+// resumed after a crash) is kept once. Package incident's recalls queue
+// batches of them in their own transactions.
+func (o *Outbox) SubjectNotice(subject, kind, title, body string) (Notice, error) {
 	sum := sha256.Sum256([]byte(subject + "\x00" + kind + "\x00" + title + "\x00" + body))
-	return o.Enqueue(ctx, o.Store, Notice{ID: "c-" + hex.EncodeToString(sum[:16]), Subject: subject, Kind: kind, Title: title, Body: body})
+	n := Notice{ID: "c-" + hex.EncodeToString(sum[:16]), Subject: subject, Kind: kind, Title: title, Body: body}
+	if err := Prepare(&n, o.now()); err != nil {
+		return Notice{}, err
+	}
+	return n, nil
 }

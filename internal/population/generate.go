@@ -450,9 +450,34 @@ func (w *World) Grades(p, rec int) []Grade {
 				if kind == High {
 					g.Rank = 1 + rng.IntN(9)
 				}
+				if kind == University {
+					// Few fail at university: 60–100, letter grades D0 to A+.
+					g.Score = 60 + (g.Score-40)*2/3
+				}
+				if kind != University {
+					g.Mean = float64(550+rng.IntN(260)) / 10
+					g.SD = float64(100+rng.IntN(150)) / 10
+					g.Achievement = achievementOf(g.Score)
+				}
 				out = append(out, g)
 			}
 		}
 	}
 	return out
+}
+
+// achievementOf is a secondary school's 성취도 for a raw score, by the
+// 성취평가제 bands (90, 80, 70, 60).
+func achievementOf(score int) string {
+	switch {
+	case score >= 90:
+		return "A"
+	case score >= 80:
+		return "B"
+	case score >= 70:
+		return "C"
+	case score >= 60:
+		return "D"
+	}
+	return "E"
 }

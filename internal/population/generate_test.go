@@ -192,6 +192,9 @@ func BenchmarkGenerate10k(b *testing.B) {
 }
 
 func BenchmarkGenerate1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("a million people take seconds; the CI smoke run is -short")
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Generate(Config{People: 1_000_000, Seed: 1}); err != nil {

@@ -111,7 +111,11 @@ type Grade struct {
 	Course  string // e.g. 국어
 	Score   int    // 0-100
 	Rank    int    // 1-9 grade band (고교 석차등급); 0 where not ranked
-	Credits int
+	Credits int    // 단위수 at a secondary school, 학점 at university
+	// Secondary schools only: the course's mean and standard deviation of
+	// raw scores, and the pupil's achievement (성취도, A–E).
+	Mean, SD    float64
+	Achievement string
 }
 
 // TaxRecord is a taxpayer's payment history at the national tax service.

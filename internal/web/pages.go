@@ -323,9 +323,12 @@ type requestView struct {
 	RRNBack bool // the service may show RRN back digits on one's own document
 	// Options are the other choices the service offers (form.Offers):
 	// relations, the members' back digits, past addresses.
-	Options  []string
-	Key      string // idempotency key: a double submit issues once
-	Agencies []string
+	Options []string
+	// Questions are the service's choices (form.Choices): which school,
+	// what purpose.
+	Questions []form.Choice
+	Key       string // idempotency key: a double submit issues once
+	Agencies  []string
 }
 
 func newKey() string {
@@ -360,6 +363,7 @@ func (s *Server) requestForm(w http.ResponseWriter, r *http.Request, p auth.Prin
 				rv.Options = append(rv.Options, o)
 			}
 		}
+		rv.Questions = svc.Choices()
 	}
 	v := s.newView(w, r, &p, "")
 	v.Title = v.Tf("req.title", v.Pick(svc.TitleKo, svc.Title))
@@ -380,6 +384,8 @@ func (s *Server) request(w http.ResponseWriter, r *http.Request, p auth.Principa
 		ShowRelations:      r.PostFormValue(form.OptionRelations) == "1",
 		ShowMemberRRNBack:  r.PostFormValue(form.OptionMemberRRNBack) == "1",
 		ShowAddressHistory: r.PostFormValue(form.OptionAddressHistory) == "1",
+		SchoolLevel:        r.PostFormValue(form.ChoiceSchoolLevel),
+		Purpose:            r.PostFormValue(form.ChoicePurpose),
 		IdempotencyKey:     r.PostFormValue("key"),
 	})
 	if err != nil {

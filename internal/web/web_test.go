@@ -361,9 +361,19 @@ func TestRequestFormsOfferOnlyAllowedChoices(t *testing.T) {
 	if !offered(page, head) || offered(page, spouse) || !offered(page, minor) || strings.Contains(page, `show_rrn_back`) {
 		t.Error("grade form: want self and the minor child only, no RRN option")
 	}
+	if !strings.Contains(page, `<select name="school_level"`) || !strings.Contains(page, `value="high"`) || strings.Contains(page, `value="elementary"`) {
+		t.Error("grade form: want a school level choice without elementary school")
+	}
 	page, _, _ = b.requestForm("tax-payment-certificate")
 	if !offered(page, head) || offered(page, spouse) || offered(page, minor) {
 		t.Error("tax form: want self only")
+	}
+	if !strings.Contains(page, `<select name="purpose"`) || !strings.Contains(page, `value="emigration"`) || strings.Contains(page, `name="school_level"`) {
+		t.Error("tax form: want a purpose choice and no school level")
+	}
+	page, _, _ = b.requestForm("resident-registration-copy")
+	if strings.Contains(page, `<select`) {
+		t.Error("copy form offers a school or a purpose")
 	}
 	page, _, _ = b.requestForm("business-registration-certificate")
 	if offered(page, head) {
