@@ -326,7 +326,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
-		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, CheckCodes: viewer, Log: cfg.Log,
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, CheckCodes: viewer, Credentials: credentials, Log: cfg.Log,
 		Access: audit.View{Store: cfg.DB}, Inbox: outbox,
 		SecureCookies: secure,
 	})

@@ -28,6 +28,16 @@ func TestVerifyPageWithCheckCode(t *testing.T) {
 	}
 	code := m[1]
 
+	// The owner's document page offers the wallet credential.
+	owner := newBrowser(t, env)
+	owner.login(env.AccountOf(t, head.Subject))
+	if resp, page := owner.get("/documents/" + is.Number); resp.StatusCode != 200 || !strings.Contains(page, `href="/documents/`+is.Number+`/credential.sd-jwt"`) {
+		t.Errorf("document page: %d, offers the credential: %t", resp.StatusCode, strings.Contains(page, "credential.sd-jwt"))
+	}
+	if resp, cred := owner.get("/documents/" + is.Number + "/credential.sd-jwt"); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/dc+sd-jwt" || strings.Count(cred, "~") < 2 {
+		t.Errorf("credential download: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
 	b := newBrowser(t, env)
 	resp, page := b.get("/verify/" + is.Number)
 	if resp.StatusCode != 200 || !strings.Contains(page, `id="code-form"`) {

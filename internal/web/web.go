@@ -50,6 +50,9 @@ type Server struct {
 	// CheckCodes, if set, lets the verification page show a document for
 	// its number and document-check code.
 	CheckCodes portal.CheckCodes
+	// Credentials, if set, offers each document as an SD-JWT VC for a
+	// wallet.
+	Credentials portal.Credentials
 	// Access and Inbox, if both set, serve "who used my data" and the
 	// notices pages.
 	Access portal.AccessLog
@@ -108,6 +111,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /documents", s.authed(s.wallet))
 	mux.HandleFunc("GET /documents/{number}", s.authed(s.document))
 	mux.HandleFunc("GET /documents/{number}/document.pdf", s.authed(s.documentPDF))
+	if s.Credentials != nil {
+		mux.HandleFunc("GET /documents/{number}/credential.sd-jwt", s.authed(s.documentCredential))
+	}
 	if s.Access != nil && s.Inbox != nil {
 		mux.HandleFunc("GET /access-log", s.authed(s.accessLog))
 		mux.HandleFunc("GET /notifications", s.authed(s.notifications))
