@@ -37,6 +37,11 @@ Usage:
         [--counter-portal 4] [--counter-flood 256] [--crl-refresh 2s] [--json FILE]
         counter clerks issue through a validation outage (down, then dropping answers over 1,500 bytes),
         healed, a portal flood and a revocation; exits non-zero if the counter failed within its grace
+  minwon-loadtest --alternate-site [--people 2000] [--logins 200] [--concurrency 32] [--crash-after 500]
+        [--duration 60s] [--sync-commit on|remote_apply] [--pg-ports 55432,55433] [--verify-cli 10] [--json FILE]
+        the alternate-site drill: two PostgreSQL clusters here (site A primary, site B synchronous standby),
+        a minwon serve node per site; under load site A is lost (kill -9, pg_ctl stop -m immediate) after
+        --crash-after documents, B is promoted and takes over; exits non-zero unless nothing was lost or reused
   minwon-loadtest --recheck RECORDS.csv --target URL --data DIR
   minwon-loadtest --compare-chromium N
         rendering cost of minwon's PDF writer against HTML printed by headless Chromium
@@ -92,6 +97,11 @@ func run(args []string) error {
 		ctrPortal   = fs.Int("counter-portal", 4, "counter mode: portal clients issuing beside the counter in every phase but the flood (0: none)")
 		ctrFlood    = fs.Int("counter-flood", 256, "counter mode: portal clients in the flood phase (0: no flood phase)")
 		crlRefresh  = fs.Duration("crl-refresh", 2*time.Second, "counter mode with --spawn: the demo's --crl-refresh, how often its counter fetches the CRL")
+		altSite     = fs.Bool("alternate-site", false, "the alternate-site drill (see above); uses --people, --seed, --logins, --concurrency, --crash-after, --duration, --check, --minwon, --json")
+		syncCommit  = fs.String("sync-commit", "on", "alternate-site: site A's synchronous_commit, on or remote_apply")
+		pgPorts     = fs.String("pg-ports", "55432,55433", "alternate-site: the ports of site A's and site B's PostgreSQL clusters")
+		verifyCLI   = fs.Int("verify-cli", 10, "alternate-site: documents, half from each site, checked with minwon verify FILE.pdf --log URL")
+		keep        = fs.Bool("keep", false, "alternate-site: keep the data directory (logs of the agencies and both nodes)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -108,6 +118,40 @@ func run(args []string) error {
 			return err
 		}
 		return writeJSON(*jsonOut, res)
+	}
+
+	if *altSite {
+		var ports [2]int
+		if _, err := fmt.Sscanf(*pgPorts, "%d,%d", &ports[0], &ports[1]); err != nil || ports[0] == ports[1] {
+			return fmt.Errorf("bad --pg-ports %q: two different ports", *pgPorts)
+		}
+		clients, err := strconv.Atoi(*conc)
+		if err != nil || clients < 1 {
+			return fmt.Errorf("--alternate-site takes one --concurrency, not %q", *conc)
+		}
+		exe, err := findMinwon(*minwonBin)
+		if err != nil {
+			return err
+		}
+		res, err := loadtest.RunSiteDrill(ctx, loadtest.SiteOptions{
+			Minwon: exe, People: *people, Seed: *seed, Logins: *logins, Concurrency: clients,
+			KillAfter: *crashAfter, Duration: *duration, Check: *check, VerifyCLI: *verifyCLI,
+			SynchronousCommit: *syncCommit, PrimaryPort: ports[0], StandbyPort: ports[1], Keep: *keep, Progress: os.Stdout,
+		})
+		if err != nil {
+			return err
+		}
+		res.Command = "minwon-loadtest " + strings.Join(args, " ")
+		loadtest.PrintResult(os.Stdout, res.Phase)
+		loadtest.PrintFinal(os.Stdout, res.Final)
+		res.Print(os.Stdout)
+		if err := writeJSON(*jsonOut, res); err != nil {
+			return err
+		}
+		if !res.OK() {
+			return errors.New("FAILED (see above)")
+		}
+		return nil
 	}
 
 	if *recheck != "" {

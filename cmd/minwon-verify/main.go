@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	minwon-verify FILE.pdf|FILE.data.json --log URL [--key KEYS.json] [--save-proof PROOF.json]
+//	minwon-verify FILE.pdf|FILE.data.json --log URL [--key KEYS.json] [--save-proof PROOF.json] [--witness-key VKEY]
 //	minwon-verify FILE.pdf|FILE.data.json --checkpoint PROOF.json --key KEYS.json
 //
 // Exit 0 only for a valid document; 1 not valid (or the check could not be

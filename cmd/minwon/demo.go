@@ -14,6 +14,8 @@ import (
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
+	"github.com/minwon/minwon/internal/backup"
+	"github.com/minwon/minwon/internal/config"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
 	"github.com/minwon/minwon/internal/docsig"
@@ -38,6 +40,10 @@ type demoFlags struct {
 	crlRefresh  time.Duration
 	retention   int // days
 	bulkLimits  string
+	// acceptRollback serves a log behind its seen checkpoint (an
+	// operator's decision, recorded).
+	acceptRollback bool
+	witness        config.Witness
 }
 
 func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error) {
@@ -51,6 +57,9 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 		fs.DurationVar(&f.crlRefresh, "crl-refresh", 10*time.Second, "how often the counter fetches the revocation list")
 		fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) for profiling")
 		fs.IntVar(&f.retention, "retention-days", 90, "days issued documents' files (PDF, data.json) are kept; their log entries stay forever")
+		fs.BoolVar(&f.acceptRollback, "accept-log-rollback", false, "serve although the log lost entries or forked from the checkpoint kept in DIR/checkpoint.last (an operator's decision: recorded as an audit event and a critical incident)")
+		fs.StringVar(&f.witness.URL, "witness-url", "", "a C2SP tlog-witness to cosign every checkpoint (with --witness-key)")
+		fs.StringVar(&f.witness.VerifierKey, "witness-key", "", "the witness's cosignature/v1 verifier key (name+hash+base64)")
 		fs.StringVar(&f.bulkLimits, "bulk-limits", "", "JSON file of per-principal limits on issuances, downloads and counter look-ups (see internal/guard); \"off\" for load tests; default: the built-in limits")
 	}
 	fs.StringVar(&f.data, "data", "./minwon-data", "data directory (SQLite database, keys, demo-accounts.csv)")
@@ -72,6 +81,9 @@ func parseDemoFlags(name string, args []string, withAddr bool) (demoFlags, error
 	}
 	if withAddr && (f.grace < time.Minute || f.crlRefresh < time.Second || f.crlRefresh > f.grace) {
 		return f, fmt.Errorf("%s: --grace must be at least 1m and --crl-refresh between 1s and the grace", name)
+	}
+	if (f.witness.URL == "") != (f.witness.VerifierKey == "") {
+		return f, fmt.Errorf("%s: --witness-url and --witness-key go together", name)
 	}
 	if f.people < 1 || f.people > 5_000_000 {
 		return f, fmt.Errorf("%s: --people must be between 1 and 5000000", name)
@@ -114,6 +126,13 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		return err
 	}
 
+	// The data directory's lock: minwon restore refuses a directory a
+	// server holds.
+	unlock, err := backup.Lock(f.data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	db, err := store.OpenSQLite(ctx, datadir.Dir(f.data).Database())
 	if err != nil {
 		return err
@@ -191,7 +210,9 @@ func demoUntilDone(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Config{DB: db, Limits: limits, Agencies: endpoints, KeyDir: dir.Keys().Path(), DocumentCert: documentCert, PublicURL: base, LogKey: logKey, LogOrigin: "minwon.demo/log", SubjectIndexKey: indexKey,
+	a, err := app.New(ctx, app.Config{DB: db, Limits: limits, Agencies: endpoints, KeyDir: dir.Keys().Path(), DocumentCert: documentCert, PublicURL: base, LogKey: logKey, LogOrigin: demoLogOrigin, SubjectIndexKey: indexKey,
+		SeenCheckpoint: dir.SeenCheckpoint(), AcceptLogRollback: f.acceptRollback, Operator: operatorName(),
+		Witness: demoWitness(f.witness),
 		DataKEK: dataKEK, Retention: time.Duration(f.retention) * 24 * time.Hour, LinkageOptions: linkage.Options{TLS: linkageTLS},
 		NotifyDir: dir.Notify()})
 	if err != nil {

@@ -15,10 +15,14 @@ const usage = `minwon issues official civil documents.
 
 Usage:
   minwon demo [--addr 127.0.0.1:8080] [--data DIR] [--people N] [--seed S]
+              [--witness-url URL --witness-key VKEY] [--accept-log-rollback]
         run everything in one process on embedded SQLite with a synthetic population
+        (a witness cosigns each checkpoint; a log behind DIR/checkpoint.last or
+        the witness is refused unless an operator accepts: docs/OPERATIONS.md)
   minwon seed [--data DIR] [--people N] [--seed S]
         seed a data directory and print how long each phase took, then exit
   minwon serve --config FILE [--listen ADDR] [--counter-listen ADDR] [--admin-listen ADDR] [--node NAME]
+               [--accept-log-rollback]
         production start: PostgreSQL (or SQLite), configured agencies, and the
         counter and admin API on mutual TLS; several nodes may share one
         PostgreSQL database (docs/POSTGRES.md)
@@ -40,8 +44,8 @@ Usage:
         official's certificate (ROLE counter_clerk, operator, privacy_officer or
         auditor) or a listener's, revoke an official's, list them, or run the
         validation service (CRL, OCSP, fault switches) until Ctrl-C
-  minwon verify FILE.pdf|FILE.data.json --log URL [--key KEYS.json] [--save-proof PROOF.json]
-  minwon verify FILE.pdf|FILE.data.json --checkpoint PROOF.json --key KEYS.json
+  minwon verify FILE.pdf|FILE.data.json --log URL [--key KEYS.json] [--save-proof PROOF.json] [--witness-key VKEY]
+  minwon verify FILE.pdf|FILE.data.json --checkpoint PROOF.json --key KEYS.json [--witness-key VKEY]
         check a document: its signature, its inclusion in the transparency log
         (checked here against the signed checkpoint) and that neither it nor
         its signing key is revoked; exit 0 only for a valid document
@@ -52,6 +56,14 @@ Usage:
   minwon rotate-data-kek --config FILE | --data DIR
         replace the key (key_dir/data-kek.key) that wraps the data keys sealing
         the stored documents; the documents are not re-encrypted
+  minwon backup --data DIR | --config FILE --out FILE
+        copy the SQLite database while minwon runs: one consistent snapshot,
+        checked (integrity, the log's head against its checkpoint), fsynced,
+        then renamed; the keys and the PKI are files to back up apart
+  minwon restore --data DIR | --config FILE --from FILE [--force]
+        put a backup in place of a stopped server's database; refuses a
+        backup older than the checkpoint kept in DIR/checkpoint.last unless
+        --force (the server then starts only with --accept-log-rollback)
   minwon help
 `
 
@@ -90,6 +102,10 @@ func main() {
 		err = runPKI(os.Args[2:])
 	case "rotate-data-kek":
 		err = runRotateDataKEK(os.Args[2:])
+	case "backup":
+		err = runBackup(os.Args[2:])
+	case "restore":
+		err = runRestore(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

@@ -21,6 +21,7 @@ import (
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/app"
+	"github.com/minwon/minwon/internal/backup"
 	"github.com/minwon/minwon/internal/config"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/demo"
@@ -48,6 +49,7 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 	listen := fs.String("listen", "", "listen address, overriding the config's (to run several nodes from one file)")
 	counterListen := fs.String("counter-listen", "", "the counter's listen address, overriding the config's counter_listen")
 	adminListen := fs.String("admin-listen", "", "the admin API's listen address, overriding the config's admin_listen")
+	acceptRollback := fs.Bool("accept-log-rollback", false, "serve although the log lost entries or forked from the config's checkpoint_file (an operator's decision: recorded as an audit event and a critical incident)")
 	node := fs.String("node", "", "this node's name, shown to PostgreSQL as application_name (default minwon-HOSTNAME)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -77,6 +79,14 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 		*node = "minwon-" + host
 	}
 
+	if cfg.Database.SQLite != "" {
+		// One server per SQLite data directory; minwon restore checks it.
+		unlock, err := backup.Lock(filepath.Dir(cfg.Database.SQLite))
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	db, err := cfg.OpenStore(ctx, *node)
 	if err != nil {
 		return err
@@ -116,6 +126,8 @@ func serveUntilDone(ctx context.Context, args []string, listening func(map[strin
 		Retention:      time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		LinkageOptions: linkage.Options{TLS: linkageTLS},
 		Limits:         limits, NotifyDir: cfg.NotifyDir,
+		SeenCheckpoint: cfg.CheckpointFile, AcceptLogRollback: *acceptRollback, Operator: operatorName(),
+		Witness: appWitness(cfg.Witness),
 	})
 	if err != nil {
 		return err
@@ -316,7 +328,7 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 		PublicURL:       "http://" + *listen,
 		KeyDir:          keys.Path(),
 		LogKey:          keys.LogKey(),
-		LogOrigin:       "minwon.demo/log",
+		LogOrigin:       demoLogOrigin,
 		SessionTTL:      config.Duration(30 * time.Minute),
 		CounterListen:   *counterListen,
 		AdminListen:     *adminListen,

@@ -35,11 +35,13 @@ import (
 	"github.com/minwon/minwon/internal/notify"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/render"
+	"github.com/minwon/minwon/internal/rollback"
 	"github.com/minwon/minwon/internal/sdjwt"
 	"github.com/minwon/minwon/internal/seal"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
 	"github.com/minwon/minwon/internal/web"
+	"github.com/minwon/minwon/internal/witness"
 )
 
 // Config is what the app needs from its environment.
@@ -92,6 +94,31 @@ type Config struct {
 	// Incidents, if set, has an incident opened whenever a principal is
 	// blocked for bulk access; nil: an alert only.
 	Incidents guard.IncidentOpener
+	// SeenCheckpoint, if set, is the file outside the database where the
+	// log's newest checkpoint is kept after each new one (package
+	// rollback). At start the log must extend it, or minwon refuses to
+	// serve: the database lost entries the world already saw.
+	SeenCheckpoint string
+	// AcceptLogRollback serves a log that is behind or forked from the
+	// seen checkpoint (or the witness): an operator's decision, recorded
+	// as an audit event and a critical incident, after which the seen
+	// checkpoint is replaced (the old one kept beside it).
+	AcceptLogRollback bool
+	// Operator names who started minwon (for the audit record of an
+	// accepted rollback); default "console".
+	Operator string
+	// Witness, if set, is asked to cosign every new checkpoint (package
+	// witness); the published checkpoint carries its cosignature. At
+	// start, a witness that holds a larger or another tree refuses the
+	// start like the seen checkpoint does.
+	Witness *Witness
+}
+
+// Witness names a C2SP tlog-witness: its base URL and its cosignature/v1
+// verifier key.
+type Witness struct {
+	URL         string
+	VerifierKey string
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -137,6 +164,8 @@ type App struct {
 	stopPurge  context.CancelFunc
 	purgeDone  chan struct{}
 	notifyDone chan struct{}
+	seen       *rollback.Keeper
+	cosigner   *witness.Cosigner
 }
 
 // Close stops the retention purge and the transparency log's committer.
@@ -145,6 +174,12 @@ func (a *App) Close() {
 	<-a.purgeDone
 	<-a.notifyDone
 	a.Log.Close()
+	if a.seen != nil {
+		a.seen.Close()
+	}
+	if a.cosigner != nil {
+		a.cosigner.Close()
+	}
 	// A recall still running stops at its next append, to resume at the
 	// next start.
 	a.Incidents.Wait()
@@ -253,12 +288,28 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	cosigner, err := newCosigner(cfg, log)
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	rolledBack, err := checkRollback(ctx, log, cfg, cosigner)
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	// What the log publishes: its checkpoints, with the witness's
+	// cosignature once it has cosigned them.
+	var published publishedLog = log
+	if cosigner != nil {
+		published = witness.Published{Log: log, Cosigner: cosigner}
+	}
 	verifierKey, err := doclog.VerifierKey(cfg.LogOrigin, cfg.LogKey.Public().(ed25519.PublicKey))
 	if err != nil {
 		return nil, err
 	}
 	inventory := verification.Inventory{Ring: ring, Log: verification.LogKeyJSON{Origin: cfg.LogOrigin, KeyID: logKeyID, VerifierKey: verifierKey}}
-	verifier := &verification.Verifier{Entries: cfg.DB, Log: log, Keys: ring}
+	verifier := &verification.Verifier{Entries: cfg.DB, Log: published, Keys: ring}
 	uploads := verification.NewUploads(verifier, cfg.VerifyUploads, time.Second)
 	// Cookies are Secure, and the pages send HSTS, when the public URL is
 	// https: the listener (or a proxy before it) speaks TLS.
@@ -352,7 +403,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 		SecureCookies: secure,
 	}).Handler())
-	mux.Handle("/log/", api.LogHandler(log, verifierKey))
+	mux.Handle("/log/", api.LogHandler(published, verifierKey))
 	mux.Handle("/", pages.Handler())
 	adminHandler := func(creds pki.CredentialChecker) http.Handler {
 		srv := &admin.Server{
@@ -370,8 +421,33 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
+	if rolledBack != nil {
+		if err := recordRollback(ctx, cfg, rolledBack, auditLog, incidents); err != nil {
+			log.Close()
+			return nil, err
+		}
+	}
+	var keeper *rollback.Keeper
+	if cfg.SeenCheckpoint != "" {
+		keeper = &rollback.Keeper{Path: cfg.SeenCheckpoint, Log: log, OnError: func(err error) {
+			cfg.Log.Error("keep the seen checkpoint", "err", err)
+		}}
+		if err := keeper.Start(); err != nil {
+			log.Close()
+			return nil, err
+		}
+	}
+	if cosigner != nil {
+		cosigner.Alert = func(kind, detail string) {
+			cfg.Log.Error("witness", "alert", kind, "detail", detail)
+			if err := cfg.DB.RecordAlert(context.WithoutCancel(ctx), issuance.Alert{At: time.Now(), Kind: kind, Detail: detail}); err != nil {
+				cfg.Log.Error("record a witness alert", "err", err)
+			}
+		}
+		cosigner.Start()
+	}
 	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
-		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{})}
+		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), seen: keeper, cosigner: cosigner}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minwon/minwon/internal/verify"
 	"io"
 	"net"
 	"net/url"
@@ -85,6 +86,21 @@ type Config struct {
 	// delivers (outbox.jsonl), for a mail or SMS gateway to pick up; empty,
 	// notices reach the citizens' portal inboxes only.
 	NotifyDir string `json:"notify_dir,omitempty"`
+	// CheckpointFile, if set, is where the log's newest checkpoint is kept
+	// outside the database after each new one; at start the log must
+	// extend it (package rollback). Give each node its own file.
+	CheckpointFile string `json:"checkpoint_file,omitempty"`
+	// Witness, if set, is a C2SP tlog-witness asked to cosign every new
+	// checkpoint (package witness).
+	Witness *Witness `json:"witness,omitempty"`
+}
+
+// Witness is a C2SP tlog-witness: its base URL and its cosignature/v1
+// verifier key (name+hash+base64), which verifiers pin with
+// minwon verify --witness-key.
+type Witness struct {
+	URL         string `json:"url"`
+	VerifierKey string `json:"verifier_key"`
 }
 
 // PKI is the government PKI the officials' listeners trust, and where they
@@ -259,6 +275,17 @@ func (c *Config) check() error {
 	}
 	if len(c.Agencies) == 0 {
 		return errors.New("agencies: at least one agency is required")
+	}
+	if c.CheckpointFile != "" && !isPath(c.CheckpointFile) {
+		return errors.New("checkpoint_file: not a usable path")
+	}
+	if w := c.Witness; w != nil {
+		if err := checkURL(w.URL, true); err != nil {
+			return fmt.Errorf("witness.url: %w", err)
+		}
+		if _, err := verify.NewCosignatureVerifier(w.VerifierKey); err != nil {
+			return fmt.Errorf("witness.verifier_key: %w", err)
+		}
 	}
 	if c.Linkage != nil {
 		for _, f := range []struct{ name, path string }{{"cert", c.Linkage.Cert}, {"key", c.Linkage.Key}, {"ca", c.Linkage.CA}} {

@@ -19,6 +19,9 @@ import (
 
 var pub = base64.StdEncoding.EncodeToString(make([]byte, ed25519.PublicKeySize))
 
+// witnessKey is a cosignature/v1 verifier key (of the all-zero public key).
+const witnessKey = "witness.example/w1+490ca8b1+BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
 func example() string {
 	return `{
   "database": {"postgres": "postgres://minwon@db.internal:5432/minwon?sslmode=verify-full", "max_conns": 20},
@@ -68,6 +71,10 @@ func TestParseExample(t *testing.T) {
 	eps := c.Endpoints()
 	if len(eps) != 2 || eps[1].Agency != "tax" || eps[1].BaseURL != "http://127.0.0.1:7102/api" || len(eps[1].Keys) != 2 || len(eps[1].Keys["tax-1"]) != ed25519.PublicKeySize {
 		t.Fatalf("endpoints %+v", eps)
+	}
+	withWitness := strings.Replace(example(), `"listen"`, `"checkpoint_file": "/var/lib/minwon/checkpoint.last", "witness": {"url": "https://witness.example", "verifier_key": "`+witnessKey+`"}, "listen"`, 1)
+	if c, err := Parse([]byte(withWitness)); err != nil || c.Witness == nil || c.Witness.VerifierKey != witnessKey || c.CheckpointFile == "" {
+		t.Fatalf("a config with a witness: %+v %v", c, err)
 	}
 }
 
@@ -124,6 +131,15 @@ func TestParseRefuses(t *testing.T) {
 			return strings.Replace(s, `"grace": "2h"`, `"grace": "2h", "crl_refresh": "100ms"`, 1)
 		},
 		"unknown pki field": func(s string) string { return strings.Replace(s, `"grace": "2h"`, `"grace": "2h", "ocsp": true`, 1) },
+		"witness without key": func(s string) string {
+			return strings.Replace(s, `"listen"`, `"witness": {"url": "https://witness.example"}, "listen"`, 1)
+		},
+		"witness with a log key": func(s string) string {
+			return strings.Replace(s, `"listen"`, `"witness": {"url": "https://witness.example", "verifier_key": "w.example+7e4b2a5f+AQ=="}, "listen"`, 1)
+		},
+		"witness url": func(s string) string {
+			return strings.Replace(s, `"listen"`, `"witness": {"url": "witness.example", "verifier_key": "`+witnessKey+`"}, "listen"`, 1)
+		},
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -16,6 +16,11 @@ func (d Dir) Path() string { return string(d) }
 // Database is the embedded SQLite database.
 func (d Dir) Database() string { return filepath.Join(string(d), "minwon.db") }
 
+// SeenCheckpoint is checkpoint.last: the log's newest checkpoint, kept
+// outside the database after each new one, so that a database restored
+// from an older backup is found behind it (package rollback).
+func (d Dir) SeenCheckpoint() string { return filepath.Join(string(d), "checkpoint.last") }
+
 // Keys is the key directory (mode 0700, files 0600).
 func (d Dir) Keys() KeyDir { return KeyDir(filepath.Join(string(d), "keys")) }
 

@@ -60,6 +60,28 @@ type Log struct {
 
 	hashes   *hashCache
 	previous []note.Verifier // retired log keys, trusted for the head only until it is signed again
+
+	watchMu  sync.Mutex
+	watchers []func()
+}
+
+// OnCheckpoint has fn called whenever this Log adopts a newer checkpoint
+// (its own append, another node's, or the same tree signed again). fn must
+// not block: it is called on the committer's path; signal a goroutine of
+// your own and read Checkpoint there.
+func (l *Log) OnCheckpoint(fn func()) {
+	l.watchMu.Lock()
+	defer l.watchMu.Unlock()
+	l.watchers = append(l.watchers, fn)
+}
+
+func (l *Log) notify() {
+	l.watchMu.Lock()
+	ws := l.watchers
+	l.watchMu.Unlock()
+	for _, fn := range ws {
+		fn()
+	}
 }
 
 // hashCacheSize bounds the cache of committed Merkle hashes (about 24 MB):
@@ -280,11 +302,15 @@ func (l *Log) checkHead(size int64, root, cp []byte) (head, error) {
 // knows a newer one.
 func (l *Log) adopt(h head) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	// The same tree signed again later (see freshen) replaces the older
 	// signature.
-	if h.size > l.size || l.checkpoint == nil || (h.size == l.size && h.at.After(l.signedAt)) {
+	newer := h.size > l.size || l.checkpoint == nil || (h.size == l.size && h.at.After(l.signedAt))
+	if newer {
 		l.size, l.root, l.checkpoint, l.signedAt = h.size, h.root, h.cp, h.at
+	}
+	l.mu.Unlock()
+	if newer {
+		l.notify()
 	}
 }
 
@@ -353,10 +379,14 @@ func (l *Log) resign(ctx context.Context) error {
 		return err
 	}
 	l.mu.Lock()
-	if h.size >= l.size {
+	newer := h.size >= l.size
+	if newer {
 		l.size, l.root, l.checkpoint, l.signedAt = h.size, h.root, signed, at
 	}
 	l.mu.Unlock()
+	if newer {
+		l.notify()
+	}
 	return nil
 }
 

@@ -4,7 +4,8 @@
 // corporations they may act for, downloads each PDF and data.json and
 // compares the subject they show with what the accounts file (and the
 // seeded population) says. It can switch the simulated agencies' faults on,
-// kill -9 and restart a server it spawned, and at the end checks issued
+// kill -9 and restart a server it spawned, lose a whole site and fail over
+// to the alternate one (RunSiteDrill), and at the end checks issued
 // numbers through the verification API and the transparency log.
 //
 // Package loadtest only ever talks to minwon over HTTP, as a client would;
@@ -119,6 +120,7 @@ type record struct {
 	LogIndex int64
 	Service  string
 	Subject  string
+	At       time.Time // when the client received it; zero for keys resent after the phase
 }
 
 // New logs in accounts and learns what each may request. It prints its
@@ -768,7 +770,7 @@ func (st *phaseState) one(ctx context.Context, s *session, j job, key string) {
 		if j.subject != "" {
 			want = j.subject
 		}
-		rec := record{Key: key, Login: s.acct.Login, Number: is.Number, SHA256: is.SHA256, LogIndex: is.LogIndex, Service: j.service, Subject: want}
+		rec := record{Key: key, Login: s.acct.Login, Number: is.Number, SHA256: is.SHA256, LogIndex: is.LogIndex, Service: j.service, Subject: want, At: time.Now()}
 		h.mu.Lock()
 		h.records = append(h.records, rec)
 		h.mu.Unlock()

@@ -54,6 +54,11 @@ type Bundle struct {
 type PublicKeys struct {
 	LogVerifierKeys []string
 	Documents       map[string]DocumentKey
+	// WitnessVerifierKeys, if any, are witnesses' cosignature/v1 keys
+	// (C2SP tlog-witness): a checkpoint must then be cosigned by each, so
+	// that a log showing this verifier a view the witnesses never saw (a
+	// split view, a rolled-back log) is refused.
+	WitnessVerifierKeys []string
 }
 
 // DocumentKey is a document-signing public key and its state.
@@ -104,7 +109,7 @@ func checkBundle(number, keyID, sha256 string, b Bundle, trusted PublicKeys) err
 	if b.Status != Valid {
 		return fmt.Errorf("the log says document %s is %s", number, b.Status)
 	}
-	cp, err := OpenCheckpoint(b.Checkpoint, trusted.LogVerifierKeys...)
+	cp, err := OpenCosigned(b.Checkpoint, trusted.LogVerifierKeys, trusted.WitnessVerifierKeys)
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	caPath := fs.String("ca", "", "SD-JWT credential: the PKI root certificate (PEM) its issuer must chain to (required)")
 	statusPath := fs.String("status", "", "SD-JWT credential: a saved status list token; without it the list is fetched from the credential's status URI")
 	maxAge := fs.Duration("max-age", DefaultMaxAge, "offline: refuse a proof whose checkpoint is older than this (a revocation since would not show; fetch a fresh one online with --log URL --save-proof FILE); 0 accepts any age")
+	witnessKeys := fs.String("witness-key", "", "require the log's checkpoint to be cosigned by this witness: its cosignature/v1 verifier key (name+hash+base64; several separated by commas)")
 	// Accept the file before or after the flags.
 	var files []string
 	rest := args
@@ -159,6 +160,14 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return UsageError{fmt.Errorf("verify: keys: %w", err)}
 	}
+	if *witnessKeys != "" {
+		for k := range strings.SplitSeq(*witnessKeys, ",") {
+			if _, err := verify.NewCosignatureVerifier(k); err != nil {
+				return UsageError{fmt.Errorf("verify: --witness-key: %w", err)}
+			}
+			trusted.WitnessVerifierKeys = append(trusted.WitnessVerifierKeys, k)
+		}
+	}
 	bundle, err := answer.Bundle()
 	if err != nil {
 		return UsageError{fmt.Errorf("verify: the verification answer is malformed: %w", err)}
@@ -196,6 +205,9 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "VALID: %s is %s %s (%s), issued %s, entry %d of the transparency log (checkpoint of %d entries, %s).\n",
 		files[0], what, bundle.Number, bundle.Service, bundle.IssuedAt.Format(time.RFC3339), bundle.LogIndex, answer.TreeSize, signature)
+	if len(trusted.WitnessVerifierKeys) > 0 {
+		fmt.Fprintf(stdout, "The checkpoint is cosigned by the required witnesses (%d).\n", len(trusted.WitnessVerifierKeys))
+	}
 	if cp.Time.IsZero() {
 		fmt.Fprintln(stdout, "Not revoked as of: unknown (the checkpoint does not say when it was signed).")
 	} else {
