@@ -239,10 +239,14 @@ func runKeygen(args []string) error {
 	if _, err := keyfile.LoadOrCreateSecret(keys.DataKEK()); err != nil {
 		return err
 	}
+	if _, err := keyfile.LoadOrCreateSecret(keys.CheckCodeKey()); err != nil {
+		return err
+	}
 	fmt.Printf("key_dir: %s (first document key %s, adopted at the first start)\n", *dir, signer.KeyID)
 	fmt.Printf("log_key: %s\n", keys.LogKey())
 	fmt.Printf("subject_index_key: %s\n", keys.SubjectIndexKey())
 	fmt.Printf("data KEK (seals stored documents; key_dir/data-kek.key): %s\n", keys.DataKEK())
+	fmt.Printf("check-code key (hashes documents' check codes; key_dir/check-code.key): %s\n", keys.CheckCodeKey())
 	if *origin != "" {
 		vkey, err := doclog.VerifierKey(*origin, logKey.Public().(ed25519.PublicKey))
 		if err != nil {

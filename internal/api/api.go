@@ -6,7 +6,8 @@
 package api
 
 import (
-	"github.com/minwon/minwon/internal/httpjson"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,7 +16,9 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/credential"
 	"github.com/minwon/minwon/internal/form"
+	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/portal"
@@ -30,10 +33,16 @@ type Server struct {
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
 	Uploads  portal.Uploads
-	Keys     publicKeys
-	Access   portal.AccessLog
-	Inbox    portal.Inbox
-	Log      *slog.Logger
+	// CheckCodes, if set, serves /api/v1/verify/{number}/document: the
+	// document for its number and document-check code.
+	CheckCodes portal.CheckCodes
+	// Credentials, if set, serves each document as an SD-JWT VC and the
+	// status list.
+	Credentials portal.Credentials
+	Keys        publicKeys
+	Access      portal.AccessLog
+	Inbox       portal.Inbox
+	Log         *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
 	SecureCookies bool
 }
@@ -55,6 +64,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/issuances/{number}", s.authed(s.get))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/document.pdf", s.authed(s.pdf))
 	mux.HandleFunc("GET /api/v1/issuances/{number}/data.json", s.authed(s.data))
+	if s.Credentials != nil {
+		mux.HandleFunc("GET /api/v1/issuances/{number}/credential.sd-jwt", s.authed(s.credential))
+		mux.HandleFunc("GET "+credential.StatusPath, s.statusList)
+	}
 	if s.Access != nil {
 		mux.HandleFunc("GET /api/v1/access-log", s.authed(s.accessLog))
 	}
@@ -63,6 +76,10 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/notifications/{id}/read", s.authed(s.readNotification))
 	}
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
+	if s.CheckCodes != nil {
+		mux.HandleFunc("POST /api/v1/verify/{number}/document", s.checkedDocument)
+		mux.HandleFunc("POST /api/v1/verify/{number}/document.pdf", s.checkedPDF)
+	}
 	mux.HandleFunc("GET /api/v1/keys", s.keys)
 	const catchAll = "/api/v1/"
 	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) {
@@ -235,6 +252,7 @@ func toJSON(is *issuance.Issued) apiwire.Issued {
 		Number: string(is.Number), Service: is.Service, Subject: is.Subject,
 		IssuedAt: is.IssuedAt.UTC().Format(time.RFC3339Nano), SHA256: is.SHA256, LogIndex: is.LogIndex,
 		Document: base + "/document.pdf", Data: base + "/data.json", Verify: "/verify/" + string(is.Number),
+		Credential: base + "/credential.sd-jwt",
 	}
 }
 
@@ -300,6 +318,31 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(data)
+}
+
+// credential answers a fresh SD-JWT VC of the document.
+func (s *Server) credential(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	cred, err := s.Credentials.Credential(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/dc+sd-jwt")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	io.WriteString(w, cred)
+}
+
+// statusList answers the status list token: public, cacheable for its ttl.
+func (s *Server) statusList(w http.ResponseWriter, r *http.Request) {
+	tok, err := s.Credentials.StatusList(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/statuslist+jwt")
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(credential.StatusTTL/time.Second)))
+	io.WriteString(w, tok)
 }
 
 // accessLog answers who used the caller's personal data, newest first.

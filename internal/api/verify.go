@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
-	"github.com/minwon/minwon/internal/httpjson"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/minwon/minwon/internal/apiwire"
+	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/checkcode"
+	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/verification"
 )
 
@@ -43,6 +45,51 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, res.JSON())
+}
+
+// checkedDocument shows the document for its number and check code: its
+// signed data.json and its verdict now. Public, rate-limited, audited.
+func (s *Server) checkedDocument(w http.ResponseWriter, r *http.Request) {
+	shown, ok := s.viewWithCode(w, r, "fields")
+	if !ok {
+		return
+	}
+	res, err := s.Verifier.ByNumber(r.Context(), shown.Number, "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, apiwire.CheckedDocument{
+		Number: shown.Number, Service: shown.Service, Status: string(res.Status), Message: res.Message,
+		Document: "/api/v1/verify/" + shown.Number + "/document.pdf", Data: shown.Data,
+	})
+}
+
+// checkedPDF is the signed PDF for its number and check code.
+func (s *Server) checkedPDF(w http.ResponseWriter, r *http.Request) {
+	shown, ok := s.viewWithCode(w, r, "pdf")
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(shown.PDF)
+}
+
+// viewWithCode decodes the code and asks the viewer; false when it has
+// answered with an error.
+func (s *Server) viewWithCode(w http.ResponseWriter, r *http.Request, what string) (*checkcode.Shown, bool) {
+	var in apiwire.CheckCodeRequest
+	if !httpjson.Decode(w, r, &in) {
+		return nil, false
+	}
+	shown, err := s.CheckCodes.View(r.Context(), r.PathValue("number"), in.Code, auth.ClientKey(r.RemoteAddr), what)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return shown, true
 }
 
 func (s *Server) keys(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,8 @@
 // verifiers read those files too, so they belong to verification.
 package apiwire
 
+import "encoding/json"
+
 // ErrorBody is every error answer: {"error":{"code","message"}}.
 type ErrorBody struct {
 	Error Error `json:"error"`
@@ -113,6 +115,8 @@ type Issued struct {
 	Document string `json:"document"`
 	Data     string `json:"data"`
 	Verify   string `json:"verify"`
+	// Credential is the path of the document as an SD-JWT VC for wallets.
+	Credential string `json:"credential,omitempty"`
 }
 
 // VerifyRequest is the JSON body of POST /api/v1/verify; SHA256 (lowercase
@@ -122,11 +126,31 @@ type VerifyRequest struct {
 	SHA256 string `json:"sha256,omitempty"`
 }
 
+// CheckCodeRequest is the body of POST /api/v1/verify/{number}/document
+// and /document.pdf: the document-check code printed on the paper, with or
+// without its dashes.
+type CheckCodeRequest struct {
+	Code string `json:"code"`
+}
+
+// CheckedDocument answers POST /api/v1/verify/{number}/document: the
+// document as issued, for the holder of its number and check code. Data is
+// its signed data.json (which `minwon verify` checks); Status is its
+// verdict now (valid or revoked), as POST /api/v1/verify gives it.
+type CheckedDocument struct {
+	Number   string          `json:"number"`
+	Service  string          `json:"service"`
+	Status   string          `json:"status"`
+	Message  string          `json:"message,omitempty"`
+	Document string          `json:"document"` // POST the code there for the PDF
+	Data     json.RawMessage `json:"data"`
+}
+
 // AccessEntry is one use of the caller's personal data
 // (GET /api/v1/access-log).
 type AccessEntry struct {
 	At        string `json:"at"`
-	ActorKind string `json:"actor_kind"` // citizen, official or operator
+	ActorKind string `json:"actor_kind"` // citizen, official, operator or public (a document-check code holder)
 	Actor     string `json:"actor"`
 	Role      string `json:"role,omitempty"`   // self, household_member, counter_clerk, auditor, ...
 	Office    string `json:"office,omitempty"` // an official's office

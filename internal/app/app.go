@@ -17,7 +17,9 @@ import (
 	"github.com/minwon/minwon/internal/api"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/counter"
+	"github.com/minwon/minwon/internal/credential"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
@@ -37,6 +39,7 @@ import (
 	"github.com/minwon/minwon/internal/render"
 	"github.com/minwon/minwon/internal/reqid"
 	"github.com/minwon/minwon/internal/rollback"
+	"github.com/minwon/minwon/internal/sdjwt"
 	"github.com/minwon/minwon/internal/seal"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/verification"
@@ -72,6 +75,10 @@ type Config struct {
 	// DataKEK wraps the data keys that seal stored documents (32 bytes;
 	// see package seal). Nil: KeyDir's data-kek.key, created if missing.
 	DataKEK []byte
+	// CheckCodeKey keys the stored hashes of documents' check codes (32
+	// bytes; see package checkcode). Nil: KeyDir's check-code.key, created
+	// if missing.
+	CheckCodeKey []byte
 	// Retention is how long a document's PDF and data.json are kept after
 	// issuance; then they are deleted, while its row, hash and log entry
 	// stay, so its number still verifies. 0 means DefaultRetention;
@@ -271,6 +278,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.DB.Protect(ctx, kek); err != nil {
 		return nil, err
 	}
+	if cfg.CheckCodeKey == nil {
+		if cfg.CheckCodeKey, err = keyfile.LoadOrCreateSecret(datadir.KeyDir(cfg.KeyDir).CheckCodeKey()); err != nil {
+			return nil, fmt.Errorf("app: check-code key: %w", err)
+		}
+	}
+	codes, err := checkcode.NewHasher(cfg.CheckCodeKey)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Retention == 0 {
 		cfg.Retention = DefaultRetention
 	}
@@ -358,6 +374,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Guard:        bulk,
 		Metrics:      m,
 		VerifyURL:    cfg.PublicURL + "/verify",
+		CheckCodes:   codes,
+	}
+	viewer := &checkcode.Viewer{Store: cfg.DB, Hasher: codes, Audit: auditLog}
+	// Wallet credentials are signed by the same PKI certificate as the
+	// PDFs, so a verifier trusts one root for both.
+	credentials := &credential.Service{
+		Documents: pipeline, Store: cfg.DB, BaseURL: cfg.PublicURL,
+		Issuer: &sdjwt.Issuer{Key: cfg.DocumentCert.Key, Chain: cfg.DocumentCert.Chain},
 	}
 	// A canary that draws a privacy refusal revokes what it issued.
 	forms.Revoker = pipeline
@@ -374,7 +398,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
-		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, Log: cfg.Log,
+		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, CheckCodes: viewer, Credentials: credentials, Log: cfg.Log,
 		Access: audit.View{Store: cfg.DB}, Inbox: outbox,
 		SecureCookies: secure,
 	})
@@ -391,9 +415,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Verifier: verifier,
 		Uploads:  uploads,
 		Keys:     inventory,
-		Access:   audit.View{Store: cfg.DB},
-		Inbox:    outbox,
-		Log:      cfg.Log,
+
+		CheckCodes:  viewer,
+		Credentials: credentials,
+		Access:      audit.View{Store: cfg.DB},
+		Inbox:       outbox,
+		Log:         cfg.Log,
 
 		SecureCookies: secure,
 	}).Handler())

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"github.com/minwon/minwon/internal/guard"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -75,6 +76,8 @@ type Options struct {
 	Linkage *linkage.Options
 	// Limits bound each principal's bulk access (nil: guard's defaults).
 	Limits *guard.Limits
+	// Log is the nodes' logger (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // Start seeds n people from seed and serves minwon, on a fresh SQLite
@@ -157,7 +160,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		a, err := app.New(ctx, app.Config{
 			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), DocumentCert: docCert, PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
-			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey, Limits: opt.Limits,
+			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey, Limits: opt.Limits, Log: opt.Log,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -31,7 +31,14 @@ const (
 	Official = "official" // a counter official, identified by certificate
 	Operator = "operator" // an operator on the admin API
 	Citizen  = "citizen"  // a portal user (Role says for whom: self, household_member, ...)
+	// Public is anyone on the public verification page or API: no login,
+	// known only by the request's address (Actor names how they got in).
+	Public = "public"
 )
+
+// CheckCodeHolder is the Public actor who showed a document's number and
+// its document-check code (package checkcode): whoever holds the paper.
+const CheckCodeHolder = "check_code_holder"
 
 // Actions on a citizen's personal data that the citizen is shown.
 const (
@@ -42,6 +49,7 @@ const (
 	ActRevoke          = "document_revoke"
 	ActRecall          = "document_recall" // revoked by a recall (package incident), one record per document
 	ActAuditView       = "audit_view"
+	ActCheckCodeView   = "document_view_check_code" // the document shown for its number and check code
 )
 
 // RetentionMin is how long audit records are kept at the least. Nothing in

@@ -281,10 +281,10 @@ func (l *limiter) size() int {
 	return len(l.pairs) + len(l.addrs) + len(l.logins) + len(l.known)
 }
 
-// clientKey is the address a login is counted under: the IP of
+// ClientKey is the address a client is counted under (logins, check codes): the IP of
 // r.RemoteAddr without its port, and an IPv6 address's /64, since one
 // subscriber is routinely given a whole /64.
-func clientKey(remote string) string {
+func ClientKey(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		host = remote

@@ -209,8 +209,8 @@ func TestClientKey(t *testing.T) {
 		{"192.0.2.1", "192.0.2.1"},
 		{"pipe", "pipe"},
 	} {
-		if got := clientKey(c.in); got != c.want {
-			t.Errorf("clientKey(%q) = %q, want %q", c.in, got, c.want)
+		if got := ClientKey(c.in); got != c.want {
+			t.Errorf("ClientKey(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

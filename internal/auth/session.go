@@ -162,7 +162,7 @@ func HashToken(token string) string {
 // address, per address, and (more gently) per login. It returns the token
 // to hand to the client once; the server never sees it again in clear.
 func (s *Sessions) Login(ctx context.Context, login, password, client string) (token string, expires time.Time, p Principal, err error) {
-	addr := clientKey(client)
+	addr := ClientKey(client)
 	if w := s.limiter.check(login, addr, s.now()); w > 0 {
 		return "", time.Time{}, Principal{}, s.throttled(w)
 	}

@@ -66,6 +66,10 @@ func (k KeyDir) SubjectIndexKey() string { return filepath.Join(string(k), "subj
 // stored documents (package seal).
 func (k KeyDir) DataKEK() string { return filepath.Join(string(k), "data-kek.key") }
 
+// CheckCodeKey keys the hashes of documents' check codes (package
+// checkcode). Losing it makes every printed code fail; all nodes share it.
+func (k KeyDir) CheckCodeKey() string { return filepath.Join(string(k), "check-code.key") }
+
 // PKI is the simulated government PKI (see package pki): ca.pem is the
 // root every client and server trusts.
 func (d Dir) PKI() string { return filepath.Join(string(d), "pki") }

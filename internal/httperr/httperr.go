@@ -23,6 +23,7 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/governance"
@@ -214,6 +215,30 @@ var table = []Row{
 	{
 		Err:    issuance.ErrNotFound,
 		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such issuance"},
+	},
+	// Document-check codes (package checkcode): a wrong code and an
+	// unknown number get the same answer.
+	{
+		Err:    checkcode.ErrMismatch,
+		Answer: Answer{Status: http.StatusForbidden, Code: "check_code_mismatch", Key: "err.checkcode", Message: checkcode.ErrMismatch.Error()},
+	},
+	{
+		Err:    checkcode.ErrMalformed,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_request", Key: "err.checkcodeformat", Message: checkcode.ErrMalformed.Error()},
+	},
+	{
+		Err: checkcode.ErrLocked, Example: &checkcode.WaitError{Err: checkcode.ErrLocked, RetryAfter: 30 * time.Minute},
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "check_code_locked", Key: "err.checkcodelocked", RetryAfter: 3600},
+		fill:   fillWait("too many wrong document-check codes were tried for this number; try again in "),
+	},
+	{
+		Err: checkcode.ErrThrottled, Example: &checkcode.WaitError{Err: checkcode.ErrThrottled, RetryAfter: 10 * time.Minute},
+		Answer: Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "err.checkcodelocked", RetryAfter: 3600},
+		fill:   fillWait("too many wrong document-check codes from your address; try again in "),
+	},
+	{
+		Err:    checkcode.ErrGone,
+		Answer: Answer{Status: http.StatusNotFound, Code: "document_purged", Key: "err.notfound", Message: checkcode.ErrGone.Error()},
 	},
 	{
 		Err:    issuance.ErrPurged,
@@ -482,4 +507,16 @@ func agencyName(agency string) string {
 		return "an agency"
 	}
 	return "the " + agency + " agency"
+}
+
+// fillWait sets Retry-After from a checkcode.WaitError and says it after
+// prefix.
+func fillWait(prefix string) func(error, *Answer) {
+	return func(err error, a *Answer) {
+		var we *checkcode.WaitError
+		if errors.As(err, &we) {
+			a.RetryAfter = we.Seconds()
+		}
+		a.Message = prefix + a.RetryAfterHeader() + " seconds"
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/linkage"
@@ -33,6 +34,10 @@ type Document struct {
 	// printed above the seal.
 	Issuer    string `json:"issuer,omitempty"`
 	Statement string `json:"statement,omitempty"`
+	// CheckCode is printed on the paper only: not in data.json (a copy
+	// handed to whoever the citizen chooses, and signed content that
+	// verifiers already check) and never in the log.
+	CheckCode checkcode.Code `json:"-"`
 	// Purpose is the use the requester stated, on certificates that print
 	// one (a 납세증명서's 사용 목적).
 	Purpose string `json:"purpose,omitempty"`

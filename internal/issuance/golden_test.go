@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/agencytest"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
@@ -113,7 +114,12 @@ func fixedPipeline(t *testing.T, env *agencytest.Env) (*issuance.Pipeline, *form
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &issuance.Pipeline{
+	codes, err := checkcode.NewHasher(bytes.Repeat([]byte{7}, checkcode.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &issuance.Pipeline{
+		CheckCodes:   codes,
 		Catalog:      catalog,
 		Templates:    issuance.CatalogTemplates{Catalog: catalog},
 		Links:        links,
@@ -125,7 +131,21 @@ func fixedPipeline(t *testing.T, env *agencytest.Env) (*issuance.Pipeline, *form
 		Log:          log,
 		VerifyURL:    "https://minwon.example/verify",
 		Now:          func() time.Time { return time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC) },
-	}, catalog
+	}
+	// Check codes follow from the number, so the PDFs are the same bytes
+	// on every run.
+	issuance.SetCheckCodes(p, fixedCheckCode)
+	return p, catalog
+}
+
+// fixedCheckCode is the golden runs' check code for number.
+func fixedCheckCode(number string) checkcode.Code {
+	sum := sha256.Sum256([]byte("golden check code " + number))
+	c, err := checkcode.New(bytes.NewReader(sum[:]))
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 // TestEveryoneGetsTheirDocuments: every citizen and corporation of a

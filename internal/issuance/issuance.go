@@ -22,6 +22,7 @@ import (
 
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/docsig"
 	"github.com/minwon/minwon/internal/form"
@@ -201,9 +202,14 @@ type Pipeline struct {
 	// Metrics, if set, is told how each issuance ends (package metrics).
 	Metrics   Observer
 	VerifyURL string // base of the public verification page, e.g. https://minwon.example/verify
-	Now       func() time.Time
+	// CheckCodes, if set, gives every document a document-check code,
+	// printed next to its number and stored only as this keyed hash
+	// (package checkcode); nil issues documents without one.
+	CheckCodes *checkcode.Hasher
+	Now        func() time.Time
 
-	newNumber func() Number // NewNumber unless a test fixes the numbers
+	newNumber    func() Number                      // NewNumber unless a test fixes the numbers
+	newCheckCode func(number string) checkcode.Code // random unless a test fixes the codes
 }
 
 // CatalogTemplates serves exactly the templates of a catalog, with no
@@ -227,6 +233,17 @@ func (p *Pipeline) now() time.Time {
 		return p.Now()
 	}
 	return time.Now()
+}
+
+// checkCode draws the document-check code for number, if codes are on.
+func (p *Pipeline) checkCode(number Number) (checkcode.Code, error) {
+	switch {
+	case p.CheckCodes == nil:
+		return "", nil
+	case p.newCheckCode != nil:
+		return p.newCheckCode(string(number)), nil
+	}
+	return checkcode.New(nil)
 }
 
 func (p *Pipeline) number() Number {
@@ -445,6 +462,11 @@ func (p *Pipeline) prepare(ctx context.Context, prep *prepared) error {
 func (p *Pipeline) issueAs(ctx context.Context, prep *prepared, number Number) (*Issued, error) {
 	r, svc := prep.req, prep.svc
 	doc := prep.document(number, p.VerifyURL)
+	code, err := p.checkCode(number)
+	if err != nil {
+		return nil, err
+	}
+	doc.CheckCode = code
 	out, err := p.Renderer.Render(toRender(doc))
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", svc.ID, err)
@@ -581,8 +603,13 @@ func (p *Pipeline) sign(prep *prepared, doc *Document, rendered []byte) (Issuanc
 	if err != nil {
 		return Issuance{}, err
 	}
+	var codeSum string
+	if doc.CheckCode != "" {
+		codeSum = p.CheckCodes.Sum(doc.Number, doc.CheckCode)
+	}
 	return Issuance{
-		Number: doc.Number, RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
+		CheckCodeHash: codeSum,
+		Number:        doc.Number, RequesterLogin: r.Principal.Login, RequesterSubject: r.Principal.Subject,
 		Subject: prep.subject, Service: svc.ID, TemplateVersion: svc.Version, TemplateDigest: svc.Digest,
 		IssuedAt: prep.issuedAt, PDFSHA256: hex.EncodeToString(sum[:]), KeyID: signer.KeyID,
 		PDF: pdf, DataJSON: data, IdempotencyKey: r.IdempotencyKey, RequestHash: prep.requestHash,
@@ -760,10 +787,16 @@ func toRender(d *Document) *render.Document {
 		Issuer:    d.Issuer,
 		Statement: d.Statement,
 		VerifyURL: d.Verify,
+		CheckCode: d.CheckCode.Format(),
 		Notes: []string{
 			"이 문서는 전자적으로 발급되었으며 발급번호 또는 QR 코드로 진위를 확인할 수 있습니다.",
 			"This document was issued electronically; check it by its issuance number or the QR code.",
 		},
+	}
+	if d.CheckCode != "" {
+		rd.Notes = append(rd.Notes,
+			"발급번호와 문서확인번호를 진위확인 페이지에 입력하면 발급된 원본 내용을 볼 수 있습니다.",
+			"The issuance number and check code show the original on the verification page.")
 	}
 	if d.ValidUntil != "" {
 		rd.Notes = append([]string{"유효기간: " + d.ValidUntil + "까지 (Valid until " + d.ValidUntil + ")"}, rd.Notes...)

@@ -22,6 +22,9 @@ type Issuance struct {
 	DataJSON         []byte
 	IdempotencyKey   string
 	RequestHash      string
+	// CheckCodeHash is checkcode.Hasher.Sum of the document-check code
+	// printed on it ("" for a document issued without one).
+	CheckCodeHash string
 }
 
 // Logged is a stored issuance with the index of its log entry, as a list

@@ -130,6 +130,11 @@ func verify(c *check) error {
 	// they stand before the scan, so the scanner itself stays fail-closed.
 	number := c.doc.Number
 	notRRN := []string{Number(number).Format(), number}
+	if c.doc.CheckCode != "" {
+		// The check code is random letters and digits: a run of digits
+		// in it is not an identifier either.
+		notRRN = append(notRRN, c.doc.CheckCode.Format())
+	}
 	var ownRRN string
 	for _, f := range c.doc.Fields {
 		if f.Class == linkage.ClassCorporateNumber && f.Text != "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
 	"github.com/minwon/minwon/internal/linkage"
@@ -72,6 +73,21 @@ type Verifier interface {
 	// Statuses gives the verdict on a page of documents at once, without
 	// proofs.
 	Statuses(ctx context.Context, docs []verification.Doc) (map[string]verification.Status, error)
+}
+
+// CheckCodes shows a document to whoever gives its number and its
+// document-check code (a *checkcode.Viewer), recording the view as a use
+// of the subject's personal data. client is auth.ClientKey of the caller's
+// address; what is "fields" or "pdf".
+type CheckCodes interface {
+	View(ctx context.Context, number, code, client, what string) (*checkcode.Shown, error)
+}
+
+// Credentials issues a document as an SD-JWT VC for wallets and serves
+// the status list that revokes them (a *credential.Service).
+type Credentials interface {
+	Credential(ctx context.Context, p auth.Principal, number string) (string, error)
+	StatusList(ctx context.Context) (string, error)
 }
 
 // Uploads verifies uploaded PDFs, streaming them, a bounded number at once

@@ -42,6 +42,9 @@ type Document struct {
 	// 위와 같이 증명합니다. Empty draws no attestation block and no seal.
 	Statement string
 	VerifyURL string // printed and encoded in the QR code
+	// CheckCode is the document-check code as printed, under the number
+	// on the first page; "" prints none.
+	CheckCode string
 	Sections  []Section
 	Notes     []string // small print at the bottom
 }
@@ -106,7 +109,7 @@ func (r *Renderer) Render(doc *Document) (*Output, error) {
 }
 
 func checkUTF8(doc *Document) error {
-	strs := []string{doc.Title, doc.Subtitle, doc.Number, doc.Issuer, doc.Statement, doc.VerifyURL}
+	strs := []string{doc.Title, doc.Subtitle, doc.Number, doc.Issuer, doc.Statement, doc.VerifyURL, doc.CheckCode}
 	strs = append(strs, doc.Notes...)
 	for _, s := range doc.Sections {
 		strs = append(strs, s.Heading)
@@ -259,6 +262,10 @@ func (l *layout) newPage() {
 		l.draw(margin, l.y, "발급번호 (Issuance No.)  "+l.doc.Number, true, 10)
 		date := l.doc.IssuedAt.Format("2006년 01월 02일") + " (" + l.doc.IssuedAt.Format("2006-01-02") + ")"
 		l.draw(pageW-margin-l.width("발급일 "+date, false, 9.5), l.y, "발급일 "+date, false, 9.5)
+		if l.doc.CheckCode != "" {
+			l.y -= 15
+			l.draw(margin, l.y, "문서확인번호 (Document check code)  "+l.doc.CheckCode, true, 10)
+		}
 		l.y -= 10
 		l.line(margin, l.y, pageW-margin, l.y)
 		l.y -= 22

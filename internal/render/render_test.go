@@ -205,8 +205,15 @@ func FuzzRender(f *testing.F) {
 }
 
 func BenchmarkRender(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchRender(b, "") })
+	// The document-check code line and its two notes' worth of glyphs.
+	b.Run("check-code", func(b *testing.B) { benchRender(b, "ABCD-EFGH-JKLM-NPQR") })
+}
+
+func benchRender(b *testing.B, code string) {
 	r := testRenderer(b)
 	d := sampleDoc(12)
+	d.CheckCode = code
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {

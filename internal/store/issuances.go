@@ -79,9 +79,15 @@ func (db *DB) IssuanceVisibleTo(ctx context.Context, number, login, subject stri
 		row := db.queryRow(ctx, `SELECT `+issuanceCols+` FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`, number, login, subject)
 		return scanIssuance(row, false)
 	}
+	return db.openedIssuance(ctx, `number = ? AND (requester_login = ? OR subject = ?)`, number, login, subject)
+}
+
+// openedIssuance reads the issuance where cond holds with its PDF and
+// data.json opened; a purged one is issuance.ErrPurged.
+func (db *DB) openedIssuance(ctx context.Context, cond string, args ...any) (issuance.Issuance, error) {
 	var dataKeyID string
 	var purgedAt sql.NullInt64
-	row := db.queryRow(ctx, `SELECT `+issuanceCols+`, pdf, data_json, data_key_id, purged_at FROM issuances WHERE number = ? AND (requester_login = ? OR subject = ?)`, number, login, subject)
+	row := db.queryRow(ctx, `SELECT `+issuanceCols+`, pdf, data_json, data_key_id, purged_at FROM issuances WHERE `+cond, args...)
 	is, err := scanIssuance(row, true, &dataKeyID, &purgedAt)
 	if err != nil {
 		return issuance.Issuance{}, err

@@ -138,9 +138,9 @@ func insertIssuance(ctx context.Context, db *DB, ex execer, is issuance.Issuance
 	if err != nil {
 		return err
 	}
-	_, err = ex.ExecContext(ctx, db.rebind(`INSERT INTO issuances (`+issuanceCols+`, pdf, data_json, data_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err = ex.ExecContext(ctx, db.rebind(`INSERT INTO issuances (`+issuanceCols+`, pdf, data_json, data_key_id, check_code_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		is.Number, is.RequesterLogin, is.RequesterSubject, is.Subject, is.Service, is.TemplateVersion, is.TemplateDigest,
-		is.IssuedAt.UnixMilli(), is.PDFSHA256, is.KeyID, is.IdempotencyKey, is.RequestHash, pdf, data, dataKeyID)
+		is.IssuedAt.UnixMilli(), is.PDFSHA256, is.KeyID, is.IdempotencyKey, is.RequestHash, pdf, data, dataKeyID, is.CheckCodeHash)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return errDuplicateIssuance

@@ -285,6 +285,7 @@ type documentView struct {
 	docRow
 	Fresh     bool
 	VerifyURL string
+	Wallet    bool // the document can be downloaded as an SD-JWT VC
 }
 
 func (s *Server) document(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -298,6 +299,7 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request, p auth.Princip
 		docRow:    s.row(r, is, s.subjectNames(r, p, v), v),
 		Fresh:     r.URL.Query().Get("issued") == "1",
 		VerifyURL: "/verify/" + string(is.Number),
+		Wallet:    s.Credentials != nil,
 	}
 	s.render(w, r, http.StatusOK, "document", v)
 }
@@ -313,6 +315,19 @@ func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request, p auth.Prin
 	w.Header().Set("Content-Disposition", `attachment; filename="minwon-`+string(n)+`.pdf"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
 	w.Write(pdf)
+}
+
+// documentCredential downloads the document as an SD-JWT VC, for a wallet.
+func (s *Server) documentCredential(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	cred, err := s.Credentials.Credential(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	n, _ := issuance.ParseNumber(r.PathValue("number"))
+	w.Header().Set("Content-Type", "application/dc+sd-jwt")
+	w.Header().Set("Content-Disposition", `attachment; filename="minwon-`+string(n)+`.sd-jwt"`)
+	w.Write([]byte(cred))
 }
 
 // ---- request

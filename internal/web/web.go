@@ -47,6 +47,12 @@ type Server struct {
 	Issuer   portal.Issuer
 	Verifier portal.Verifier
 	Uploads  portal.Uploads
+	// CheckCodes, if set, lets the verification page show a document for
+	// its number and document-check code.
+	CheckCodes portal.CheckCodes
+	// Credentials, if set, offers each document as an SD-JWT VC for a
+	// wallet.
+	Credentials portal.Credentials
 	// Access and Inbox, if both set, serve "who used my data" and the
 	// notices pages.
 	Access portal.AccessLog
@@ -105,6 +111,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /documents", s.authed(s.wallet))
 	mux.HandleFunc("GET /documents/{number}", s.authed(s.document))
 	mux.HandleFunc("GET /documents/{number}/document.pdf", s.authed(s.documentPDF))
+	if s.Credentials != nil {
+		mux.HandleFunc("GET /documents/{number}/credential.sd-jwt", s.authed(s.documentCredential))
+	}
 	if s.Access != nil && s.Inbox != nil {
 		mux.HandleFunc("GET /access-log", s.authed(s.accessLog))
 		mux.HandleFunc("GET /notifications", s.authed(s.notifications))
@@ -115,6 +124,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /verify", s.verifyForm)
 	mux.HandleFunc("POST /verify", s.verifyPDF)
 	mux.HandleFunc("GET /verify/{number}", s.verifyNumber)
+	if s.CheckCodes != nil {
+		mux.HandleFunc("POST /verify/{number}/document", s.verifyCode)
+	}
 	mux.HandleFunc("GET /status", s.status)
 	sub, _ := fs.Sub(static, "static")
 	files := http.FileServerFS(filesOnly{sub})

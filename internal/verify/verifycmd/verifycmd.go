@@ -7,6 +7,7 @@ package verifycmd
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,9 +15,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/minwon/minwon/internal/sdjwt"
 	"github.com/minwon/minwon/internal/verify"
 )
 
@@ -74,6 +77,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	bundlePath := fs.String("checkpoint", "", "offline: the saved verification answer (JSON of POST /api/v1/verify, or --save-proof) with the signed checkpoint and inclusion proof")
 	keyPath := fs.String("key", "", "trusted public keys: the JSON of GET /api/v1/keys saved earlier (required offline; online it pins the keys instead of fetching them)")
 	savePath := fs.String("save-proof", "", "online: also save the verification answer here for later offline checks")
+	caPath := fs.String("ca", "", "SD-JWT credential: the PKI root certificate (PEM) its issuer must chain to (required)")
+	statusPath := fs.String("status", "", "SD-JWT credential: a saved status list token; without it the list is fetched from the credential's status URI")
 	maxAge := fs.Duration("max-age", DefaultMaxAge, "offline: refuse a proof whose checkpoint is older than this (a revocation since would not show; fetch a fresh one online with --log URL --save-proof FILE); 0 accepts any age")
 	witnessKeys := fs.String("witness-key", "", "require the log's checkpoint to be cosigned by this witness: its cosignature/v1 verifier key (name+hash+base64; several separated by commas)")
 	// Accept the file before or after the flags.
@@ -89,7 +94,10 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(files) != 1 {
-		return UsageError{errors.New("verify: give exactly one file: a PDF or its data.json")}
+		return UsageError{errors.New("verify: give exactly one file: a PDF, its data.json or its credential.sd-jwt")}
+	}
+	if strings.HasSuffix(files[0], ".sd-jwt") {
+		return runCredential(files[0], *caPath, *statusPath, stdout)
 	}
 	if (*logURL == "") == (*bundlePath == "") {
 		return UsageError{errors.New("verify: give either --log URL, or --checkpoint FILE with --key FILE")}
@@ -243,4 +251,72 @@ func fetchJSON(c *http.Client, method, url, contentType string, body []byte, v a
 		return fmt.Errorf("verify: %s did not answer the expected JSON: %w", url, err)
 	}
 	return nil
+}
+
+// runCredential checks an SD-JWT VC (or a holder's presentation of one):
+// the issuer's signature and certificate chain to the root in caPath, every
+// disclosure against the signed digests, expiry, and its bit in the status
+// list (saved in statusPath, or fetched from the credential's URI).
+func runCredential(path, caPath, statusPath string, stdout io.Writer) error {
+	if caPath == "" {
+		return UsageError{errors.New("verify: a credential needs --ca FILE (the PKI root certificate its issuer chains to)")}
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return UsageError{fmt.Errorf("verify: %w", err)}
+	}
+	pemRoots, err := os.ReadFile(caPath)
+	if err != nil {
+		return UsageError{fmt.Errorf("verify: %w", err)}
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemRoots) {
+		return UsageError{fmt.Errorf("verify: %s holds no PEM certificate", caPath)}
+	}
+	trust, now := sdjwt.Trust{Roots: roots}, time.Now()
+	cred, err := sdjwt.Verify(strings.TrimSpace(string(raw)), trust, now)
+	if err != nil {
+		fmt.Fprintf(stdout, "NOT VALID: %s: %v\n", path, err)
+		return ErrInvalid
+	}
+	if cred.Status != nil {
+		var token []byte
+		if statusPath != "" {
+			token, err = os.ReadFile(statusPath)
+		} else {
+			token, err = fetchText(cred.Status.URI)
+		}
+		if err != nil {
+			return fmt.Errorf("verify: status list: %w", err)
+		}
+		if err := cred.CheckStatus(strings.TrimSpace(string(token)), trust, now); err != nil {
+			fmt.Fprintf(stdout, "NOT VALID: %s: %v\n", path, err)
+			return ErrInvalid
+		}
+	}
+	names := make([]string, 0, len(cred.Disclosed))
+	for n := range cred.Disclosed {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(stdout, "VALID: %s is credential %v (%v) by %v, not revoked as of now; disclosed: %s\n",
+		path, cred.Claims["document_number"], cred.Claims["vct"], cred.Claims["iss"], strings.Join(names, ", "))
+	for _, n := range names {
+		v, _ := json.Marshal(cred.Disclosed[n])
+		fmt.Fprintf(stdout, "  %s: %s\n", n, v)
+	}
+	return nil
+}
+
+// fetchText GETs a small text answer (a status list token).
+func fetchText(url string) ([]byte, error) {
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 }
