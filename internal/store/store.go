@@ -305,6 +305,13 @@ func (db *DB) beginLocked(ctx context.Context, class int) (*sql.Tx, error) {
 // migration exactly once.
 func (db *DB) migrate(ctx context.Context) error {
 	tx, err := db.beginLocked(ctx, lockClassMigrate)
+	// SQLite answers BUSY at once, without waiting out busy_timeout, while
+	// another process opening the same new file sets up its WAL: nodes
+	// started together retry for a while.
+	for wait := 10 * time.Millisecond; err != nil && db.dialect == sqlite && strings.Contains(err.Error(), "SQLITE_BUSY") && wait < 5*time.Second; wait *= 2 {
+		time.Sleep(wait)
+		tx, err = db.beginLocked(ctx, lockClassMigrate)
+	}
 	if err != nil {
 		return fmt.Errorf("store: begin schema_migrations: %w", err)
 	}
