@@ -169,29 +169,40 @@ func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject st
 		return nil, fmt.Errorf("linkage: encode request: %w", err)
 	}
 
+	return withRetries(ctx, c, conn, func(ctx context.Context) (*Record, error) {
+		return c.attempt(ctx, conn, req, body)
+	})
+}
+
+// withRetries runs attempt through conn's circuit breaker, retrying
+// transient failures with backoff up to the client's Retries; a caller
+// retrying reuses its request's id, which the agency answers once.
+func withRetries[T any](ctx context.Context, c *Client, conn *agencyConn, attempt func(context.Context) (T, error)) (T, error) {
+	var zero T
+	agency := conn.endpoint.Agency
 	var lastErr error
-	for attempt := 0; attempt <= c.opt.Retries; attempt++ {
-		if attempt > 0 {
-			if err := c.sleep(ctx, attempt); err != nil {
+	for n := 0; n <= c.opt.Retries; n++ {
+		if n > 0 {
+			if err := c.sleep(ctx, n); err != nil {
 				break
 			}
 		}
 		ok, wait := conn.breaker.allow()
 		if !ok {
 			_, _, last := conn.breaker.snapshot()
-			return nil, &UnavailableError{Agency: agency, RetryAfter: wait, Err: last}
+			return zero, &UnavailableError{Agency: agency, RetryAfter: wait, Err: last}
 		}
-		rec, err := c.attempt(ctx, conn, req, body)
+		v, err := attempt(ctx)
 		var te *transientError
 		switch {
 		case err == nil:
 			conn.breaker.success()
-			return rec, nil
+			return v, nil
 		case errors.As(err, &te):
 			if ctx.Err() != nil {
 				// The caller gave up; that says nothing about the agency.
 				conn.breaker.done()
-				return nil, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: ctx.Err()}
+				return zero, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: ctx.Err()}
 			}
 			conn.breaker.failure(te.err)
 			lastErr = te.err
@@ -199,10 +210,10 @@ func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject st
 		default:
 			// The agency answered; it is up, whatever the answer was.
 			conn.breaker.success()
-			return nil, err
+			return zero, err
 		}
 	}
-	return nil, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: lastErr}
+	return zero, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: lastErr}
 }
 
 // transientError marks a failure worth retrying and counting against the
