@@ -33,6 +33,7 @@ type Server struct {
 	Keys     publicKeys
 	Access   portal.AccessLog
 	Inbox    portal.Inbox
+	Casework portal.Casework
 	Log      *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
 	SecureCookies bool
@@ -61,6 +62,12 @@ func (s *Server) Handler() http.Handler {
 	if s.Inbox != nil {
 		mux.HandleFunc("GET /api/v1/notifications", s.authed(s.notifications))
 		mux.HandleFunc("POST /api/v1/notifications/{id}/read", s.authed(s.readNotification))
+	}
+	if s.Casework != nil {
+		mux.HandleFunc("POST /api/v1/applications", s.authed(s.submitApplication))
+		mux.HandleFunc("GET /api/v1/applications", s.authed(s.listApplications))
+		mux.HandleFunc("GET /api/v1/applications/{id}", s.authed(s.getApplication))
+		mux.HandleFunc("GET /api/v1/lookups/{service}", s.authed(s.lookup))
 	}
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	mux.HandleFunc("GET /api/v1/keys", s.keys)

@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/api"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/casework"
 	"github.com/minwon/minwon/internal/counter"
 	"github.com/minwon/minwon/internal/datadir"
 	"github.com/minwon/minwon/internal/doclog"
@@ -85,6 +86,19 @@ type Config struct {
 	// Incidents, if set, has an incident opened whenever a principal is
 	// blocked for bulk access; nil: an alert only.
 	Incidents guard.IncidentOpener
+	// Casework tunes the applications' job queue: backoff after a failed
+	// attempt (default 1s doubling to 1m), the lease of a claimed job
+	// (default 1m) and the workers (default 8).
+	Casework CaseworkOptions
+}
+
+// CaseworkOptions tune the applications' job queue (see package casework).
+type CaseworkOptions struct {
+	Backoff, MaxBackoff, Lease time.Duration
+	Workers                    int
+	// Poll is how often the queue is looked at when nothing wakes it
+	// (another node's submissions, retries coming due); default 500ms.
+	Poll time.Duration
 }
 
 // DefaultRetention keeps a document's files 90 days: long enough to
@@ -123,6 +137,8 @@ type App struct {
 	// incidents through its OpenIncident.
 	Incidents *incident.Service
 	Notify    *notify.Outbox
+	// Casework takes applications and reports and runs their jobs.
+	Casework *casework.Service
 
 	db         *store.DB
 	retention  time.Duration
@@ -130,6 +146,7 @@ type App struct {
 	stopPurge  context.CancelFunc
 	purgeDone  chan struct{}
 	notifyDone chan struct{}
+	casesDone  chan struct{}
 }
 
 // Close stops the retention purge and the transparency log's committer.
@@ -137,6 +154,7 @@ func (a *App) Close() {
 	a.stopPurge()
 	<-a.purgeDone
 	<-a.notifyDone
+	<-a.casesDone
 	a.Log.Close()
 	// A recall still running stops at its next append, to resume at the
 	// next start.
@@ -298,6 +316,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if bulk.Incidents == nil {
 		bulk.Incidents = incidents
 	}
+	cases := &casework.Service{
+		Catalog: catalog, Store: cfg.DB, Links: links, Access: resolver, Audit: auditLog, Log: cfg.Log,
+		Backoff: cfg.Casework.Backoff, MaxBackoff: cfg.Casework.MaxBackoff, Lease: cfg.Casework.Lease, Workers: cfg.Casework.Workers,
+	}
+	cases.Start()
 	// The portal's issuances are bounded; the counter's are not, so a
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
@@ -321,6 +344,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Keys:     inventory,
 		Access:   audit.View{Store: cfg.DB},
 		Inbox:    outbox,
+		Casework: cases,
 		Log:      cfg.Log,
 
 		SecureCookies: secure,
@@ -339,15 +363,25 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	counterHandler := func(creds pki.CredentialChecker) http.Handler {
 		return (&counter.Server{
-			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Guard: bulk, Log: cfg.Log,
+			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Guard: bulk, Cases: cases, Log: cfg.Log,
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler()
 	}
 	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: mux, Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
-		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{})}
+		Casework: cases, db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), casesDone: make(chan struct{})}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)
+	// Applications queued before a crash or a restart, and those waiting
+	// for an agency, are worked from here on.
+	poll := cfg.Casework.Poll
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	go func() {
+		defer close(a.casesDone)
+		cases.Run(purgeCtx, poll)
+	}()
 	// A recall approved before a crash or a restart goes on where it was.
 	if err := incidents.Resume(ctx); err != nil {
 		a.Close()

@@ -75,6 +75,9 @@ type Options struct {
 	Linkage *linkage.Options
 	// Limits bound each principal's bulk access (nil: guard's defaults).
 	Limits *guard.Limits
+	// Casework tunes the applications' queue; zero values take fast
+	// test defaults (backoff 20ms to 200ms, polled every 50ms).
+	Casework app.CaseworkOptions
 }
 
 // Start seeds n people from seed and serves minwon, on a fresh SQLite
@@ -108,6 +111,12 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	}
 	if opt.Linkage == nil {
 		opt.Linkage = &linkage.Options{BreakerThreshold: 1 << 20}
+	}
+	if opt.Casework.Backoff == 0 {
+		opt.Casework.Backoff, opt.Casework.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
+	}
+	if opt.Casework.Poll == 0 {
+		opt.Casework.Poll = 50 * time.Millisecond
 	}
 	seedDB := b.Open(t)
 	world, _, err := demo.Seed(ctx, seedDB, dir, population.Config{People: n, Seed: seed}, io.Discard)
@@ -157,7 +166,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		a, err := app.New(ctx, app.Config{
 			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), DocumentCert: docCert, PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
-			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey, Limits: opt.Limits,
+			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey, Limits: opt.Limits, Casework: opt.Casework,
 		})
 		if err != nil {
 			t.Fatal(err)

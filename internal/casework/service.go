@@ -228,9 +228,9 @@ func newID() string {
 	return "ap-" + hex.EncodeToString(b[:])
 }
 
-// requestID is the agency write's idempotency key for an application:
+// RequestID is the agency write's idempotency key for an application:
 // the same on every attempt of its job, on every node.
-func requestID(applicationID string) string {
+func RequestID(applicationID string) string {
 	h := sha256.Sum256([]byte("minwon casework request\x00" + applicationID))
 	return hex.EncodeToString(h[:16])
 }

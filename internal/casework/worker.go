@@ -197,7 +197,7 @@ func agencyError(err error) error {
 // registry's first answer, and the registry changed once.
 func (s *Service) moveIn(ctx context.Context, j Job, a *Application, svc *form.Service) error {
 	resp, err := s.Links.Write(ctx, linkage.Registry, linkage.WriteRequest{
-		RequestID: requestID(a.ID), Purpose: svc.ID, Subject: a.Subject, Operation: linkage.OpMoveIn, Payload: a.Payload,
+		RequestID: RequestID(a.ID), Purpose: svc.ID, Subject: a.Subject, Operation: linkage.OpMoveIn, Payload: a.Payload,
 	})
 	now := s.now()
 	var refused *linkage.WriteRefusedError

@@ -68,6 +68,9 @@ type Server struct {
 	// Guard, if set, blocks an official who looks up too many different
 	// citizens (a *guard.Guard).
 	Guard limiter
+	// Cases, if set, serves the review queue of applications, counter
+	// submissions and retroactive entries (a *casework.Service).
+	Cases cases
 	Log   *slog.Logger
 }
 
@@ -94,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /counter/v1/issuances/{number}", s.official(true, s.get))
 	mux.HandleFunc("GET /counter/v1/issuances/{number}/document.pdf", s.official(true, s.file("application/pdf", 0)))
 	mux.HandleFunc("GET /counter/v1/issuances/{number}/data.json", s.official(true, s.file("application/json", 1)))
+	s.caseRoutes(mux)
 	mux.HandleFunc("/counter/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, issuance.ErrNotFound)
 	})
