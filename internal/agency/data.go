@@ -15,7 +15,7 @@ type data struct {
 	people     map[string]int32
 	corps      map[string]int32
 	corpsOfPer map[int32][]corpRole // person index → corporations they act for
-	ch         *changes                // the registry's changes since the seed
+	ch         *changes             // the registry's changes since the seed
 }
 
 type corpRole struct {
