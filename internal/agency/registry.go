@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -108,6 +109,18 @@ func (d *data) householdAt(h int32) household {
 		members[k] = int32(m)
 	}
 	return household{id: w.ID, head: int32(w.Head), members: members}
+}
+
+// KeepChanges keeps the registry's changes in a journal under dir,
+// created if needed; the other agencies take no writes and keep nothing.
+func (s *Server) KeepChanges(dir string) error {
+	if s.name != linkage.Registry {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("agency %s: %w", s.name, err)
+	}
+	return s.SetJournal(filepath.Join(dir, "registry-journal.jsonl"))
 }
 
 // SetJournal makes the registry keep its changes in the file at path:
