@@ -326,7 +326,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
 		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, Log: cfg.Log,
-		Access: audit.View{Store: cfg.DB}, Inbox: outbox,
+		Access: audit.View{Store: cfg.DB}, Inbox: outbox, Casework: cases,
 		SecureCookies: secure,
 	})
 	if err != nil {

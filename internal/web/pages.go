@@ -340,6 +340,15 @@ func (s *Server) requestForm(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
 		return
 	}
+	if svc.Kind != form.Certificate {
+		// Applications, reports and lookups have their own pages.
+		to := "/apply/"
+		if svc.Kind == form.Lookup {
+			to = "/lookup/"
+		}
+		http.Redirect(w, r, to+url.PathEscape(svc.ID), http.StatusSeeOther)
+		return
+	}
 	rv := &requestView{Service: svc, Key: newKey()}
 	for _, n := range svc.Needs() {
 		if len(rv.Agencies) == 0 || rv.Agencies[len(rv.Agencies)-1] != n.Agency {
@@ -431,6 +440,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back st
 		ev.Message = v.Tf(a.Key, v.Agency(a.Agency))
 		ev.Retry = v.Tf("down.retry", a.RetryAfter, at)
 		ev.ShowStatus = true
+	case payloadDetail(a) != "":
+		ev.Detail = payloadDetail(a)
 	case a.Key == "err.notfound" || a.Key == "err.notcert":
 		// The thing asked for does not exist (or has no form): there is
 		// nothing to go back to.
