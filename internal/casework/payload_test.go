@@ -92,3 +92,16 @@ func FuzzCheckPayload(f *testing.F) {
 		}
 	})
 }
+
+// Application ids go into audit records and notices, whose text is
+// scanned for RRNs: they must never hold a digit.
+func TestIDsHoldNoDigits(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2000 {
+		id := newID()
+		if len(id) != 23 || strings.ContainsAny(id[3:], "0123456789") || seen[id] {
+			t.Fatalf("id %q", id)
+		}
+		seen[id] = true
+	}
+}

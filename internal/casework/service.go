@@ -221,11 +221,26 @@ func payloadKeys(svc *form.Service) string {
 	return strings.Join(keys, ", ")
 }
 
-// newID returns a fresh application id.
+// idLetters spell application ids: no digits, so that no run of an id
+// can look like a resident registration number to the fail-closed finder
+// that guards audit records and notices, and no letters easily confused.
+const idLetters = "abcdefghjkmnpqrstuvwxyz"
+
+// newID returns a fresh application id: "ap-" and 20 letters (90 bits).
 func newID() string {
-	var b [12]byte
+	var b [20]byte
 	rand.Read(b[:])
-	return "ap-" + hex.EncodeToString(b[:])
+	out := []byte("ap-")
+	for _, x := range b {
+		// 253 = 11·23: drop the three values that would bias the draw.
+		for x >= 253 {
+			var r [1]byte
+			rand.Read(r[:])
+			x = r[0]
+		}
+		out = append(out, idLetters[int(x)%len(idLetters)])
+	}
+	return string(out)
 }
 
 // RequestID is the agency write's idempotency key for an application:
