@@ -16,6 +16,7 @@ import (
 	"github.com/minwon/minwon/internal/linkage"
 	"github.com/minwon/minwon/internal/pki"
 	"github.com/minwon/minwon/internal/population"
+	"github.com/minwon/minwon/internal/storetest"
 )
 
 var kst = time.FixedZone("KST", 9*60*60)
@@ -380,7 +381,11 @@ func TestTaxArrearsLookup(t *testing.T) {
 // With the registry down, move-in reports are accepted and wait, their
 // status saying for whom; healed, every one completes exactly once.
 func TestAgencyDownReportsCompleteOnce(t *testing.T) {
-	env := apptest.Start(t, 300, 9)
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) { agencyDownReports(t, b) })
+}
+
+func agencyDownReports(t *testing.T, b storetest.Backend) {
+	env := apptest.StartOpts(t, 300, 9, apptest.Options{Backend: &b})
 	reg := env.Agencies[linkage.Registry]
 	reg.SetFaults(agency.Faults{Error: 1})
 	w := env.World

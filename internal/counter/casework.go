@@ -10,6 +10,7 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/casework"
+	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
@@ -144,6 +145,12 @@ func (s *Server) counterApplication(w http.ResponseWriter, r *http.Request, o Of
 		return
 	}
 	subject, err := s.Subjects.PersonByRRN(r.Context(), rrn)
+	if s.Guard != nil {
+		// A look-up by number, found or not, as for issuances.
+		if gerr := s.Guard.Check(r.Context(), o.Principal().Login, guard.Lookup, subject); gerr != nil {
+			err = gerr
+		}
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -144,6 +144,7 @@ func (s *Server) application(w http.ResponseWriter, r *http.Request, p auth.Prin
 	av := &applicationView{applicationRow: s.caseRow(a), Submitted: r.URL.Query().Get("submitted") == "1"}
 	if a.Requester == p.Login {
 		av.Fields = casework.PayloadView(av.Service, a.Payload)
+		s.memberNames(r, p, av.Fields)
 	}
 	v := s.newView(w, r, &p, "")
 	v.Title = v.Pick(av.Service.TitleKo, av.Service.Title)
@@ -211,4 +212,29 @@ func payloadDetail(a httperr.Answer) string {
 		return a.Message
 	}
 	return ""
+}
+
+// memberNames shows the members who moved by name, as the registry knows
+// the caller's household now; ids stay where it does not answer.
+func (s *Server) memberNames(r *http.Request, p auth.Principal, fields [][2]string) {
+	for i, f := range fields {
+		if f[0] != "members" {
+			continue
+		}
+		prof, err := s.Profiles.Profile(r.Context(), p)
+		if err != nil {
+			return
+		}
+		names := map[string]string{}
+		for _, rel := range prof.Relations {
+			names[rel.Subject] = rel.Name
+		}
+		ids := strings.Split(f[1], ", ")
+		for k, id := range ids {
+			if n, ok := names[id]; ok {
+				ids[k] = n
+			}
+		}
+		fields[i][1] = strings.Join(ids, ", ")
+	}
 }
