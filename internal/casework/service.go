@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -82,6 +83,9 @@ type Service struct {
 	Workers int
 
 	wake chan struct{}
+
+	mu          sync.Mutex
+	pausedUntil map[string]time.Time // agency → no jobs for it are claimed before
 }
 
 func (s *Service) now() time.Time {

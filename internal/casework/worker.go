@@ -93,6 +93,11 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	)
 	sem := make(chan struct{}, workers)
 	for _, j := range due {
+		if s.paused(jobAgency[j.Kind], now) {
+			// Its agency is down: leave the job due, unclaimed and
+			// unwritten, until the pause ends and a few probe it.
+			continue
+		}
 		ok, err := s.Store.ClaimJob(ctx, j.ID, j.RunAt, now.Add(lease))
 		if err != nil {
 			return ran, err
@@ -115,6 +120,29 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return ran, first
+}
+
+// jobAgency is the agency each kind of job needs.
+var jobAgency = map[string]string{JobMoveIn: linkage.Registry, JobEligibility: linkage.Registry}
+
+// pause holds back the jobs for agency until until: while an agency is
+// down, a backlog of jobs is not claimed and failed one by one (thousands
+// of writes a second for nothing), only probed when the pause ends.
+func (s *Service) pause(agency string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pausedUntil == nil {
+		s.pausedUntil = map[string]time.Time{}
+	}
+	if until.After(s.pausedUntil[agency]) {
+		s.pausedUntil[agency] = until
+	}
+}
+
+func (s *Service) paused(agency string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return now.Before(s.pausedUntil[agency])
 }
 
 // retryable marks a failure after which the job is tried again later.
@@ -160,6 +188,10 @@ func (s *Service) runJob(ctx context.Context, j Job) error {
 	}
 	if rerr := s.Store.RetryJob(ctx, j.ID, next, msg); rerr != nil {
 		return rerr
+	}
+	var un *linkage.UnavailableError
+	if errors.As(err, &un) {
+		s.pause(un.Agency, s.now().Add(max(un.RetryAfter, s.backoff(1))))
 	}
 	var r *retryable
 	if errors.As(err, &r) {
