@@ -223,38 +223,55 @@ type transientError struct{ err error }
 func (e *transientError) Error() string { return e.err.Error() }
 
 func (c *Client) attempt(ctx context.Context, conn *agencyConn, req *Request, body []byte) (*Record, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opt.AttemptTimeout)
-	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, conn.endpoint.BaseURL+QueryPath, bytes.NewReader(body))
+	// The correlation id makes the request replayable for net/http too:
+	// the agency treats it as an idempotency key.
+	resp, data, err := c.post(ctx, conn, QueryPath, req.CorrelationID, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	// Makes the request replayable for net/http too: the agency treats the
-	// correlation id as an idempotency key.
-	hreq.Header.Set("Idempotency-Key", req.CorrelationID)
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		return nil, &transientError{err: fmt.Errorf("call %s: %w", conn.endpoint.Agency, scrubURLError(err))}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opt.MaxBody+1))
-	if err != nil {
-		return nil, &transientError{err: fmt.Errorf("read %s answer: %w", conn.endpoint.Agency, err)}
-	}
-	if int64(len(data)) > c.opt.MaxBody {
-		return nil, &IntegrityError{Agency: conn.endpoint.Agency, Reason: "answer larger than allowed"}
+		return nil, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		return c.verifier.Decode(conn.endpoint.Agency, req, resp.Header.Get(SignatureHeader), data)
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, conn.endpoint.Agency)
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, &transientError{err: fmt.Errorf("%s answered %s", conn.endpoint.Agency, resp.Status)}
-	default:
-		return nil, fmt.Errorf("%w: %s answered %s", ErrBadRequest, conn.endpoint.Agency, resp.Status)
 	}
+	return nil, statusError(conn, resp)
+}
+
+// post sends one attempt of body to the agency's path with an idempotency
+// key and reads the answer, bounded; transport failures are transient.
+// The caller decides on the status.
+func (c *Client) post(ctx context.Context, conn *agencyConn, path, key string, body []byte) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opt.AttemptTimeout)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, conn.endpoint.BaseURL+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Idempotency-Key", key)
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, nil, &transientError{err: fmt.Errorf("call %s: %w", conn.endpoint.Agency, scrubURLError(err))}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opt.MaxBody+1))
+	if err != nil {
+		return nil, nil, &transientError{err: fmt.Errorf("read %s answer: %w", conn.endpoint.Agency, err)}
+	}
+	if int64(len(data)) > c.opt.MaxBody {
+		return nil, nil, &IntegrityError{Agency: conn.endpoint.Agency, Reason: "answer larger than allowed"}
+	}
+	return resp, data, nil
+}
+
+// statusError is the error of an answer that is neither data nor refusal:
+// a server failure or throttling is transient, anything else our mistake.
+func statusError(conn *agencyConn, resp *http.Response) error {
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return &transientError{err: fmt.Errorf("%s answered %s", conn.endpoint.Agency, resp.Status)}
+	}
+	return fmt.Errorf("%w: %s answered %s", ErrBadRequest, conn.endpoint.Agency, resp.Status)
 }
 
 // scrubURLError drops the method and URL that net/http puts in front of a

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 )
@@ -154,31 +153,12 @@ func (c *Client) Write(ctx context.Context, agency string, req WriteRequest) (*W
 }
 
 func (c *Client) writeAttempt(ctx context.Context, conn *agencyConn, req *WriteRequest, body []byte) (*WriteResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opt.AttemptTimeout)
-	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, conn.endpoint.BaseURL+WritePath, bytes.NewReader(body))
+	resp, data, err := c.post(ctx, conn, WritePath, req.RequestID, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return nil, err
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Idempotency-Key", req.RequestID)
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		return nil, &transientError{err: fmt.Errorf("call %s: %w", conn.endpoint.Agency, scrubURLError(err))}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opt.MaxBody+1))
-	if err != nil {
-		return nil, &transientError{err: fmt.Errorf("read %s answer: %w", conn.endpoint.Agency, err)}
-	}
-	switch {
-	case int64(len(data)) > c.opt.MaxBody:
-		return nil, &IntegrityError{Agency: conn.endpoint.Agency, Reason: "answer larger than allowed"}
-	case resp.StatusCode == http.StatusOK:
+	if resp.StatusCode == http.StatusOK {
 		return c.verifier.DecodeWrite(conn.endpoint.Agency, req, resp.Header.Get(SignatureHeader), data)
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, &transientError{err: fmt.Errorf("%s answered %s", conn.endpoint.Agency, resp.Status)}
-	default:
-		return nil, fmt.Errorf("%w: %s answered %s", ErrBadRequest, conn.endpoint.Agency, resp.Status)
 	}
+	return nil, statusError(conn, resp)
 }

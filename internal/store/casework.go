@@ -250,21 +250,7 @@ func (db *DB) RetryJob(ctx context.Context, id string, next time.Time, lastError
 
 // JobCounts implements casework.Store.
 func (db *DB) JobCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT state, COUNT(*) FROM casework_jobs GROUP BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("store: jobs: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("store: jobs: %w", err)
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return db.countByState(ctx, `SELECT state, COUNT(*) FROM casework_jobs GROUP BY state`, "jobs")
 }
 
 var (
