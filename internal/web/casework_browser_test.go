@@ -33,6 +33,10 @@ func TestBrowserCasework(t *testing.T) {
 	if h1 := b.Text("h1"); h1 != "전입신고" {
 		t.Fatalf("form h1 = %q", h1)
 	}
+	// Before submitting, the citizen sees what the report will read.
+	if got := b.Text("#consent-fields"); !strings.Contains(got, "성명") || !strings.Contains(got, "현 주소") {
+		t.Errorf("consent lists %q", got)
+	}
 	fill := func(addr string) {
 		t.Helper()
 		b.Do("fill the report",
