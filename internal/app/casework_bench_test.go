@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,19 +14,26 @@ import (
 	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/linkage"
+	"github.com/minwon/minwon/internal/storetest"
 )
 
 // BenchmarkCaseworkBacklog submits a backlog of move-in reports over the
 // API while the registry is down (10,000 per run; run it with
 // -benchtime 1x), then heals the registry and measures the time until every
 // job is done. Linkage keeps its production breaker (5 failures open it
-// for 1s here), the queue backs off from 100ms to 2s.
+// for 1s here), the queue backs off from 100ms to 2s. SQLite by default;
+// MINWON_BENCH_POSTGRES=1 (with MINWON_TEST_POSTGRES) runs it on PostgreSQL.
 func BenchmarkCaseworkBacklog(b *testing.B) {
 	const backlog, clients, perPerson = 10_000, 16, 50
-	env := apptest.StartOpts(b, 600, 77, apptest.Options{
+	opt := apptest.Options{
 		Linkage:  &linkage.Options{BreakerCooldown: time.Second},
 		Casework: app.CaseworkOptions{Backoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second, Poll: 100 * time.Millisecond},
-	})
+	}
+	if os.Getenv("MINWON_BENCH_POSTGRES") != "" {
+		pg := storetest.Postgres(b)
+		opt.Backend = &pg
+	}
+	env := apptest.StartOpts(b, 600, 77, opt)
 	var people []*apptest.Client
 	for i := 0; len(people) < backlog/perPerson; i++ {
 		p := &env.World.People[i]
