@@ -10,7 +10,6 @@ import (
 	"github.com/minwon/minwon/internal/apiwire"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/casework"
-	"github.com/minwon/minwon/internal/guard"
 	"github.com/minwon/minwon/internal/httpjson"
 	"github.com/minwon/minwon/internal/ident"
 	"github.com/minwon/minwon/internal/issuance"
@@ -145,13 +144,7 @@ func (s *Server) counterApplication(w http.ResponseWriter, r *http.Request, o Of
 		return
 	}
 	subject, err := s.Subjects.PersonByRRN(r.Context(), rrn)
-	if s.Guard != nil {
-		// A look-up by number, found or not, as for issuances.
-		if gerr := s.Guard.Check(r.Context(), o.Principal().Login, guard.Lookup, subject); gerr != nil {
-			err = gerr
-		}
-	}
-	if err != nil {
+	if err = s.counted(r.Context(), o, subject, err); err != nil {
 		s.fail(w, r, err)
 		return
 	}

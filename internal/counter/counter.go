@@ -239,14 +239,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		s.fail(w, r, errBadInput(svc.ID+" is about a person: give subject_rrn only"))
 		return
 	}
-	if s.Guard != nil {
-		// Counted whether or not the number was found: probing for
-		// numbers is bulk access too.
-		if gerr := s.Guard.Check(r.Context(), o.Principal().Login, guard.Lookup, subject); gerr != nil {
-			err = gerr
-		}
-	}
-	if err != nil {
+	if err = s.counted(r.Context(), o, subject, err); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -275,6 +268,18 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		return
 	}
 	httpjson.Write(w, http.StatusCreated, toJSON(is))
+}
+
+// counted counts a look-up of a citizen by number against the official's
+// bulk limits, whether or not the number was found (lookupErr): probing
+// for numbers is bulk access too. A limit reached wins over lookupErr.
+func (s *Server) counted(ctx context.Context, o Official, subject string, lookupErr error) error {
+	if s.Guard != nil {
+		if err := s.Guard.Check(ctx, o.Principal().Login, guard.Lookup, subject); err != nil {
+			return err
+		}
+	}
+	return lookupErr
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, o Official) {
