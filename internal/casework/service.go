@@ -459,6 +459,9 @@ func (s *Service) Decide(ctx context.Context, o Official, id string, approve boo
 		return nil, err
 	}
 	svc := s.Catalog.Service(a.Service)
+	if svc == nil {
+		return nil, ErrNotFound
+	}
 	status, verb := Approved, "승인되었습니다 · was approved"
 	if !approve {
 		status, verb = Rejected, "반려되었습니다 · was rejected"
