@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/casework"
 	"github.com/minwon/minwon/internal/store"
 	"github.com/minwon/minwon/internal/storetest"
@@ -127,6 +129,52 @@ func TestCaseworkQueue(t *testing.T) {
 		list, err := db.ApplicationsOf(ctx, "u1", 10)
 		if err != nil || len(list) != 1 {
 			t.Errorf("list %v %v", list, err)
+		}
+	})
+}
+
+// Transactions that append audit records never need a second connection:
+// as many concurrent transactions as the pool holds (casework's workers
+// each record a job's outcome so) all finish. Before, each prepared the
+// audit statements on the pool while holding its own connection, and a
+// full pool waited for ever.
+func TestAuditInFullPoolOfTransactions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		db := storetest.Protect(t, b.Open(t))
+		const n = 4
+		db.SetMaxOpenConns(n)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tx, err := db.BeginCase(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer tx.Rollback()
+				e := audit.Event{ActorKind: audit.Official, Actor: "c0001", Action: casework.ActDecision, Subject: "S" + string(rune('a'+i))}
+				if err := audit.Prepare(&e, nil); err != nil {
+					errs <- err
+					return
+				}
+				if err := tx.AppendAudit(ctx, e); err != nil {
+					errs <- err
+					return
+				}
+				errs <- tx.Commit()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }
