@@ -124,6 +124,9 @@ type statusJSON struct {
 	Status   string                 `json:"status"` // "ok" or "degraded"
 	Agencies []linkage.AgencyStatus `json:"agencies"`
 	Degraded []string               `json:"degraded_services,omitempty"`
+	// Waiting counts, per agency, the submitted applications and reports
+	// that wait for it (tried and failed at least once).
+	Waiting map[string]int `json:"waiting_submissions,omitempty"`
 }
 
 // status reports each agency's health and the services it degrades.
@@ -135,6 +138,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, svc := range ps.Degraded {
 		st.Degraded = append(st.Degraded, svc.ID)
+	}
+	if s.Casework != nil {
+		if n, err := s.Casework.Waiting(r.Context()); err == nil && len(n) > 0 {
+			st.Waiting = n
+		}
 	}
 	httpjson.Write(w, http.StatusOK, st)
 }

@@ -425,6 +425,13 @@ func agencyDownReports(t *testing.T, b storetest.Backend) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	// The status answer counts them (counts only, for anyone).
+	var st struct {
+		Waiting map[string]int `json:"waiting_submissions"`
+	}
+	if code := env.Anonymous(t).Do("GET", "/api/v1/status", nil, nil, &st); code != http.StatusOK || st.Waiting[linkage.Registry] != len(subs) {
+		t.Errorf("status: %d %+v, want %d waiting for the registry", code, st, len(subs))
+	}
 	reg.SetFaults(agency.Faults{})
 	for _, s := range subs {
 		a := waitStatus(t, s.c, s.id, casework.Completed, casework.Failed)

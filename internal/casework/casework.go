@@ -133,6 +133,9 @@ type Store interface {
 	RetryJob(ctx context.Context, id string, next time.Time, lastError string) error
 	// JobCounts counts jobs by state (pending, done).
 	JobCounts(ctx context.Context) (map[string]int, error)
+	// WaitingJobs counts, by kind, the pending jobs that have failed at
+	// least once (they wait for their agency).
+	WaitingJobs(ctx context.Context) (map[string]int, error)
 }
 
 // Tx is a write transaction of the Store.

@@ -122,6 +122,20 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	return ran, first
 }
 
+// Waiting counts the submissions waiting for each agency: queued, tried at
+// least once and failed (no personal data: counts only).
+func (s *Service) Waiting(ctx context.Context) (map[string]int, error) {
+	byKind, err := s.Store.WaitingJobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for kind, n := range byKind {
+		out[jobAgency[kind]] += n
+	}
+	return out, nil
+}
+
 // jobAgency is the agency each kind of job needs.
 var jobAgency = map[string]string{JobMoveIn: linkage.Registry, JobEligibility: linkage.Registry}
 

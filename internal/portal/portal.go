@@ -74,6 +74,8 @@ type Casework interface {
 	Get(ctx context.Context, p auth.Principal, id string) (*casework.Application, error)
 	List(ctx context.Context, p auth.Principal) ([]*casework.Application, error)
 	Lookup(ctx context.Context, p auth.Principal, service, subject string) (*casework.LookupResult, error)
+	// Waiting counts the submissions waiting for each agency.
+	Waiting(ctx context.Context) (map[string]int, error)
 }
 
 // Verifier checks documents by issuance number.

@@ -253,6 +253,11 @@ func (db *DB) JobCounts(ctx context.Context) (map[string]int, error) {
 	return db.countByState(ctx, `SELECT state, COUNT(*) FROM casework_jobs GROUP BY state`, "jobs")
 }
 
+// WaitingJobs implements casework.Store.
+func (db *DB) WaitingJobs(ctx context.Context) (map[string]int, error) {
+	return db.countByState(ctx, `SELECT kind, COUNT(*) FROM casework_jobs WHERE state = 'pending' AND last_error <> '' GROUP BY kind`, "waiting jobs")
+}
+
 var (
 	_ casework.Store = (*DB)(nil)
 	_ casework.Tx    = (*Tx)(nil)

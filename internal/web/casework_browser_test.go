@@ -82,6 +82,11 @@ func TestBrowserCasework(t *testing.T) {
 		t.Errorf("status while down = %q", got)
 	}
 	b.Shot("application-waiting")
+	nav("/status")
+	if got := b.Text("#waiting"); !strings.Contains(got, "주민등록") || !strings.Contains(got, "1건") {
+		t.Errorf("status page waiting: %q", got)
+	}
+	nav("/applications/" + id)
 	env.Agencies[linkage.Registry].SetFaults(agency.Faults{})
 	waitFor("completed", func() bool { return b.Text("#app-status") == "완료" })
 	if got := b.Text("main"); !strings.Contains(got, "행운로 12") || !strings.Contains(got, "전입") {

@@ -458,11 +458,18 @@ type statusView struct {
 	Agencies []linkage.AgencyStatus
 	Degraded []*form.Service
 	Checked  time.Time
+	Waiting  map[string]int // agency → submissions waiting for it
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	ps := portal.Status(s.Catalog, s.Agencies)
 	sv := &statusView{OK: ps.OK, Agencies: ps.Agencies, Degraded: ps.Degraded, Checked: time.Now()}
+	if s.Casework != nil {
+		// Counts only: how many submissions wait for each agency.
+		if n, err := s.Casework.Waiting(r.Context()); err == nil && len(n) > 0 {
+			sv.Waiting = n
+		}
+	}
 	v := s.newView(w, r, s.optionalUser(r), "status.title")
 	v.Data = sv
 	s.render(w, r, http.StatusOK, "status", v)
