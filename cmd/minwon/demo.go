@@ -171,6 +171,9 @@ func demoUntilDone(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := srv.KeepChanges(dir.Agencies()); err != nil {
+			return err
+		}
 		agencyTLS, err := sim.AgencyTLS(name)
 		if err != nil {
 			return err

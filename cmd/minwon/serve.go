@@ -359,6 +359,9 @@ func agenciesUntilDone(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := srv.KeepChanges(datadir.Dir(*data).Agencies()); err != nil {
+			return err
+		}
 		agencyTLS, err := sim.AgencyTLS(name)
 		if err != nil {
 			return err

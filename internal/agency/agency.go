@@ -164,7 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
-	case linkage.QueryPath:
+	case linkage.QueryPath, linkage.WritePath:
 		if _, err := pki.SystemOf(cert); err != nil {
 			writeError(w, http.StatusForbidden, "not_a_system", "only a system certificate may query the agency")
 			return
@@ -178,6 +178,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == linkage.QueryPath && r.Method == http.MethodPost:
 		s.query(w, r)
+	case r.URL.Path == linkage.WritePath && r.Method == http.MethodPost:
+		s.write(w, r)
 	case r.URL.Path == "/v1/health" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]string{"agency": s.name, "status": "ok"})
 	case r.URL.Path == "/_faults" && r.Method == http.MethodGet:

@@ -15,6 +15,7 @@ type data struct {
 	people     map[string]int32
 	corps      map[string]int32
 	corpsOfPer map[int32][]corpRole // person index → corporations they act for
+	ch         *changes             // the registry's changes since the seed
 }
 
 type corpRole struct {
@@ -29,6 +30,7 @@ func indexWorld(w *population.World) *data {
 		corps:      make(map[string]int32, len(w.Corporations)),
 		corpsOfPer: make(map[int32][]corpRole),
 	}
+	d.initChanges()
 	for i := range w.People {
 		d.people[w.People[i].Subject] = int32(i)
 	}
@@ -76,6 +78,8 @@ func (d *data) answer(agency, dataset, subject string, fields []string) (map[str
 	default:
 		return nil, false
 	}
+	d.ch.mu.RLock()
+	defer d.ch.mu.RUnlock()
 	out := make(map[string]json.RawMessage, len(fields))
 	for _, f := range fields {
 		b, err := json.Marshal(value(f))
@@ -122,12 +126,12 @@ func sex(s population.Sex) string {
 // member is person i as a household lists them, without identifiers.
 func (d *data) member(i int) linkage.Member {
 	p := &d.world.People[i]
-	return linkage.Member{Subject: p.Subject, Name: p.Name, Relation: relation(p.Relation), BirthDate: p.BirthDate.Format(dateLayout)}
+	return linkage.Member{Subject: p.Subject, Name: p.Name, Relation: relation(d.relationOf(i)), BirthDate: p.BirthDate.Format(dateLayout)}
 }
 
 func (d *data) registryPerson(i int, field string) any {
 	p := &d.world.People[i]
-	h := &d.world.Households[p.Household]
+	h := d.householdAt(d.householdIndex(i))
 	switch field {
 	case "name":
 		return p.Name
@@ -138,37 +142,33 @@ func (d *data) registryPerson(i int, field string) any {
 	case "rrn":
 		return p.RRN
 	case "address":
-		return p.Address
+		return d.personAddress(i)
 	case "address_history":
-		out := make([]linkage.AddressEntry, len(p.AddressHistory))
-		for k, a := range p.AddressHistory {
-			out[k] = linkage.AddressEntry{Address: a.Address, MovedIn: a.MovedIn.Format(dateLayout), Change: change(p, a)}
-		}
-		return out
+		return d.personHistory(i)
 	case "household_formed_on":
 		// The household was formed when its head moved in (전입세대구성).
-		head := &d.world.People[h.Head]
-		return head.AddressHistory[len(head.AddressHistory)-1].MovedIn.Format(dateLayout)
+		hist := d.personHistory(int(h.head))
+		return hist[len(hist)-1].MovedIn
 	case "household_id":
-		return h.ID
+		return h.id
 	case "relation":
-		return relation(p.Relation)
+		return relation(d.relationOf(i))
 	case "head_name":
-		return d.world.People[h.Head].Name
+		return d.world.People[h.head].Name
 	case "members":
 		// The household without identifiers: enough to decide who may act
 		// for whom, nothing more.
-		out := make([]linkage.Member, len(h.Members))
-		for k, m := range h.Members {
-			out[k] = d.member(m)
+		out := make([]linkage.Member, len(h.members))
+		for k, m := range h.members {
+			out[k] = d.member(int(m))
 		}
 		return out
 	case "household":
-		out := make([]linkage.HouseholdMember, len(h.Members))
-		for k, m := range h.Members {
-			mp := &d.world.People[m]
-			last := mp.AddressHistory[len(mp.AddressHistory)-1]
-			out[k] = linkage.HouseholdMember{Member: d.member(m), RRN: mp.RRN, MovedIn: last.MovedIn.Format(dateLayout), Change: change(mp, last)}
+		out := make([]linkage.HouseholdMember, len(h.members))
+		for k, m := range h.members {
+			hist := d.personHistory(int(m))
+			last := hist[len(hist)-1]
+			out[k] = linkage.HouseholdMember{Member: d.member(int(m)), RRN: d.world.People[m].RRN, MovedIn: last.MovedIn, Change: last.Change}
 		}
 		return out
 	}

@@ -42,6 +42,7 @@ type Server struct {
 	Keys        publicKeys
 	Access      portal.AccessLog
 	Inbox       portal.Inbox
+	Casework    portal.Casework
 	Log         *slog.Logger
 	// SecureCookies marks the session cookie Secure (set when served over TLS).
 	SecureCookies bool
@@ -74,6 +75,12 @@ func (s *Server) Handler() http.Handler {
 	if s.Inbox != nil {
 		mux.HandleFunc("GET /api/v1/notifications", s.authed(s.notifications))
 		mux.HandleFunc("POST /api/v1/notifications/{id}/read", s.authed(s.readNotification))
+	}
+	if s.Casework != nil {
+		mux.HandleFunc("POST /api/v1/applications", s.authed(s.submitApplication))
+		mux.HandleFunc("GET /api/v1/applications", s.authed(s.listApplications))
+		mux.HandleFunc("GET /api/v1/applications/{id}", s.authed(s.getApplication))
+		mux.HandleFunc("GET /api/v1/lookups/{service}", s.authed(s.lookup))
 	}
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	if s.CheckCodes != nil {
@@ -134,6 +141,9 @@ type statusJSON struct {
 	Status   string                 `json:"status"` // "ok" or "degraded"
 	Agencies []linkage.AgencyStatus `json:"agencies"`
 	Degraded []string               `json:"degraded_services,omitempty"`
+	// Waiting counts, per agency, the submitted applications and reports
+	// that wait for it (tried and failed at least once).
+	Waiting map[string]int `json:"waiting_submissions,omitempty"`
 }
 
 // status reports each agency's health and the services it degrades.
@@ -145,6 +155,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, svc := range ps.Degraded {
 		st.Degraded = append(st.Degraded, svc.ID)
+	}
+	if s.Casework != nil {
+		if n, err := s.Casework.Waiting(r.Context()); err == nil && len(n) > 0 {
+			st.Waiting = n
+		}
 	}
 	httpjson.Write(w, http.StatusOK, st)
 }

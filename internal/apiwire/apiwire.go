@@ -170,3 +170,59 @@ type Notice struct {
 	Number string `json:"number,omitempty"` // the issuance number the notice is about
 	Read   bool   `json:"read"`
 }
+
+// ApplicationRequest is the body of POST /api/v1/applications.
+type ApplicationRequest struct {
+	Service string          `json:"service"`
+	Subject string          `json:"subject,omitempty"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// ApplicationAccepted answers POST /api/v1/applications (202).
+type ApplicationAccepted struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// Application is one application or report with its history.
+type Application struct {
+	ID          string `json:"id"`
+	Service     string `json:"service"`
+	Kind        string `json:"kind"`
+	Subject     string `json:"subject"`
+	Status      string `json:"status"`
+	CreatedAt   string `json:"created_at"`
+	Retroactive bool   `json:"retroactive,omitempty"`
+	// WaitingFor names the agency a queued submission waits for, after a
+	// failed attempt, and when it is tried next.
+	WaitingFor    string              `json:"waiting_for,omitempty"`
+	NextAttemptAt string              `json:"next_attempt_at,omitempty"`
+	History       []ApplicationStatus `json:"history"`
+	// Payload is shown to the reviewing official (the counter) only.
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// ApplicationStatus is one step of an application's history.
+type ApplicationStatus struct {
+	At          string `json:"at"`
+	Status      string `json:"status"`
+	Note        string `json:"note"`
+	Retroactive bool   `json:"retroactive,omitempty"`
+}
+
+// Lookup is the data a lookup service shows: no document is issued.
+type Lookup struct {
+	Service string                     `json:"service"`
+	Subject string                     `json:"subject"`
+	At      string                     `json:"at"`
+	Data    map[string]json.RawMessage `json:"data"` // key → value, as in fields
+	Fields  []LookupField              `json:"fields"`
+}
+
+// LookupField is one labelled value of a lookup.
+type LookupField struct {
+	Key     string          `json:"key"`
+	Label   string          `json:"label"`
+	LabelKo string          `json:"label_ko"`
+	Value   json.RawMessage `json:"value"`
+}

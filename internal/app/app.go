@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/api"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/casework"
 	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/counter"
 	"github.com/minwon/minwon/internal/credential"
@@ -119,6 +120,19 @@ type Config struct {
 	// start, a witness that holds a larger or another tree refuses the
 	// start like the seen checkpoint does.
 	Witness *Witness
+	// Casework tunes the applications' job queue: backoff after a failed
+	// attempt (default 1s doubling to 1m), the lease of a claimed job
+	// (default 1m) and the workers (default 8).
+	Casework CaseworkOptions
+}
+
+// CaseworkOptions tune the applications' job queue (see package casework).
+type CaseworkOptions struct {
+	Backoff, MaxBackoff, Lease time.Duration
+	Workers                    int
+	// Poll is how often the queue is looked at when nothing wakes it
+	// (another node's submissions, retries coming due); default 500ms.
+	Poll time.Duration
 }
 
 // Witness names a C2SP tlog-witness: its base URL and its cosignature/v1
@@ -172,6 +186,8 @@ type App struct {
 	Metrics *metrics.Metrics
 	// Health answers /livez and /readyz on the portal and admin listeners.
 	Health *health.Checker
+	// Casework takes applications and reports and runs their jobs.
+	Casework *casework.Service
 
 	db         *store.DB
 	retention  time.Duration
@@ -181,6 +197,7 @@ type App struct {
 	notifyDone chan struct{}
 	seen       *rollback.Keeper
 	cosigner   *witness.Cosigner
+	casesDone  chan struct{}
 }
 
 // Close stops the retention purge and the transparency log's committer.
@@ -188,6 +205,7 @@ func (a *App) Close() {
 	a.stopPurge()
 	<-a.purgeDone
 	<-a.notifyDone
+	<-a.casesDone
 	a.Log.Close()
 	if a.seen != nil {
 		a.seen.Close()
@@ -394,12 +412,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if bulk.Incidents == nil {
 		bulk.Incidents = incidents
 	}
+	cases := &casework.Service{
+		Catalog: catalog, Store: cfg.DB, Links: links, Access: resolver, Audit: auditLog, Log: cfg.Log,
+		Backoff: cfg.Casework.Backoff, MaxBackoff: cfg.Casework.MaxBackoff, Lease: cfg.Casework.Lease, Workers: cfg.Casework.Workers,
+	}
+	cases.Start()
 	// The portal's issuances are bounded; the counter's are not, so a
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
 	pages, err := web.New(web.Server{
 		Catalog: catalog, Agencies: links, Sessions: sessions, Profiles: resolver, Issuer: portalIssuer, Verifier: verifier, Uploads: uploads, CheckCodes: viewer, Credentials: credentials, Log: cfg.Log,
-		Access: audit.View{Store: cfg.DB}, Inbox: outbox,
+		Access: audit.View{Store: cfg.DB}, Inbox: outbox, Casework: cases,
 		SecureCookies: secure,
 	})
 	if err != nil {
@@ -420,6 +443,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Credentials: credentials,
 		Access:      audit.View{Store: cfg.DB},
 		Inbox:       outbox,
+		Casework:    cases,
 		Log:         cfg.Log,
 
 		SecureCookies: secure,
@@ -450,7 +474,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	counterHandler := func(creds pki.CredentialChecker) http.Handler {
 		return observed(m, "counter", (&counter.Server{
-			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Guard: bulk, Log: cfg.Log,
+			Catalog: catalog, Credentials: creds, Issuer: pipeline, Audit: auditLog, Guard: bulk, Cases: cases, Log: cfg.Log,
 			Subjects: counter.Index{Indexer: ident.NewIndexer(cfg.SubjectIndexKey), Store: cfg.DB},
 		}).Handler())
 	}
@@ -481,10 +505,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Catalog: catalog, Links: links, Pipeline: pipeline, Sessions: sessions, Log: log, Keys: ring, Verifier: verifier, Handler: observed(m, "portal", mux), Admin: adminHandler, Counter: counterHandler, Audit: auditLog, Forms: forms, Incidents: incidents,
 		Metrics: m, Health: checker,
-		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), seen: keeper, cosigner: cosigner}
+		db: cfg.DB, retention: cfg.Retention, log: cfg.Log, purgeDone: make(chan struct{}), seen: keeper, cosigner: cosigner,
+		Casework: cases, casesDone: make(chan struct{})}
 	var purgeCtx context.Context
 	purgeCtx, a.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
 	go a.purgeLoop(purgeCtx)
+	// Applications queued before a crash or a restart, and those waiting
+	// for an agency, are worked from here on.
+	poll := cfg.Casework.Poll
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	go func() {
+		defer close(a.casesDone)
+		cases.Run(purgeCtx, poll)
+	}()
 	// A recall approved before a crash or a restart goes on where it was.
 	if err := incidents.Resume(ctx); err != nil {
 		a.Close()

@@ -78,6 +78,9 @@ type Options struct {
 	Limits *guard.Limits
 	// Log is the nodes' logger (nil: slog.Default()).
 	Log *slog.Logger
+	// Casework tunes the applications' queue; zero values take fast
+	// test defaults (backoff 20ms to 200ms, polled every 50ms).
+	Casework app.CaseworkOptions
 }
 
 // Start seeds n people from seed and serves minwon, on a fresh SQLite
@@ -111,6 +114,12 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 	}
 	if opt.Linkage == nil {
 		opt.Linkage = &linkage.Options{BreakerThreshold: 1 << 20}
+	}
+	if opt.Casework.Backoff == 0 {
+		opt.Casework.Backoff, opt.Casework.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
+	}
+	if opt.Casework.Poll == 0 {
+		opt.Casework.Poll = 50 * time.Millisecond
 	}
 	seedDB := b.Open(t)
 	world, _, err := demo.Seed(ctx, seedDB, dir, population.Config{People: n, Seed: seed}, io.Discard)
@@ -160,7 +169,7 @@ func StartOpts(t testing.TB, n int, seed int64, opt Options) *Env {
 		a, err := app.New(ctx, app.Config{
 			DB: node.DB, Agencies: agencies.Endpoints, KeyDir: dd.Keys().Path(), DocumentCert: docCert, PublicURL: node.Server.URL,
 			LogKey: logKey, LogOrigin: "minwon.test/log",
-			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey, Limits: opt.Limits, Log: opt.Log,
+			LinkageOptions: *opt.Linkage, SubjectIndexKey: indexKey, Limits: opt.Limits, Log: opt.Log, Casework: opt.Casework,
 		})
 		if err != nil {
 			t.Fatal(err)

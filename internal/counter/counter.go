@@ -68,6 +68,9 @@ type Server struct {
 	// Guard, if set, blocks an official who looks up too many different
 	// citizens (a *guard.Guard).
 	Guard limiter
+	// Cases, if set, serves the review queue of applications, counter
+	// submissions and retroactive entries (a *casework.Service).
+	Cases cases
 	Log   *slog.Logger
 }
 
@@ -94,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /counter/v1/issuances/{number}", s.official(true, s.get))
 	mux.HandleFunc("GET /counter/v1/issuances/{number}/document.pdf", s.official(true, s.file("application/pdf", 0)))
 	mux.HandleFunc("GET /counter/v1/issuances/{number}/data.json", s.official(true, s.file("application/json", 1)))
+	s.caseRoutes(mux)
 	mux.HandleFunc("/counter/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, issuance.ErrNotFound)
 	})
@@ -238,14 +242,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		s.fail(w, r, errBadInput(svc.ID+" is about a person: give subject_rrn only"))
 		return
 	}
-	if s.Guard != nil {
-		// Counted whether or not the number was found: probing for
-		// numbers is bulk access too.
-		if gerr := s.Guard.Check(r.Context(), o.Principal().Login, guard.Lookup, subject); gerr != nil {
-			err = gerr
-		}
-	}
-	if err != nil {
+	if err = s.counted(r.Context(), o, subject, err); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -275,6 +272,18 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, o Official) {
 		return
 	}
 	httpjson.Write(w, http.StatusCreated, toJSON(is))
+}
+
+// counted counts a look-up of a citizen by number against the official's
+// bulk limits, whether or not the number was found (lookupErr): probing
+// for numbers is bulk access too. A limit reached wins over lookupErr.
+func (s *Server) counted(ctx context.Context, o Official, subject string, lookupErr error) error {
+	if s.Guard != nil {
+		if err := s.Guard.Check(ctx, o.Principal().Login, guard.Lookup, subject); err != nil {
+			return err
+		}
+	}
+	return lookupErr
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, o Official) {

@@ -83,3 +83,7 @@ func (d Dir) Notify() string { return filepath.Join(string(d), "notify") }
 
 // Officials is the CSV of seeded officials and their certificate files.
 func (d Dir) Officials() string { return filepath.Join(string(d), "demo-officials.csv") }
+
+// Agencies is where the simulated agencies keep what changed in their
+// records since the seed (the registry's journal of move-in reports).
+func (d Dir) Agencies() string { return filepath.Join(string(d), "agencies") }

@@ -23,6 +23,7 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/casework"
 	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/doclog"
 	"github.com/minwon/minwon/internal/form"
@@ -191,7 +192,7 @@ var table = []Row{
 	},
 	{
 		Err:    issuance.ErrNotCertificate,
-		Answer: Answer{Status: http.StatusBadRequest, Code: "not_a_certificate", Key: "err.notcert", Message: "this service does not issue a document"},
+		Answer: Answer{Status: http.StatusBadRequest, Code: "not_a_certificate", Key: "err.notcert", Message: "this service does not issue a document: submit applications and reports with POST /api/v1/applications, read lookups with GET /api/v1/lookups/{service}"},
 	},
 	{
 		Err:    issuance.ErrConflict,
@@ -257,6 +258,42 @@ var table = []Row{
 	{
 		Err:    issuance.ErrAlreadyRevoked,
 		Answer: Answer{Status: http.StatusConflict, Code: "already_revoked", Key: "err.alreadyrevoked", Message: "that document is already revoked"},
+	},
+
+	// Applications, reports and lookups (package casework).
+	{
+		Err:    casework.ErrUnknownService,
+		Answer: Answer{Status: http.StatusNotFound, Code: "unknown_service", Key: "err.notfound", Message: "no such service; see GET /api/v1/services"},
+	},
+	{
+		Err:    casework.ErrWrongKind,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "not_an_application", Key: "err.badrequest", Message: "this service is not an application or a report: certificates are issued with POST /api/v1/issuances, lookups read with GET /api/v1/lookups/{service}"},
+	},
+	{
+		Err:    casework.ErrNotLookup,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "not_a_lookup", Key: "err.badrequest", Message: "this service is not a lookup; see GET /api/v1/services"},
+	},
+	{
+		Err: casework.ErrBadPayload, Example: fmt.Errorf("%w: new_address: the road name must end in 로 or 길", casework.ErrBadPayload),
+		Answer: Answer{Status: http.StatusBadRequest, Code: "bad_payload", Key: "err.badrequest"},
+		fill:   inputMessage(casework.ErrBadPayload),
+	},
+	{
+		Err:    casework.ErrConflict,
+		Answer: Answer{Status: http.StatusConflict, Code: "idempotency_conflict", Key: "err.conflict", Message: casework.ErrConflict.Error()},
+	},
+	{
+		Err:    casework.ErrNotFound,
+		Answer: Answer{Status: http.StatusNotFound, Code: "not_found", Key: "err.notfound", Message: "no such application"},
+	},
+	{
+		Err: casework.ErrWrongState, Example: fmt.Errorf("%w: ap-1 is no longer in_review", casework.ErrWrongState),
+		Answer: Answer{Status: http.StatusConflict, Code: "wrong_state", Key: "err.conflict"},
+		fill:   inputMessage(casework.ErrWrongState),
+	},
+	{
+		Err:    casework.ErrPersonalData,
+		Answer: Answer{Status: http.StatusBadRequest, Code: "text_has_rrn", Key: "err.badrequest", Message: casework.ErrPersonalData.Error()},
 	},
 
 	// Incidents and recalls.

@@ -205,29 +205,40 @@ func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject st
 		return nil, fmt.Errorf("linkage: encode request: %w", err)
 	}
 
+	return withRetries(ctx, c, conn, func(ctx context.Context) (*Record, error) {
+		return c.attempt(ctx, conn, req, body)
+	})
+}
+
+// withRetries runs attempt through conn's circuit breaker, retrying
+// transient failures with backoff up to the client's Retries; a caller
+// retrying reuses its request's id, which the agency answers once.
+func withRetries[T any](ctx context.Context, c *Client, conn *agencyConn, attempt func(context.Context) (T, error)) (T, error) {
+	var zero T
+	agency := conn.endpoint.Agency
 	var lastErr error
-	for attempt := 0; attempt <= c.opt.Retries; attempt++ {
-		if attempt > 0 {
-			if err := c.sleep(ctx, attempt); err != nil {
+	for n := 0; n <= c.opt.Retries; n++ {
+		if n > 0 {
+			if err := c.sleep(ctx, n); err != nil {
 				break
 			}
 		}
 		ok, wait := conn.breaker.allow()
 		if !ok {
 			_, _, last := conn.breaker.snapshot()
-			return nil, &UnavailableError{Agency: agency, RetryAfter: wait, Err: last}
+			return zero, &UnavailableError{Agency: agency, RetryAfter: wait, Err: last}
 		}
-		rec, err := c.attempt(ctx, conn, req, body)
+		v, err := attempt(ctx)
 		var te *transientError
 		switch {
 		case err == nil:
 			conn.breaker.success()
-			return rec, nil
+			return v, nil
 		case errors.As(err, &te):
 			if ctx.Err() != nil {
 				// The caller gave up; that says nothing about the agency.
 				conn.breaker.done()
-				return nil, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: ctx.Err()}
+				return zero, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: ctx.Err()}
 			}
 			conn.breaker.failure(te.err)
 			lastErr = te.err
@@ -235,10 +246,10 @@ func (c *Client) Fetch(ctx context.Context, purpose, agency, dataset, subject st
 		default:
 			// The agency answered; it is up, whatever the answer was.
 			conn.breaker.success()
-			return nil, err
+			return zero, err
 		}
 	}
-	return nil, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: lastErr}
+	return zero, &UnavailableError{Agency: agency, RetryAfter: c.opt.BreakerCooldown, Err: lastErr}
 }
 
 // transientError marks a failure worth retrying and counting against the
@@ -248,16 +259,33 @@ type transientError struct{ err error }
 func (e *transientError) Error() string { return e.err.Error() }
 
 func (c *Client) attempt(ctx context.Context, conn *agencyConn, req *Request, body []byte) (*Record, error) {
+	// The correlation id makes the request replayable for net/http too:
+	// the agency treats it as an idempotency key.
+	resp, data, err := c.post(ctx, conn, QueryPath, req.CorrelationID, body)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return c.verifier.Decode(conn.endpoint.Agency, req, resp.Header.Get(SignatureHeader), data)
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, conn.endpoint.Agency)
+	}
+	return nil, statusError(conn, resp)
+}
+
+// post sends one attempt of body to the agency's path with an idempotency
+// key and reads the answer, bounded; transport failures are transient.
+// The caller decides on the status.
+func (c *Client) post(ctx context.Context, conn *agencyConn, path, key string, body []byte) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opt.AttemptTimeout)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, conn.endpoint.BaseURL+QueryPath, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, conn.endpoint.BaseURL+path, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	// Makes the request replayable for net/http too: the agency treats the
-	// correlation id as an idempotency key.
-	hreq.Header.Set("Idempotency-Key", req.CorrelationID)
+	hreq.Header.Set("Idempotency-Key", key)
 	// The request that caused this call, for the agency's logs and ours;
 	// the correlation id stays per call, random, and signed over.
 	if id := reqid.From(ctx); id != "" {
@@ -265,26 +293,26 @@ func (c *Client) attempt(ctx context.Context, conn *agencyConn, req *Request, bo
 	}
 	resp, err := c.http.Do(hreq)
 	if err != nil {
-		return nil, &transientError{err: fmt.Errorf("call %s: %w", conn.endpoint.Agency, scrubURLError(err))}
+		return nil, nil, &transientError{err: fmt.Errorf("call %s: %w", conn.endpoint.Agency, scrubURLError(err))}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opt.MaxBody+1))
 	if err != nil {
-		return nil, &transientError{err: fmt.Errorf("read %s answer: %w", conn.endpoint.Agency, err)}
+		return nil, nil, &transientError{err: fmt.Errorf("read %s answer: %w", conn.endpoint.Agency, err)}
 	}
 	if int64(len(data)) > c.opt.MaxBody {
-		return nil, &IntegrityError{Agency: conn.endpoint.Agency, Reason: "answer larger than allowed"}
+		return nil, nil, &IntegrityError{Agency: conn.endpoint.Agency, Reason: "answer larger than allowed"}
 	}
-	switch {
-	case resp.StatusCode == http.StatusOK:
-		return c.verifier.Decode(conn.endpoint.Agency, req, resp.Header.Get(SignatureHeader), data)
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, conn.endpoint.Agency)
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, &transientError{err: fmt.Errorf("%s answered %s", conn.endpoint.Agency, resp.Status)}
-	default:
-		return nil, fmt.Errorf("%w: %s answered %s", ErrBadRequest, conn.endpoint.Agency, resp.Status)
+	return resp, data, nil
+}
+
+// statusError is the error of an answer that is neither data nor refusal:
+// a server failure or throttling is transient, anything else our mistake.
+func statusError(conn *agencyConn, resp *http.Response) error {
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return &transientError{err: fmt.Errorf("%s answered %s", conn.endpoint.Agency, resp.Status)}
 	}
+	return fmt.Errorf("%w: %s answered %s", ErrBadRequest, conn.endpoint.Agency, resp.Status)
 }
 
 // scrubURLError drops the method and URL that net/http puts in front of a

@@ -71,9 +71,11 @@ type Signer struct {
 }
 
 // Sign returns the SignatureHeader value for body.
-func (s Signer) Sign(body []byte) string {
-	msg := make([]byte, 0, len(signedPrefix)+len(body))
-	msg = append(append(msg, signedPrefix...), body...)
+func (s Signer) Sign(body []byte) string { return s.sign(signedPrefix, body) }
+
+func (s Signer) sign(prefix string, body []byte) string {
+	msg := make([]byte, 0, len(prefix)+len(body))
+	msg = append(append(msg, prefix...), body...)
 	return s.KeyID + " " + base64.StdEncoding.EncodeToString(ed25519.Sign(s.Key, msg))
 }
 
@@ -96,19 +98,10 @@ func NewVerifier(schema *Schema, keys map[string]map[string]ed25519.PublicKey) *
 // the fields are exactly the ones requested. Nothing of an answer that fails
 // any check is returned.
 func (v *Verifier) Decode(agency string, req *Request, sigHeader string, body []byte) (*Record, error) {
-	keyID, sig, err := parseSignature(sigHeader)
-	if err != nil {
-		return nil, &IntegrityError{Agency: agency, Reason: err.Error()}
+	if err := v.checkSignature(agency, signedPrefix, sigHeader, body); err != nil {
+		return nil, err
 	}
-	pub, ok := v.keys[agency][keyID]
-	if !ok {
-		return nil, &IntegrityError{Agency: agency, Reason: fmt.Sprintf("signed by key %q, which is not trusted for %s", keyID, agency)}
-	}
-	msg := make([]byte, 0, len(signedPrefix)+len(body))
-	msg = append(append(msg, signedPrefix...), body...)
-	if !ed25519.Verify(pub, msg, sig) {
-		return nil, &IntegrityError{Agency: agency, Reason: "signature does not verify"}
-	}
+	keyID, _, _ := parseSignature(sigHeader)
 	var resp Response
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -151,6 +144,25 @@ func (v *Verifier) Decode(agency string, req *Request, sigHeader string, body []
 		AnsweredAt:    resp.AnsweredAt,
 		Fields:        resp.Fields,
 	}, nil
+}
+
+// checkSignature checks that sigHeader names a key trusted for agency and
+// that its signature over prefix and body verifies.
+func (v *Verifier) checkSignature(agency, prefix, sigHeader string, body []byte) error {
+	keyID, sig, err := parseSignature(sigHeader)
+	if err != nil {
+		return &IntegrityError{Agency: agency, Reason: err.Error()}
+	}
+	pub, ok := v.keys[agency][keyID]
+	if !ok {
+		return &IntegrityError{Agency: agency, Reason: fmt.Sprintf("signed by key %q, which is not trusted for %s", keyID, agency)}
+	}
+	msg := make([]byte, 0, len(prefix)+len(body))
+	msg = append(append(msg, prefix...), body...)
+	if !ed25519.Verify(pub, msg, sig) {
+		return &IntegrityError{Agency: agency, Reason: "signature does not verify"}
+	}
+	return nil
 }
 
 func parseSignature(h string) (keyID string, sig []byte, err error) {

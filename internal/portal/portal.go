@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/access"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/casework"
 	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/form"
 	"github.com/minwon/minwon/internal/issuance"
@@ -65,6 +66,17 @@ type AccessLog interface {
 type Inbox interface {
 	Inbox(ctx context.Context, subject string) ([]notify.Notice, error)
 	MarkRead(ctx context.Context, subject, id string) error
+}
+
+// Casework takes applications and reports and answers lookups (a
+// *casework.Service).
+type Casework interface {
+	Submit(ctx context.Context, p auth.Principal, in casework.Submission) (*casework.Application, error)
+	Get(ctx context.Context, p auth.Principal, id string) (*casework.Application, error)
+	List(ctx context.Context, p auth.Principal) ([]*casework.Application, error)
+	Lookup(ctx context.Context, p auth.Principal, service, subject string) (*casework.LookupResult, error)
+	// Waiting counts the submissions waiting for each agency.
+	Waiting(ctx context.Context) (map[string]int, error)
 }
 
 // Verifier checks documents by issuance number.

@@ -23,13 +23,28 @@ const (
 	qAuditHead = `UPDATE audit_head SET hash = ? WHERE id = 1`
 )
 
-// txStmt is q prepared for tx: the statement prepared on the pool, reused
-// on tx's connection, or q itself if it could not be prepared.
+// txStmt is q prepared for tx: the statement prepared on the pool (at
+// open, see warmStatements), reused on tx's connection; nil if it is not
+// prepared, and the caller runs q itself. It never prepares: that takes a
+// second connection from the pool while tx holds one, and transactions
+// that each wait for one more connection than the pool has left wait for
+// ever (eight casework workers on a pool of six did).
 func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
-	if st := db.prepared(ctx, q); st != nil {
-		return tx.StmtContext(ctx, st)
+	db.stmtMu.RLock()
+	st := db.stmts[q]
+	db.stmtMu.RUnlock()
+	if st == nil {
+		return nil
 	}
-	return nil
+	return tx.StmtContext(ctx, st)
+}
+
+// warmStatements prepares, while the pool is idle, the statements that
+// transactions reuse through txStmt.
+func (db *DB) warmStatements(ctx context.Context) {
+	for _, q := range []string{qAuditBump, qAuditInsert, qAuditHead} {
+		db.prepared(ctx, q)
+	}
 }
 
 // appendAudit appends e to the audit chain inside tx. Updating the head

@@ -129,9 +129,14 @@ func (db *DB) NoticeRetry(ctx context.Context, id string, next time.Time, lastEr
 
 // NoticeCounts counts notices by delivery state (for operators and tests).
 func (db *DB) NoticeCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT state, COUNT(*) FROM notices GROUP BY state`)
+	return db.countByState(ctx, `SELECT state, COUNT(*) FROM notices GROUP BY state`, "notices")
+}
+
+// countByState runs q, which selects (state, count) rows, into a map.
+func (db *DB) countByState(ctx context.Context, q, what string) (map[string]int, error) {
+	rows, err := db.sql.QueryContext(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("store: notices: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -139,7 +144,7 @@ func (db *DB) NoticeCounts(ctx context.Context) (map[string]int, error) {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("store: notices: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		out[s] = n
 	}

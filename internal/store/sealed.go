@@ -39,6 +39,24 @@ func (db *DB) Protect(ctx context.Context, kek *seal.KEK) error {
 	return nil
 }
 
+// sealerWith returns the sealer, holding the data key keyID: another node
+// may have made that key (nodes starting together on an empty database
+// each make one), and then the keys are read again.
+func (db *DB) sealerWith(ctx context.Context, keyID string) (*seal.Sealer, error) {
+	s := db.sealer.Load()
+	if s == nil {
+		return nil, errNotProtected
+	}
+	if !s.Has(keyID) {
+		var err error
+		if s, err = seal.Open(ctx, db, db.kek.Load(), db.now()); err != nil {
+			return nil, err
+		}
+		db.sealer.Store(s)
+	}
+	return s, nil
+}
+
 // issuanceRow is the identity a document's seal is bound to: its number.
 func issuanceRow(number string) string { return "issuance " + number }
 
@@ -64,21 +82,11 @@ func (db *DB) openDocument(ctx context.Context, is *issuance.Issuance, keyID str
 	if keyID == "" {
 		return nil
 	}
-	s := db.sealer.Load()
-	if s == nil {
-		return errNotProtected
-	}
-	if !s.Has(keyID) {
-		// Another node made that data key (nodes starting together on
-		// an empty database each make one): read the keys again.
-		var err error
-		if s, err = seal.Open(ctx, db, db.kek.Load(), db.now()); err != nil {
-			return err
-		}
-		db.sealer.Store(s)
+	s, err := db.sealerWith(ctx, keyID)
+	if err != nil {
+		return err
 	}
 	row := issuanceRow(is.Number)
-	var err error
 	if is.PDF, err = s.Open(keyID, row, "pdf", is.PDF); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -93,18 +101,10 @@ func (db *DB) openData(ctx context.Context, is *issuance.Issuance, keyID string)
 	if keyID == "" {
 		return nil
 	}
-	s := db.sealer.Load()
-	if s == nil {
-		return errNotProtected
+	s, err := db.sealerWith(ctx, keyID)
+	if err != nil {
+		return err
 	}
-	if !s.Has(keyID) {
-		var err error
-		if s, err = seal.Open(ctx, db, db.kek.Load(), db.now()); err != nil {
-			return err
-		}
-		db.sealer.Store(s)
-	}
-	var err error
 	if is.DataJSON, err = s.Open(keyID, issuanceRow(is.Number), "data_json", is.DataJSON); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}

@@ -186,6 +186,7 @@ func OpenPostgres(ctx context.Context, dsn string, opt PostgresOptions) (*DB, er
 		sdb.Close()
 		return nil, err
 	}
+	db.warmStatements(ctx)
 	return db, nil
 }
 
@@ -238,6 +239,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	db.warmStatements(ctx)
 	return db, nil
 }
 

@@ -358,6 +358,15 @@ func (s *Server) requestForm(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.errorPage(w, r, http.StatusNotFound, "err.notfound", "")
 		return
 	}
+	if svc.Kind != form.Certificate {
+		// Applications, reports and lookups have their own pages.
+		to := "/apply/"
+		if svc.Kind == form.Lookup {
+			to = "/lookup/"
+		}
+		http.Redirect(w, r, to+url.PathEscape(svc.ID), http.StatusSeeOther)
+		return
+	}
 	rv := &requestView{Service: svc, Key: newKey()}
 	for _, n := range svc.Needs() {
 		if len(rv.Agencies) == 0 || rv.Agencies[len(rv.Agencies)-1] != n.Agency {
@@ -452,6 +461,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, back st
 		ev.Message = v.Tf(a.Key, v.Agency(a.Agency))
 		ev.Retry = v.Tf("down.retry", a.RetryAfter, at)
 		ev.ShowStatus = true
+	case payloadDetail(a) != "":
+		ev.Detail = payloadDetail(a)
 	case a.Key == "err.notfound" || a.Key == "err.notcert":
 		// The thing asked for does not exist (or has no form): there is
 		// nothing to go back to.
@@ -468,11 +479,18 @@ type statusView struct {
 	Agencies []linkage.AgencyStatus
 	Degraded []*form.Service
 	Checked  time.Time
+	Waiting  map[string]int // agency → submissions waiting for it
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	ps := portal.Status(s.Catalog, s.Agencies)
 	sv := &statusView{OK: ps.OK, Agencies: ps.Agencies, Degraded: ps.Degraded, Checked: time.Now()}
+	if s.Casework != nil {
+		// Counts only: how many submissions wait for each agency.
+		if n, err := s.Casework.Waiting(r.Context()); err == nil && len(n) > 0 {
+			sv.Waiting = n
+		}
+	}
 	v := s.newView(w, r, s.optionalUser(r), "status.title")
 	v.Data = sv
 	s.render(w, r, http.StatusOK, "status", v)

@@ -57,7 +57,9 @@ type Server struct {
 	// notices pages.
 	Access portal.AccessLog
 	Inbox  portal.Inbox
-	Log    *slog.Logger
+	// Casework, if set, serves applications, reports and lookups.
+	Casework portal.Casework
+	Log      *slog.Logger
 	// SecureCookies marks cookies Secure and sends HSTS (set when served over TLS).
 	SecureCookies bool
 
@@ -119,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /notifications", s.authed(s.notifications))
 		mux.HandleFunc("POST /notifications/{id}/read", s.authed(s.readNotification))
 	}
+	s.caseRoutes(mux)
 	mux.HandleFunc("GET /request/{service}", s.authed(s.requestForm))
 	mux.HandleFunc("POST /request/{service}", s.authed(s.request))
 	mux.HandleFunc("GET /verify", s.verifyForm)
@@ -217,6 +220,7 @@ type view struct {
 	Data         any
 	Sessions     *sessionsLine // once after login: the account's other sessions
 	Privacy      bool          // the access log and the inbox are served
+	Cases        bool          // applications are served
 }
 
 // Label is the message prefix+"."+key, or key itself if there is none (a
@@ -282,7 +286,7 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) string {
 
 // newView prepares the parts of a page every template needs. user may be nil.
 func (s *Server) newView(w http.ResponseWriter, r *http.Request, user *auth.Principal, titleKey string) *view {
-	v := &view{Lang: s.lang(w, r), User: user, Path: r.URL.Path, Privacy: user != nil && s.Access != nil && s.Inbox != nil}
+	v := &view{Lang: s.lang(w, r), User: user, Path: r.URL.Path, Privacy: user != nil && s.Access != nil && s.Inbox != nil, Cases: user != nil && s.Casework != nil}
 	v.OtherLang = langEn
 	if v.Lang == langEn {
 		v.OtherLang = langKo
