@@ -455,6 +455,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		BreakerStates:  []string{string(linkage.Closed), string(linkage.Open), string(linkage.HalfOpen)},
 		CheckpointTime: log.CheckpointTime,
 		PendingNotices: cfg.DB.PendingNotices,
+		WaitingApplications: func(ctx context.Context) (map[string]int, error) {
+			// Every agency has a series, 0 while nothing waits for it.
+			byAgency, err := cases.Waiting(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if byAgency == nil {
+				byAgency = map[string]int{}
+			}
+			for _, e := range cfg.Agencies {
+				byAgency[e.Agency] += 0
+			}
+			return byAgency, nil
+		},
 	})
 	if cfg.CheckpointMaxAge <= 0 {
 		cfg.CheckpointMaxAge = DefaultCheckpointMaxAge

@@ -169,7 +169,10 @@ type Sources struct {
 	CheckpointTime func() time.Time
 	// PendingNotices counts the notices in the outbox not yet delivered.
 	PendingNotices func(ctx context.Context) (int64, error)
-	Now            func() time.Time
+	// WaitingApplications counts the applications and reports whose job
+	// waits for each agency (tried, and to be tried again).
+	WaitingApplications func(ctx context.Context) (map[string]int, error)
+	Now                 func() time.Time
 }
 
 // Watch registers the scrape-time metrics read from src.
@@ -184,6 +187,8 @@ var (
 		"Age of the newest signed checkpoint of the transparency log.", nil, nil)
 	pendingDesc = prometheus.NewDesc(Namespace+"_notify_outbox_pending",
 		"Notices to citizens queued in the outbox and not yet delivered.", nil, nil)
+	waitingDesc = prometheus.NewDesc(Namespace+"_casework_waiting",
+		"Applications and reports whose agency step failed and waits to be tried again, per agency.", []string{"agency"}, nil)
 )
 
 type sourceCollector struct{ src Sources }
@@ -192,6 +197,7 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- breakerDesc
 	ch <- checkpointAgeDesc
 	ch <- pendingDesc
+	ch <- waitingDesc
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -222,6 +228,17 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(n))
 		} else {
 			ch <- prometheus.NewInvalidMetric(pendingDesc, err)
+		}
+	}
+	if c.src.WaitingApplications != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if byAgency, err := c.src.WaitingApplications(ctx); err == nil {
+			for agency, n := range byAgency {
+				ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(n), agency)
+			}
+		} else {
+			ch <- prometheus.NewInvalidMetric(waitingDesc, err)
 		}
 	}
 }
