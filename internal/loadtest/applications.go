@@ -415,7 +415,10 @@ func (r *appRun) crashWhenJournalHolds(ctx context.Context) error {
 // finalStatus: a submission in one of these has left the queue.
 var finalStatus = map[string]bool{"completed": true, "failed": true, "rejected": true, "approved": true, "in_review": true}
 
-// drain polls every submission until it is final or the drain times out.
+// drain reads the submissions (GET /api/v1/applications/{id}) until every
+// one is final or the drain times out. A round reads the pending ones
+// oldest first and stops after 64 found not yet final, so that polling a
+// large backlog does not take the machine from the queue it measures.
 func (r *appRun) drain(ctx context.Context, healed time.Time) error {
 	byLogin := map[string]*appClient{}
 	for _, cl := range r.clients {
@@ -424,13 +427,15 @@ func (r *appRun) drain(ctx context.Context, healed time.Time) error {
 	deadline := time.Now().Add(r.opt.DrainTimeout)
 	for {
 		var wg sync.WaitGroup
-		sem := make(chan struct{}, 16)
-		pending := 0
+		var notFinal atomic.Int64
+		sem := make(chan struct{}, 8)
 		for _, s := range r.subs {
 			if s.final != nil {
 				continue
 			}
-			pending++
+			if notFinal.Load() >= 64 {
+				break
+			}
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
@@ -440,7 +445,9 @@ func (r *appRun) drain(ctx context.Context, healed time.Time) error {
 				var a apiwire.Application
 				if err == nil && json.Unmarshal(data, &a) == nil && finalStatus[a.Status] {
 					s.final = &a
+					return
 				}
+				notFinal.Add(1)
 			}()
 		}
 		wg.Wait()
@@ -563,7 +570,9 @@ func (r *appRun) check(ctx context.Context) {
 			problem("%s (%s) ended %s: %s", s.id, s.service, s.final.Status, lastNote(s.final))
 		}
 	}
-	// None lost, none made twice: each account lists exactly what it got.
+	// None made twice: each account lists nothing it was not answered
+	// with (the list holds an account's newest 200; older duplicates of a
+	// report would show in the registry's journal below).
 	for _, cl := range r.clients {
 		list, err := r.list(ctx, cl)
 		if err != nil {
@@ -582,33 +591,14 @@ func (r *appRun) check(ctx context.Context) {
 		lines = lines[r.journal0:]
 	}
 	res.JournalWrites = len(lines)
-	byReq := map[string]int{}
-	lastAddr := map[string]string{} // subject → address of its last write
-	for _, l := range lines {
-		byReq[l.Request.RequestID]++
-		var p struct {
-			NewAddress string `json:"new_address"`
-		}
-		if json.Unmarshal(l.Request.Payload, &p) == nil {
-			lastAddr[l.Request.Subject] = p.NewAddress
-		}
-	}
-	want := map[string]bool{}
+	var reports []string
 	for _, s := range r.subs {
-		if s.service != casework.MoveInReport {
-			continue
-		}
-		rid := casework.RequestID(s.id)
-		want[rid] = true
-		if n := byReq[rid]; n != 1 {
-			problem("move-in report %s: %d writes in the registry's journal", s.id, n)
+		if s.service == casework.MoveInReport {
+			reports = append(reports, s.id)
 		}
 	}
-	for rid, n := range byReq {
-		if !want[rid] {
-			problem("the registry's journal holds %d writes of request %s no submission made", n, rid)
-		}
-	}
+	jp, lastAddr := checkJournal(lines, reports)
+	res.Problems = append(res.Problems, jp...)
 	// The 등본 of a sample of movers shows their last new address.
 	var movers []*appClient
 	for _, cl := range r.clients {
@@ -652,6 +642,38 @@ func monthsSince(b, now time.Time) int {
 		m--
 	}
 	return m
+}
+
+// checkJournal checks the registry's journal against the move-in reports
+// that were accepted (their application ids): exactly one write each and
+// none that no report made. It returns the problems and each subject's
+// address of its last write.
+func checkJournal(lines []journalLine, reports []string) (problems []string, lastAddr map[string]string) {
+	byReq := map[string]int{}
+	lastAddr = map[string]string{}
+	for _, l := range lines {
+		byReq[l.Request.RequestID]++
+		var p struct {
+			NewAddress string `json:"new_address"`
+		}
+		if json.Unmarshal(l.Request.Payload, &p) == nil {
+			lastAddr[l.Request.Subject] = p.NewAddress
+		}
+	}
+	want := map[string]bool{}
+	for _, id := range reports {
+		rid := casework.RequestID(id)
+		want[rid] = true
+		if n := byReq[rid]; n != 1 {
+			problems = append(problems, fmt.Sprintf("move-in report %s: %d writes in the registry's journal", id, n))
+		}
+	}
+	for rid, n := range byReq {
+		if !want[rid] {
+			problems = append(problems, fmt.Sprintf("the registry's journal holds %d writes of request %s no submission made", n, rid))
+		}
+	}
+	return problems, lastAddr
 }
 
 func lastNote(a *apiwire.Application) string {
