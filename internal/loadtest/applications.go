@@ -384,7 +384,8 @@ func (r *appRun) submit(ctx context.Context, cl *appClient, n int) bool {
 // has applied CrashAfter writes since the run began, and starts it again.
 func (r *appRun) crashWhenJournalHolds(ctx context.Context) error {
 	srv := r.opt.Server.(Restarter)
-	for len(readJournal(r.journal))-r.journal0 < r.opt.CrashAfter {
+	var lc lineCounter
+	for lc.count(r.journal)-r.journal0 < r.opt.CrashAfter {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -412,30 +413,59 @@ func (r *appRun) crashWhenJournalHolds(ctx context.Context) error {
 	return nil
 }
 
+// lineCounter counts the lines of a growing file, reading only what was
+// added since the last call.
+type lineCounter struct {
+	off   int64
+	lines int
+}
+
+func (c *lineCounter) count(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return c.lines
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.ReadAt(buf, c.off)
+		for _, b := range buf[:n] {
+			c.off++
+			if b == '\n' {
+				c.lines++
+			}
+		}
+		if err != nil || n == 0 {
+			return c.lines
+		}
+	}
+}
+
 // finalStatus: a submission in one of these has left the queue.
 var finalStatus = map[string]bool{"completed": true, "failed": true, "rejected": true, "approved": true, "in_review": true}
 
 // drain reads the submissions (GET /api/v1/applications/{id}) until every
-// one is final or the drain times out. A round reads the pending ones
-// oldest first and stops after 64 found not yet final, so that polling a
-// large backlog does not take the machine from the queue it measures.
+// one is final or the drain times out. A round reads at most 256 pending
+// ones, going on where the last round stopped, so that polling a large
+// backlog does not take the machine from the queue it measures, whatever
+// order the queue completes them in.
 func (r *appRun) drain(ctx context.Context, healed time.Time) error {
 	byLogin := map[string]*appClient{}
 	for _, cl := range r.clients {
 		byLogin[cl.acct.Login] = cl
 	}
 	deadline := time.Now().Add(r.opt.DrainTimeout)
-	for {
+	cursor := 0
+	for len(r.subs) > 0 {
 		var wg sync.WaitGroup
-		var notFinal atomic.Int64
 		sem := make(chan struct{}, 8)
-		for _, s := range r.subs {
+		for read, seen := 0, 0; read < 256 && seen < len(r.subs); seen++ {
+			s := r.subs[cursor]
+			cursor = (cursor + 1) % len(r.subs)
 			if s.final != nil {
 				continue
 			}
-			if notFinal.Load() >= 64 {
-				break
-			}
+			read++
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
@@ -445,9 +475,7 @@ func (r *appRun) drain(ctx context.Context, healed time.Time) error {
 				var a apiwire.Application
 				if err == nil && json.Unmarshal(data, &a) == nil && finalStatus[a.Status] {
 					s.final = &a
-					return
 				}
-				notFinal.Add(1)
 			}()
 		}
 		wg.Wait()
@@ -465,7 +493,7 @@ func (r *appRun) drain(ctx context.Context, healed time.Time) error {
 			break
 		}
 		r.progress("applications: %d of %d final", done, len(r.subs))
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 	}
 	r.phase.Store("drained")
 	// The drain ends at the last final state the server recorded.

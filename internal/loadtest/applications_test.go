@@ -77,3 +77,22 @@ func TestMonthsSince(t *testing.T) {
 		}
 	}
 }
+
+// The line counter reads only what was appended since its last call.
+func TestLineCounter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	var c lineCounter
+	if n := c.count(path); n != 0 {
+		t.Fatalf("missing file: %d lines", n)
+	}
+	os.WriteFile(path, []byte("a\nb\nc"), 0o600)
+	if n := c.count(path); n != 2 {
+		t.Fatalf("%d lines, want 2", n)
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("\nd\n")
+	f.Close()
+	if n := c.count(path); n != 4 {
+		t.Fatalf("%d lines after appending, want 4", n)
+	}
+}
