@@ -315,13 +315,16 @@ func (r *appRun) run(ctx context.Context) error {
 	close(stop)
 	wg.Wait()
 	submitted := time.Since(t0)
-	if err := <-crashDone; err != nil {
-		return err
-	}
 	r.res.Submitted = r.count()
 	r.res.SubmitPerSec = float64(r.res.Submitted) / submitted.Seconds()
 	r.progress("applications: %d submissions in %s (%.1f/s); waiting for the queue to drain", r.res.Submitted, submitted.Round(time.Millisecond), r.res.SubmitPerSec)
-	return r.drain(ctx, healed)
+	// The kill may come while the backlog drains; if the registry never
+	// reaches CrashAfter writes, the watcher gives up when the drain ends.
+	err := r.drain(ctx, healed)
+	if cerr := <-crashDone; err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func (r *appRun) count() int {
