@@ -42,6 +42,12 @@ Usage:
         the alternate-site drill: two PostgreSQL clusters here (site A primary, site B synchronous standby),
         a minwon serve node per site; under load site A is lost (kill -9, pg_ctl stop -m immediate) after
         --crash-after documents, B is promoted and takes over; exits non-zero unless nothing was lost or reused
+  minwon-loadtest --applications (--spawn | --target URL --data DIR) [--concurrency 16] [--app-phase 10s]
+        [--app-outage 10s] [--crash-after N] [--drain-timeout 5m] [--app-sample 20] [--json FILE]
+        citizens submit move-in reports and childcare-allowance applications while the registry is healthy,
+        down (503) and healed; with --crash-after the demo is killed with SIGKILL once the registry has applied
+        N writes, and restarted; exits non-zero unless every submission reached a final state exactly once,
+        none was lost or duplicated, the registry applied one write per report and the 등본 show the new address
   minwon-loadtest --recheck RECORDS.csv --target URL --data DIR
   minwon-loadtest --compare-chromium N
         rendering cost of minwon's PDF writer against HTML printed by headless Chromium
@@ -101,6 +107,11 @@ func run(args []string) error {
 		syncCommit  = fs.String("sync-commit", "on", "alternate-site: site A's synchronous_commit, on or remote_apply")
 		pgPorts     = fs.String("pg-ports", "55432,55433", "alternate-site: the ports of site A's and site B's PostgreSQL clusters")
 		verifyCLI   = fs.Int("verify-cli", 10, "alternate-site: documents, half from each site, checked with minwon verify FILE.pdf --log URL")
+		appMode     = fs.Bool("applications", false, "applications mode (see above); uses --concurrency (one level), --crash-after, --spawn or --target with --data")
+		appPhase    = fs.Duration("app-phase", 10*time.Second, "applications: length of the healthy and of the healed phase")
+		appOutage   = fs.Duration("app-outage", 10*time.Second, "applications: how long the registry is down")
+		appSample   = fs.Int("app-sample", 20, "applications: movers whose 등본 is issued at the end to check the new address")
+		drainWait   = fs.Duration("drain-timeout", 5*time.Minute, "applications: how long to wait for every submission to reach a final state")
 		keep        = fs.Bool("keep", false, "alternate-site: keep the data directory (logs of the agencies and both nodes)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -195,6 +206,10 @@ func run(args []string) error {
 			return errors.New("--counter-clients must be 1..1000, --counter-phase at least 1s, --counter-portal and --counter-flood not negative")
 		}
 		levels = []int{max(*ctrPortal, *ctrFlood, 1)}
+	} else if *appMode {
+		if len(levels) != 1 || *faults != "" || *crashes != 1 {
+			return errors.New("--applications takes one --concurrency, no --faults (it switches the registry itself) and one crash")
+		}
 	} else if *requests <= 0 && *duration <= 0 {
 		return errors.New("give --requests N or --duration D")
 	}
@@ -260,6 +275,29 @@ func run(args []string) error {
 	accts, err := loadtest.ReadAccounts(*accounts)
 	if err != nil {
 		return err
+	}
+	if *appMode {
+		opTLS, err := loadtest.DemoOperatorTLS(*data)
+		if err != nil {
+			return fmt.Errorf("--applications switches the registry with the demo's operator certificate: %w", err)
+		}
+		res, err := loadtest.RunApplications(ctx, loadtest.AppOptions{
+			Server: server, DataDir: *data, Accounts: accts, AgencyTLS: opTLS, Clients: levels[0],
+			Phase: *appPhase, Outage: *appOutage, CrashAfter: int(*crashAfter), DrainTimeout: *drainWait,
+			Sample: *appSample, Progress: os.Stdout,
+		})
+		if err != nil {
+			return err
+		}
+		res.Command = "minwon-loadtest " + strings.Join(args, " ")
+		loadtest.PrintApplications(os.Stdout, res)
+		if err := writeJSON(*jsonOut, res); err != nil {
+			return err
+		}
+		if !res.OK() {
+			return errors.New("FAILED (see above)")
+		}
+		return nil
 	}
 	// The accounts file has no business registration numbers: regenerate
 	// the population from the seed the demo recorded to know them.

@@ -139,9 +139,12 @@ func (h *Harness) setFaults(ctx context.Context, f Faults) error {
 
 // agencyClient reaches the agencies' fault switches and counters as an
 // operator.
-func (h *Harness) agencyClient() *client {
+func (h *Harness) agencyClient() *client { return operatorClient(h.opt.AgencyTLS) }
+
+// operatorClient is a client presenting an operator's certificate.
+func operatorClient(cfg *tls.Config) *client {
 	c := newClient("", 4)
-	c.hc.Transport.(*http.Transport).TLSClientConfig = h.opt.AgencyTLS.Clone()
+	c.hc.Transport.(*http.Transport).TLSClientConfig = cfg.Clone()
 	return c
 }
 

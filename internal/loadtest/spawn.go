@@ -35,6 +35,7 @@ type Spawned struct {
 	Addr    string   // its --addr; chosen on first start if empty
 	Args    []string // further flags (--people, --seed, --pprof)
 	LogPath string   // its stdout and stderr; default Dir/demo.log
+	Env     []string // added to the environment (a test binary that runs as minwon)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -99,6 +100,9 @@ func (s *Spawned) Start(ctx context.Context) error {
 	args := append([]string{"demo", "--data", s.Dir, "--addr", s.Addr, "--bulk-limits", "off"}, s.Args...)
 	cmd := exec.Command(s.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if len(s.Env) > 0 {
+		cmd.Env = append(os.Environ(), s.Env...)
+	}
 	// Its own process group, so a Ctrl-C to the harness does not reach it
 	// before the harness has finished with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
