@@ -262,3 +262,17 @@ var (
 	_ casework.Store = (*DB)(nil)
 	_ casework.Tx    = (*Tx)(nil)
 )
+
+// SQLTx is the transaction's database/sql handle, for a job queue that
+// inserts and completes its jobs in the store's transactions (River,
+// package caseriver).
+func (t *Tx) SQLTx() *sql.Tx { return t.tx }
+
+// PostgresDB is the PostgreSQL handle the store runs on, for River (package
+// caseriver); nil on SQLite.
+func (db *DB) PostgresDB() *sql.DB {
+	if db.dialect != postgres {
+		return nil
+	}
+	return db.sql
+}
