@@ -68,6 +68,8 @@ type Queue struct {
 // (River's column is a smallint).
 const maxAttempts = 10000
 
+const fetchCooldown = 5 * time.Millisecond
+
 // New migrates River's schema in db up to date and makes the queue for
 // cases; Start runs it.
 func New(ctx context.Context, db *sql.DB, cases *casework.Service, opt Options) (*Queue, error) {
@@ -91,10 +93,13 @@ func New(ctx context.Context, db *sql.DB, cases *casework.Service, opt Options) 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker{q: q})
 	client, err := river.NewClient(riverdatabasesql.New(db), &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}},
-		Workers:              workers,
-		FetchPollInterval:    opt.Poll,
-		FetchCooldown:        min(opt.Poll, river.FetchCooldownDefault),
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}},
+		Workers:           workers,
+		FetchPollInterval: opt.Poll,
+		// Without LISTEN the workers fetch again as jobs finish, at
+		// most once a cooldown: River's default (100ms) caps 8 workers
+		// at 80 jobs a second (measured, docs/BENCHMARKS.md).
+		FetchCooldown:        fetchCooldown,
 		JobTimeout:           opt.Lease,
 		RescueStuckJobsAfter: 2 * opt.Lease,
 		MaxAttempts:          maxAttempts,
