@@ -206,7 +206,11 @@ func (s *Service) Work(ctx context.Context, j Job) error {
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}
-	if rerr := s.Store.RetryJob(ctx, j.ID, next, msg); rerr != nil {
+	// Recorded even when the attempt failed because its context ended
+	// (River's job timeout).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if rerr := s.Store.RetryJob(rctx, j.ID, next, msg); rerr != nil {
 		return rerr
 	}
 	var un *linkage.UnavailableError
