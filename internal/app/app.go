@@ -428,8 +428,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	// On PostgreSQL River runs the jobs, its schema migrated here.
 	var riverQ *caseriver.Queue
-	if pg := cfg.DB.PostgresDB(); pg != nil && !cfg.Casework.TableQueue {
-		riverQ, err = caseriver.New(ctx, pg, cases, caseriver.Options{Workers: cfg.Casework.Workers, Poll: poll, Lease: cfg.Casework.Lease, Log: cfg.Log})
+	if cfg.DB.PostgresDB() != nil && !cfg.Casework.TableQueue {
+		riverQ, err = caseriver.New(ctx, cfg.DB, cases, caseriver.Options{Workers: cfg.Casework.Workers, Poll: poll, Lease: cfg.Casework.Lease, Log: cfg.Log})
 		if err != nil {
 			return nil, err
 		}

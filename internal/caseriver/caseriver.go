@@ -70,10 +70,22 @@ const maxAttempts = 10000
 
 const fetchCooldown = 5 * time.Millisecond
 
+// DB is the store River runs in (store.DB).
+type DB interface {
+	// PostgresDB is its PostgreSQL handle.
+	PostgresDB() *sql.DB
+	// Migrating runs f holding the schema-migration lock.
+	Migrating(ctx context.Context, f func(ctx context.Context) error) error
+}
+
 // New migrates River's schema in db up to date and makes the queue for
 // cases; Start runs it.
-func New(ctx context.Context, db *sql.DB, cases *casework.Service, opt Options) (*Queue, error) {
-	if err := Migrate(ctx, db); err != nil {
+func New(ctx context.Context, db DB, cases *casework.Service, opt Options) (*Queue, error) {
+	pg := db.PostgresDB()
+	if pg == nil {
+		return nil, errors.New("caseriver: River runs on PostgreSQL only")
+	}
+	if err := db.Migrating(ctx, func(ctx context.Context) error { return Migrate(ctx, pg) }); err != nil {
 		return nil, err
 	}
 	if opt.Workers <= 0 {
@@ -92,7 +104,7 @@ func New(ctx context.Context, db *sql.DB, cases *casework.Service, opt Options) 
 	q := &Queue{cases: cases, log: log}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker{q: q})
-	client, err := river.NewClient(riverdatabasesql.New(db), &river.Config{
+	client, err := river.NewClient(riverdatabasesql.New(pg), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}},
 		Workers:           workers,
 		FetchPollInterval: opt.Poll,
@@ -103,7 +115,7 @@ func New(ctx context.Context, db *sql.DB, cases *casework.Service, opt Options) 
 		JobTimeout:           opt.Lease,
 		RescueStuckJobsAfter: 2 * opt.Lease,
 		MaxAttempts:          maxAttempts,
-		RetryPolicy:          retryPolicy{cases},
+		RetryPolicy:          RetryPolicy{Cases: cases},
 		// River logs each failed attempt; while an agency is down those
 		// are thousands, and the store's job row already shows them.
 		Logger: slog.New(warnOnly{log.Handler()}),
@@ -115,7 +127,8 @@ func New(ctx context.Context, db *sql.DB, cases *casework.Service, opt Options) 
 	return q, nil
 }
 
-// Migrate brings River's tables in db (its search_path schema) up to date.
+// Migrate brings River's tables in db (its search_path schema) up to date;
+// New runs it under the store's migration lock.
 func Migrate(ctx context.Context, db *sql.DB) error {
 	m, err := rivermigrate.New(riverdatabasesql.New(db), nil)
 	if err != nil {
@@ -186,11 +199,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	return err
 }
 
-// retryPolicy is casework's backoff.
-type retryPolicy struct{ cases *casework.Service }
+// RetryPolicy is River's retry policy from casework's backoff.
+type RetryPolicy struct{ Cases *casework.Service }
 
-func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(p.cases.RetryDelay(job.Attempt))
+// NextRetry implements river.ClientRetryPolicy.
+func (p RetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(p.Cases.RetryDelay(job.Attempt))
 }
 
 // warnOnly passes on River's warnings and errors, not its routine logs.

@@ -276,3 +276,23 @@ func (db *DB) PostgresDB() *sql.DB {
 	}
 	return db.sql
 }
+
+// Migrating runs f holding the schema-migration lock (PostgreSQL), for the
+// migrations the store does not run itself (River's, package caseriver):
+// nodes that start together run them one at a time.
+func (db *DB) Migrating(ctx context.Context, f func(ctx context.Context) error) error {
+	if db.dialect != postgres {
+		return f(ctx)
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer conn.Close()
+	key := fmt.Sprintf("%d, hashtext(coalesce(current_schema(), ''))", lockClassMigrate)
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")")
+	return f(ctx)
+}
