@@ -136,8 +136,12 @@ type CaseworkOptions struct {
 	Poll time.Duration
 	// TableQueue keeps the store's table queue on PostgreSQL too, instead
 	// of River (package caseriver), to compare the two; SQLite always
-	// uses the table queue.
+	// uses the table queue unless RiverOnSQLite.
 	TableQueue bool
+	// RiverOnSQLite runs the jobs on River's SQLite driver (riversqlite)
+	// instead of the table queue, to compare the two: it passes the tests
+	// but drained a backlog slower (docs/BENCHMARKS.md).
+	RiverOnSQLite bool
 }
 
 // Witness names a C2SP tlog-witness: its base URL and its cosignature/v1
@@ -426,9 +430,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if poll <= 0 {
 		poll = 500 * time.Millisecond
 	}
-	// On PostgreSQL River runs the jobs, its schema migrated here.
+	// On PostgreSQL River runs the jobs (on SQLite if asked), its schema
+	// migrated here.
 	var riverQ *caseriver.Queue
-	if cfg.DB.PostgresDB() != nil && !cfg.Casework.TableQueue {
+	if (cfg.DB.PostgresDB() != nil && !cfg.Casework.TableQueue) || (cfg.DB.SQLiteDB() != nil && cfg.Casework.RiverOnSQLite) {
 		riverQ, err = caseriver.New(ctx, cfg.DB, cases, caseriver.Options{Workers: cfg.Casework.Workers, Poll: poll, Lease: cfg.Casework.Lease, Log: cfg.Log})
 		if err != nil {
 			return nil, err

@@ -24,7 +24,9 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
@@ -62,6 +64,8 @@ type Queue struct {
 	client *river.Client[*sql.Tx]
 	cases  *casework.Service
 	log    *slog.Logger
+	// complete is JobCompleteTx for the driver.
+	complete func(ctx context.Context, tx *sql.Tx, job *river.Job[jobArgs]) error
 }
 
 // maxAttempts keeps a job retried for days while its agency is down
@@ -74,6 +78,8 @@ const fetchCooldown = 5 * time.Millisecond
 type DB interface {
 	// PostgresDB is its PostgreSQL handle.
 	PostgresDB() *sql.DB
+	// SQLiteDB is its SQLite handle.
+	SQLiteDB() *sql.DB
 	// Migrating runs f holding the schema-migration lock.
 	Migrating(ctx context.Context, f func(ctx context.Context) error) error
 }
@@ -81,11 +87,24 @@ type DB interface {
 // New migrates River's schema in db up to date and makes the queue for
 // cases; Start runs it.
 func New(ctx context.Context, db DB, cases *casework.Service, opt Options) (*Queue, error) {
-	pg := db.PostgresDB()
-	if pg == nil {
-		return nil, errors.New("caseriver: River runs on PostgreSQL only")
+	var (
+		driver   riverdriver.Driver[*sql.Tx]
+		complete func(ctx context.Context, tx *sql.Tx, job *river.Job[jobArgs]) error
+	)
+	if pg := db.PostgresDB(); pg != nil {
+		driver = riverdatabasesql.New(pg)
+		complete = func(ctx context.Context, tx *sql.Tx, job *river.Job[jobArgs]) error {
+			_, err := river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx, job)
+			return err
+		}
+	} else {
+		driver = riversqlite.New(db.SQLiteDB())
+		complete = func(ctx context.Context, tx *sql.Tx, job *river.Job[jobArgs]) error {
+			_, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)
+			return err
+		}
 	}
-	if err := db.Migrating(ctx, func(ctx context.Context) error { return Migrate(ctx, pg) }); err != nil {
+	if err := db.Migrating(ctx, func(ctx context.Context) error { return migrate(ctx, driver) }); err != nil {
 		return nil, err
 	}
 	if opt.Workers <= 0 {
@@ -101,10 +120,10 @@ func New(ctx context.Context, db DB, cases *casework.Service, opt Options) (*Que
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	q := &Queue{cases: cases, log: log}
+	q := &Queue{cases: cases, log: log, complete: complete}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker{q: q})
-	client, err := river.NewClient(riverdatabasesql.New(pg), &river.Config{
+	client, err := river.NewClient(driver, &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}},
 		Workers:           workers,
 		FetchPollInterval: opt.Poll,
@@ -127,10 +146,9 @@ func New(ctx context.Context, db DB, cases *casework.Service, opt Options) (*Que
 	return q, nil
 }
 
-// Migrate brings River's tables in db (its search_path schema) up to date;
-// New runs it under the store's migration lock.
-func Migrate(ctx context.Context, db *sql.DB) error {
-	m, err := rivermigrate.New(riverdatabasesql.New(db), nil)
+// migrate brings River's tables up to date.
+func migrate(ctx context.Context, driver riverdriver.Driver[*sql.Tx]) error {
+	m, err := rivermigrate.New(driver, nil)
 	if err != nil {
 		return fmt.Errorf("caseriver: migrate: %w", err)
 	}
@@ -189,8 +207,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		if !ok {
 			return fmt.Errorf("caseriver: a %T is not a database/sql transaction", tx)
 		}
-		_, err := river.JobCompleteTx[*riverdatabasesql.Driver](ctx, t.SQLTx(), job)
-		return err
+		return w.q.complete(ctx, t.SQLTx(), job)
 	}
 	err = w.q.cases.Work(ctx, j)
 	if !casework.Expected(err) {

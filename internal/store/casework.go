@@ -268,6 +268,15 @@ var (
 // package caseriver).
 func (t *Tx) SQLTx() *sql.Tx { return t.tx }
 
+// SQLiteDB is the SQLite handle the store runs on, for River (package
+// caseriver); nil on PostgreSQL.
+func (db *DB) SQLiteDB() *sql.DB {
+	if db.dialect != sqlite {
+		return nil
+	}
+	return db.sql
+}
+
 // PostgresDB is the PostgreSQL handle the store runs on, for River (package
 // caseriver); nil on SQLite.
 func (db *DB) PostgresDB() *sql.DB {
