@@ -1,6 +1,7 @@
 // Package caseriver runs casework's jobs on River (github.com/riverqueue/river)
-// on PostgreSQL, through its database/sql driver (riverdatabasesql) so that
-// jobs are inserted and completed in the store's own transactions.
+// on PostgreSQL, through its database/sql driver (riverdatabasesql), or on
+// SQLite through riversqlite, so that jobs are inserted and completed in the
+// store's own transactions.
 //
 // It owns River's schema (migrated at start with rivermigrate, beside the
 // store's migrations), the River client and its one worker. A job is
@@ -12,7 +13,8 @@
 // retried with casework's backoff; while an agency is down its jobs are
 // snoozed until the pause ends rather than failed one by one.
 //
-// On SQLite casework keeps the store's table queue (see README).
+// On SQLite casework keeps the store's table queue by default; River's SQLite
+// driver (riversqlite) runs it when asked, to compare (see README).
 package caseriver
 
 import (
@@ -164,15 +166,41 @@ func (q *Queue) Enqueue(ctx context.Context, tx casework.Tx, j casework.Job) err
 	if !ok {
 		return fmt.Errorf("caseriver: a %T is not a database/sql transaction", tx)
 	}
-	_, err := q.client.InsertTx(ctx, t.SQLTx(), jobArgs{Job: j.ID, Application: j.Application, JobKind: j.Kind}, &river.InsertOpts{ScheduledAt: j.RunAt})
+	_, err := q.client.InsertTx(ctx, t.SQLTx(), jobArgs{Job: j.ID, Application: j.Application, JobKind: j.Kind}, insertOpts(j))
 	if err != nil {
 		return fmt.Errorf("caseriver: insert job: %w", err)
 	}
 	return nil
 }
 
-// Start runs the workers until ctx ends or Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// insertOpts makes a job unique by its id: inserting it again (adopt) is
+// a no-op while River holds it, completed or not.
+func insertOpts(j casework.Job) *river.InsertOpts {
+	return &river.InsertOpts{ScheduledAt: j.RunAt, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// adoptBatch bounds the pending job rows adopted at start.
+const adoptBatch = 100_000
+
+// Start adopts the pending job rows River does not hold (queued by the
+// table queue before River ran them, e.g. before an upgrade), then runs the
+// workers until ctx ends or Stop.
+func (q *Queue) Start(ctx context.Context) error {
+	pending, err := q.cases.Store.DueJobs(ctx, time.Now().AddDate(100, 0, 0), adoptBatch)
+	if err != nil {
+		return fmt.Errorf("caseriver: adopt jobs: %w", err)
+	}
+	if len(pending) > 0 {
+		params := make([]river.InsertManyParams, len(pending))
+		for i, j := range pending {
+			params[i] = river.InsertManyParams{Args: jobArgs{Job: j.ID, Application: j.Application, JobKind: j.Kind}, InsertOpts: insertOpts(j)}
+		}
+		if _, err := q.client.InsertMany(ctx, params); err != nil {
+			return fmt.Errorf("caseriver: adopt jobs: %w", err)
+		}
+	}
+	return q.client.Start(ctx)
+}
 
 // Stop waits for running jobs to finish (until ctx ends) and stops.
 func (q *Queue) Stop(ctx context.Context) error {

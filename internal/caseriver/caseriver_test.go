@@ -37,6 +37,59 @@ func TestNodesMigrateTogether(t *testing.T) {
 	}
 }
 
+// pendingRows is a casework store holding job rows that River does not.
+type pendingRows struct {
+	casework.Store
+	jobs []casework.Job
+}
+
+func (p pendingRows) DueJobs(context.Context, time.Time, int) ([]casework.Job, error) {
+	return p.jobs, nil
+}
+
+func (pendingRows) Application(context.Context, string) (*casework.Application, error) {
+	return nil, casework.ErrNotFound
+}
+
+func (pendingRows) RetryJob(context.Context, string, time.Time, string) error { return nil }
+
+// Job rows queued before River ran them (the table queue, an upgrade) are
+// adopted when a queue starts, once however many nodes start.
+func TestStartAdoptsPendingRows(t *testing.T) {
+	db := storetest.Postgres(t).Open(t)
+	cases := &casework.Service{Store: pendingRows{jobs: []casework.Job{
+		{ID: "jb-one", Application: "ap-one", Kind: casework.JobMoveIn, RunAt: time.Now().Add(time.Hour)},
+		{ID: "jb-two", Application: "ap-two", Kind: casework.JobEligibility, RunAt: time.Now().Add(time.Hour)},
+	}}}
+	ctx := context.Background()
+	for range 2 {
+		q, err := caseriver.New(ctx, db, cases, caseriver.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := db.PostgresDB().Query(`SELECT args->>'job' FROM river_job ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		got = append(got, id)
+	}
+	if len(got) != 2 || got[0] != "jb-one" || got[1] != "jb-two" {
+		t.Errorf("River holds %v, want jb-one and jb-two once each", got)
+	}
+}
+
 // River's SQLite driver migrates on SQLite too.
 func TestSQLiteMigrates(t *testing.T) {
 	db := storetest.Open(t)
