@@ -17,6 +17,7 @@ import (
 	"github.com/minwon/minwon/internal/api"
 	"github.com/minwon/minwon/internal/audit"
 	"github.com/minwon/minwon/internal/auth"
+	"github.com/minwon/minwon/internal/caseriver"
 	"github.com/minwon/minwon/internal/casework"
 	"github.com/minwon/minwon/internal/checkcode"
 	"github.com/minwon/minwon/internal/counter"
@@ -133,6 +134,14 @@ type CaseworkOptions struct {
 	// Poll is how often the queue is looked at when nothing wakes it
 	// (another node's submissions, retries coming due); default 500ms.
 	Poll time.Duration
+	// TableQueue keeps the store's table queue on PostgreSQL too, instead
+	// of River (package caseriver), to compare the two; SQLite always
+	// uses the table queue unless RiverOnSQLite.
+	TableQueue bool
+	// RiverOnSQLite runs the jobs on River's SQLite driver (riversqlite)
+	// instead of the table queue, to compare the two: it passes the tests
+	// but drained a backlog slower (docs/BENCHMARKS.md).
+	RiverOnSQLite bool
 }
 
 // Witness names a C2SP tlog-witness: its base URL and its cosignature/v1
@@ -417,6 +426,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Backoff: cfg.Casework.Backoff, MaxBackoff: cfg.Casework.MaxBackoff, Lease: cfg.Casework.Lease, Workers: cfg.Casework.Workers,
 	}
 	cases.Start()
+	poll := cfg.Casework.Poll
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	// On PostgreSQL River runs the jobs (on SQLite if asked), its schema
+	// migrated here.
+	var riverQ *caseriver.Queue
+	if (cfg.DB.PostgresDB() != nil && !cfg.Casework.TableQueue) || (cfg.DB.SQLiteDB() != nil && cfg.Casework.RiverOnSQLite) {
+		riverQ, err = caseriver.New(ctx, cfg.DB, cases, caseriver.Options{Workers: cfg.Casework.Workers, Poll: poll, Lease: cfg.Casework.Lease, Log: cfg.Log})
+		if err != nil {
+			return nil, err
+		}
+		cases.Queue = riverQ
+	}
 	// The portal's issuances are bounded; the counter's are not, so a
 	// flood of citizens cannot starve the officials.
 	portalIssuer := pipeline.Admit(cfg.PortalIssuances)
@@ -526,14 +549,28 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	go a.purgeLoop(purgeCtx)
 	// Applications queued before a crash or a restart, and those waiting
 	// for an agency, are worked from here on.
-	poll := cfg.Casework.Poll
-	if poll <= 0 {
-		poll = 500 * time.Millisecond
+	if riverQ != nil {
+		// Started apart from purgeCtx: Close stops it gracefully,
+		// letting running jobs finish.
+		if err := riverQ.Start(context.WithoutCancel(ctx)); err != nil {
+			close(a.casesDone)
+			a.Close()
+			return nil, err
+		}
+		go func() {
+			defer close(a.casesDone)
+			<-purgeCtx.Done()
+			stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			riverQ.Stop(stop)
+			<-riverQ.Stopped()
+		}()
+	} else {
+		go func() {
+			defer close(a.casesDone)
+			cases.Run(purgeCtx, poll)
+		}()
 	}
-	go func() {
-		defer close(a.casesDone)
-		cases.Run(purgeCtx, poll)
-	}()
 	// A recall approved before a crash or a restart goes on where it was.
 	if err := incidents.Resume(ctx); err != nil {
 		a.Close()

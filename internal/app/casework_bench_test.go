@@ -22,7 +22,9 @@ import (
 // -benchtime 1x), then heals the registry and measures the time until every
 // job is done. Linkage keeps its production breaker (5 failures open it
 // for 1s here), the queue backs off from 100ms to 2s. SQLite by default;
-// MINWON_BENCH_POSTGRES=1 (with MINWON_TEST_POSTGRES) runs it on PostgreSQL.
+// MINWON_BENCH_POSTGRES=1 (with MINWON_TEST_POSTGRES) runs it on PostgreSQL,
+// on River, or on the table queue with MINWON_BENCH_QUEUE=table;
+// MINWON_BENCH_QUEUE=river runs SQLite on River (riversqlite).
 func BenchmarkCaseworkBacklog(b *testing.B) {
 	const backlog, clients, perPerson = 10_000, 16, 50
 	opt := apptest.Options{
@@ -32,6 +34,9 @@ func BenchmarkCaseworkBacklog(b *testing.B) {
 	if os.Getenv("MINWON_BENCH_POSTGRES") != "" {
 		pg := storetest.Postgres(b)
 		opt.Backend = &pg
+		opt.Casework.TableQueue = os.Getenv("MINWON_BENCH_QUEUE") == "table"
+	} else {
+		opt.Casework.RiverOnSQLite = os.Getenv("MINWON_BENCH_QUEUE") == "river"
 	}
 	env := apptest.StartOpts(b, 600, 77, opt)
 	var people []*apptest.Client

@@ -11,6 +11,7 @@ import (
 
 	"github.com/minwon/minwon/internal/agency"
 	"github.com/minwon/minwon/internal/apiwire"
+	"github.com/minwon/minwon/internal/app"
 	"github.com/minwon/minwon/internal/apptest"
 	"github.com/minwon/minwon/internal/casework"
 	"github.com/minwon/minwon/internal/linkage"
@@ -381,11 +382,16 @@ func TestTaxArrearsLookup(t *testing.T) {
 // With the registry down, move-in reports are accepted and wait, their
 // status saying for whom; healed, every one completes exactly once.
 func TestAgencyDownReportsCompleteOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, b storetest.Backend) { agencyDownReports(t, b) })
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) { agencyDownReports(t, b, app.CaseworkOptions{}) })
 }
 
-func agencyDownReports(t *testing.T, b storetest.Backend) {
-	env := apptest.StartOpts(t, 300, 9, apptest.Options{Backend: &b})
+// The same on SQLite with River's SQLite driver instead of the table queue.
+func TestAgencyDownReportsCompleteOnceRiverSQLite(t *testing.T) {
+	agencyDownReports(t, storetest.SQLite(t), app.CaseworkOptions{RiverOnSQLite: true})
+}
+
+func agencyDownReports(t *testing.T, b storetest.Backend, cw app.CaseworkOptions) {
+	env := apptest.StartOpts(t, 300, 9, apptest.Options{Backend: &b, Casework: cw})
 	reg := env.Agencies[linkage.Registry]
 	reg.SetFaults(agency.Faults{Error: 1})
 	w := env.World

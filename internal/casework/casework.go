@@ -101,6 +101,19 @@ type Job struct {
 	Attempts    int
 	RunAt       time.Time
 	LastError   string
+	// Complete, set by a Queue, marks the queue's own record of the job
+	// done in tx, the transaction that records the job's outcome; nil
+	// for the Store's table queue, whose FinishJob does it.
+	Complete func(ctx context.Context, tx Tx) error
+}
+
+// Queue runs jobs instead of the Store's table queue (River on
+// PostgreSQL, package caseriver). The Store still keeps each job's row:
+// it is the guard that records an outcome once and what the status page
+// shows; the Queue schedules, retries and rescues the job and calls Work.
+type Queue interface {
+	// Enqueue queues j in tx, the transaction that stores its application.
+	Enqueue(ctx context.Context, tx Tx, j Job) error
 }
 
 // Job kinds.

@@ -81,11 +81,15 @@ type Service struct {
 	Lease time.Duration
 	// Workers run jobs at once; default 8.
 	Workers int
+	// Queue, if set, runs the jobs (River on PostgreSQL); nil: the
+	// Store's table queue, worked by Run.
+	Queue Queue
 
 	wake chan struct{}
 
 	mu          sync.Mutex
 	pausedUntil map[string]time.Time // agency → no jobs for it are claimed before
+	pausedFor   map[string]string    // agency → the error that paused it
 }
 
 func (s *Service) now() time.Time {
@@ -338,7 +342,13 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Submission) (
 				return err
 			}
 		}
-		return tx.EnqueueJob(ctx, job)
+		if err := tx.EnqueueJob(ctx, job); err != nil {
+			return err
+		}
+		if s.Queue != nil {
+			return s.Queue.Enqueue(ctx, tx, job)
+		}
+		return nil
 	})
 	if errors.Is(err, ErrConflict) && key != "" {
 		// Another request with the same key won the race.

@@ -142,14 +142,14 @@ var jobAgency = map[string]string{JobMoveIn: linkage.Registry, JobEligibility: l
 // pause holds back the jobs for agency until until: while an agency is
 // down, a backlog of jobs is not claimed and failed one by one (thousands
 // of writes a second for nothing), only probed when the pause ends.
-func (s *Service) pause(agency string, until time.Time) {
+func (s *Service) pause(agency string, until time.Time, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pausedUntil == nil {
-		s.pausedUntil = map[string]time.Time{}
+		s.pausedUntil, s.pausedFor = map[string]time.Time{}, map[string]string{}
 	}
 	if until.After(s.pausedUntil[agency]) {
-		s.pausedUntil[agency] = until
+		s.pausedUntil[agency], s.pausedFor[agency] = until, why
 	}
 }
 
@@ -165,26 +165,32 @@ type retryable struct{ err error }
 func (r *retryable) Error() string { return r.err.Error() }
 func (r *retryable) Unwrap() error { return r.err }
 
-// runJob runs one claimed job. A failure worth retrying (an agency down or
-// answering unusably) sets the job due again with backoff; the outcome of a
-// job is recorded in the transaction that marks it done.
+// runJob runs one claimed job of the table queue. A failure worth
+// retrying (an agency down or answering unusably) sets the job due again
+// with backoff; the outcome of a job is recorded in the transaction that
+// marks it done.
 func (s *Service) runJob(ctx context.Context, j Job) error {
-	a, err := s.Store.Application(ctx, j.Application)
-	if err != nil {
-		return fmt.Errorf("casework: job %s: %w", j.ID, err)
+	err := s.Work(ctx, j)
+	if Expected(err) {
+		return nil
 	}
-	svc := s.Catalog.Service(a.Service)
-	if svc == nil {
-		return fmt.Errorf("casework: job %s: service %s left the catalog", j.ID, a.Service)
-	}
-	switch j.Kind {
-	case JobMoveIn:
-		err = s.moveIn(ctx, j, a, svc)
-	case JobEligibility:
-		err = s.eligibility(ctx, j, a, svc)
-	default:
-		err = fmt.Errorf("unknown job kind %q", j.Kind)
-	}
+	return err
+}
+
+// Expected reports whether err, from Work, is a failure retried without an
+// operator's attention (an agency down or answering unusably) or nil.
+func Expected(err error) bool {
+	var r *retryable
+	return err == nil || errors.As(err, &r)
+}
+
+// Work runs job j once: nil when its outcome is recorded, by this run or
+// an earlier one. Otherwise it records the failure on the job's row (what
+// the status page shows, and when it is tried next), holds back the jobs
+// of an agency that is down, and returns the error; the queue tries the
+// job again after RetryDelay.
+func (s *Service) Work(ctx context.Context, j Job) error {
+	err := s.attempt(ctx, j)
 	if errors.Is(err, ErrWrongState) {
 		// Another worker, whose lease ran out while it still worked,
 		// finished it: nothing to do twice.
@@ -200,18 +206,59 @@ func (s *Service) runJob(ctx context.Context, j Job) error {
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}
-	if rerr := s.Store.RetryJob(ctx, j.ID, next, msg); rerr != nil {
+	// Recorded even when the attempt failed because its context ended
+	// (River's job timeout).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if rerr := s.Store.RetryJob(rctx, j.ID, next, msg); rerr != nil {
 		return rerr
 	}
 	var un *linkage.UnavailableError
 	if errors.As(err, &un) {
-		s.pause(un.Agency, s.now().Add(max(un.RetryAfter, s.backoff(1))))
+		s.pause(un.Agency, s.now().Add(max(un.RetryAfter, s.backoff(1))), msg)
 	}
 	var r *retryable
 	if errors.As(err, &r) {
-		return nil
+		return err
 	}
 	return fmt.Errorf("casework: job %s: %w", j.ID, err)
+}
+
+// RetryDelay is the wait before a job's next attempt after attempts
+// failed ones: Backoff, doubled after each further one up to MaxBackoff.
+func (s *Service) RetryDelay(attempts int) time.Duration { return s.backoff(attempts) }
+
+// Hold is how much longer j must wait because its agency was found down
+// (0: run it now). A wait is recorded on the job's row with the error that
+// paused the agency, as a failed attempt is, for the status page.
+func (s *Service) Hold(ctx context.Context, j Job) (time.Duration, error) {
+	s.mu.Lock()
+	agency := jobAgency[j.Kind]
+	until, why := s.pausedUntil[agency], s.pausedFor[agency]
+	s.mu.Unlock()
+	now := s.now()
+	if !now.Before(until) {
+		return 0, nil
+	}
+	return until.Sub(now), s.Store.RetryJob(ctx, j.ID, until, why)
+}
+
+func (s *Service) attempt(ctx context.Context, j Job) error {
+	a, err := s.Store.Application(ctx, j.Application)
+	if err != nil {
+		return err
+	}
+	svc := s.Catalog.Service(a.Service)
+	if svc == nil {
+		return fmt.Errorf("service %s left the catalog", a.Service)
+	}
+	switch j.Kind {
+	case JobMoveIn:
+		return s.moveIn(ctx, j, a, svc)
+	case JobEligibility:
+		return s.eligibility(ctx, j, a, svc)
+	}
+	return fmt.Errorf("unknown job kind %q", j.Kind)
 }
 
 // finish records a job's outcome: the application's transition, what f
@@ -220,6 +267,11 @@ func (s *Service) finish(ctx context.Context, j Job, a *Application, e Event, f 
 	return s.inTx(ctx, func(tx Tx) error {
 		if err := tx.FinishJob(ctx, j.ID, e.At); err != nil {
 			return err
+		}
+		if j.Complete != nil {
+			if err := j.Complete(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if err := tx.Transition(ctx, a.ID, []string{Queued}, e); err != nil {
 			return err

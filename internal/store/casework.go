@@ -262,3 +262,46 @@ var (
 	_ casework.Store = (*DB)(nil)
 	_ casework.Tx    = (*Tx)(nil)
 )
+
+// SQLTx is the transaction's database/sql handle, for a job queue that
+// inserts and completes its jobs in the store's transactions (River,
+// package caseriver).
+func (t *Tx) SQLTx() *sql.Tx { return t.tx }
+
+// SQLiteDB is the SQLite handle the store runs on, for River (package
+// caseriver); nil on PostgreSQL.
+func (db *DB) SQLiteDB() *sql.DB {
+	if db.dialect != sqlite {
+		return nil
+	}
+	return db.sql
+}
+
+// PostgresDB is the PostgreSQL handle the store runs on, for River (package
+// caseriver); nil on SQLite.
+func (db *DB) PostgresDB() *sql.DB {
+	if db.dialect != postgres {
+		return nil
+	}
+	return db.sql
+}
+
+// Migrating runs f holding the schema-migration lock (PostgreSQL), for the
+// migrations the store does not run itself (River's, package caseriver):
+// nodes that start together run them one at a time.
+func (db *DB) Migrating(ctx context.Context, f func(ctx context.Context) error) error {
+	if db.dialect != postgres {
+		return f(ctx)
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer conn.Close()
+	key := fmt.Sprintf("%d, hashtext(coalesce(current_schema(), ''))", lockClassMigrate)
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")")
+	return f(ctx)
+}
