@@ -287,11 +287,17 @@ func schoolKindKo(k string) string {
 
 // won formats an amount as 1,234,000원.
 func won(n int64) string {
-	neg := n < 0
-	if neg {
-		n = -n
+	return GroupDigits(strconv.FormatInt(n, 10)) + "원"
+}
+
+// GroupDigits writes an integer with thousands separators (1,234,000);
+// anything else is returned as it is.
+func GroupDigits(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return s
 	}
-	s := strconv.FormatInt(n, 10)
 	var b strings.Builder
 	for i, c := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
@@ -300,7 +306,7 @@ func won(n int64) string {
 		b.WriteRune(c)
 	}
 	if neg {
-		return "-" + b.String() + "원"
+		return "-" + b.String()
 	}
-	return b.String() + "원"
+	return b.String()
 }

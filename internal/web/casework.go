@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"github.com/minwon/minwon/internal/issuance"
 	"net/http"
 	"net/url"
 	"strings"
@@ -174,7 +175,7 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, p auth.Princ
 		case json.Unmarshal(f.Value, &str) == nil:
 			lv.Values[f.Key] = str
 		case json.Unmarshal(f.Value, &n) == nil:
-			lv.Values[f.Key] = groupDigits(n.String())
+			lv.Values[f.Key] = issuance.GroupDigits(n.String())
 		default:
 			lv.Values[f.Key] = string(f.Value)
 		}
@@ -183,26 +184,6 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, p auth.Princ
 	v.Title = v.Pick(lv.Service.TitleKo, lv.Service.Title)
 	v.Data = lv
 	s.render(w, r, http.StatusOK, "lookup", v)
-}
-
-// groupDigits writes an integer with thousands separators (체납액 1,234,000).
-func groupDigits(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	if strings.Trim(s, "0123456789") != "" {
-		return s
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // payloadDetail is the reason a bad application was refused, from the
