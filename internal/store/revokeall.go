@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -21,29 +22,42 @@ func inList(numbers []string) (string, []any) {
 	return strings.TrimSuffix(strings.Repeat("?, ", len(numbers)), ", "), args
 }
 
-// RevokedAmong returns which of numbers have a revocation entry, read in
-// the log's transaction.
-func (t *Tx) RevokedAmong(ctx context.Context, numbers []string) ([]string, error) {
-	var out []string
+// queryIn runs q, whose "IN (%s)" takes numbers, in chunks through the
+// transaction, handing each row to scan.
+func (t *Tx) queryIn(ctx context.Context, q string, numbers []string, scan func(*sql.Rows) error) error {
 	for start := 0; start < len(numbers); start += insertChunk {
 		list, args := inList(numbers[start:min(start+insertChunk, len(numbers))])
-		rows, err := t.tx.QueryContext(ctx, t.db.rebind(`SELECT DISTINCT number FROM log_entries WHERE kind = '`+doclog.KindRevoked+`' AND number IN (`+list+`)`), args...)
+		rows, err := t.tx.QueryContext(ctx, t.db.rebind(fmt.Sprintf(q, list)), args...)
 		if err != nil {
-			return nil, fmt.Errorf("store: revoked entries: %w", err)
+			return err
 		}
 		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("store: revoked entries: %w", err)
+				return err
 			}
-			out = append(out, n)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("store: revoked entries: %w", err)
+			return err
 		}
+	}
+	return nil
+}
+
+// RevokedAmong returns which of numbers have a revocation entry, read in
+// the log's transaction.
+func (t *Tx) RevokedAmong(ctx context.Context, numbers []string) ([]string, error) {
+	var out []string
+	err := t.queryIn(ctx, `SELECT DISTINCT number FROM log_entries WHERE kind = '`+doclog.KindRevoked+`' AND number IN (%s)`, numbers, func(rows *sql.Rows) error {
+		var n string
+		err := rows.Scan(&n)
+		out = append(out, n)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: revoked entries: %w", err)
 	}
 	return out, nil
 }
@@ -52,25 +66,14 @@ func (t *Tx) RevokedAmong(ctx context.Context, numbers []string) ([]string, erro
 // (absent where no document is stored), read in the log's transaction.
 func (t *Tx) SubjectsOfIssuances(ctx context.Context, numbers []string) (map[string]string, error) {
 	out := make(map[string]string, len(numbers))
-	for start := 0; start < len(numbers); start += insertChunk {
-		list, args := inList(numbers[start:min(start+insertChunk, len(numbers))])
-		rows, err := t.tx.QueryContext(ctx, t.db.rebind(`SELECT number, subject FROM issuances WHERE number IN (`+list+`)`), args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: issuance subjects: %w", err)
-		}
-		for rows.Next() {
-			var n, s string
-			if err := rows.Scan(&n, &s); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: issuance subjects: %w", err)
-			}
-			out[n] = s
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("store: issuance subjects: %w", err)
-		}
+	err := t.queryIn(ctx, `SELECT number, subject FROM issuances WHERE number IN (%s)`, numbers, func(rows *sql.Rows) error {
+		var n, s string
+		err := rows.Scan(&n, &s)
+		out[n] = s
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: issuance subjects: %w", err)
 	}
 	return out, nil
 }
